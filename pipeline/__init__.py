@@ -1,0 +1,1 @@
+"""Config model, naming and data validation shared by app.py, the stacks and local/."""

@@ -1,0 +1,49 @@
+"""Problems found in config, schemas or data, reported all at once with their locations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong: where (file, line, field or column), the value, and what was expected."""
+
+    file: str
+    line: int | None
+    field: str | None
+    value: Any
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line is not None else "")
+        parts = [where]
+        if self.field:
+            parts.append(self.field)
+        text = ": ".join(parts)
+        shown = "" if self.value is None else f" (got {self.value!r})"
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{prefix}{text}: {self.message}{shown}"
+
+
+class ProblemReport(Exception):
+    """Raised with every problem found; str() is what a person reads."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(self.render())
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def render(self) -> str:
+        count = len(self.errors)
+        head = f"{count} problem{'s' if count != 1 else ''} found:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
