@@ -1,0 +1,109 @@
+"""Custom::PersonalizeCampaign: Name, SolutionVersionArn, MinProvisionedTPS, CampaignConfig,
+WaitHandle, Tags.
+
+SolutionVersionArn, MinProvisionedTPS and CampaignConfig change in place with UpdateCampaign, so
+the campaign keeps serving while it moves to a new version; a new WaitHandle then waits for
+latestCampaignUpdate. Only a new Name replaces the campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import ACTIVE, CREATE_FAILED, IN_PROGRESS, Ctx, Kind, diff, list_all
+from .common import failure, is_subset, require, to_int, to_json_object, to_tags
+
+CONFIG_PROPS = frozenset({"SolutionVersionArn", "MinProvisionedTPS", "CampaignConfig"})
+
+
+class Campaign(Kind):
+    resource_type = "Custom::PersonalizeCampaign"
+    label = "Campaign"
+    arn_kind = "campaign"
+    arn_key = "campaignArn"
+    result_key = "campaign"
+    in_place = frozenset({"Tags", "WaitHandle"}) | CONFIG_PROPS
+    waiter_kind = "Campaign"
+
+    def wanted(self, ctx: Ctx) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "solutionVersionArn": require(ctx.props, "SolutionVersionArn", self.label, ctx.name),
+            "minProvisionedTPS": to_int(ctx.props.get("MinProvisionedTPS"), "MinProvisionedTPS",
+                                        default=1, minimum=1),
+        }
+        config = to_json_object(ctx.props.get("CampaignConfig"), "CampaignConfig")
+        if config:
+            params["campaignConfig"] = config
+        return params
+
+    def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
+        params = {"name": name, **self.wanted(ctx)}
+        tags = to_tags(ctx.props.get("Tags"))
+        if tags:
+            params["tags"] = tags
+        return params
+
+    def config_diffs(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
+        out = []
+        for key, value in self.wanted(ctx).items():
+            current = existing.get(key)
+            same = is_subset(value, current or {}) if key == "campaignConfig" else str(current) == str(value)
+            if not same:
+                out.append(diff(key, current, value))
+        return out
+
+    def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
+        diffs = self.config_diffs(ctx, existing)
+        update = existing.get("latestCampaignUpdate") or {}
+        if diffs and update.get("status") in IN_PROGRESS | {ACTIVE} and not self.config_diffs(ctx, update):
+            return []  # already moving to (or at) the wanted configuration
+        return diffs
+
+    def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        for item in list_all(ctx, "list_campaigns", "campaigns"):
+            if item.get("name") == name:
+                return self.describe(ctx, item["campaignArn"])
+        return None
+
+    def restarts_wait(self, changed: set[str]) -> bool:
+        return bool(changed & CONFIG_PROPS)
+
+    def waiter_kind_for(self, update: bool) -> str:
+        return "CampaignUpdate" if update else "Campaign"
+
+    def update_in_place(self, ctx: Ctx, arn: str, changed: set[str]) -> None:
+        super().update_in_place(ctx, arn, changed)
+        if not changed & CONFIG_PROPS:
+            return
+        current = self.describe(ctx, arn)
+        if current is None:
+            raise failure(self.label, ctx.name, "UpdateCampaign", f"{arn} does not exist")
+        if not self.mismatches(ctx, current):
+            return  # a duplicate event: the update is already under way or done
+        self.call(ctx, "UpdateCampaign", campaignArn=arn, **self.wanted(ctx))
+
+    def ready(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        described = self.describe(ctx, arn)
+        if described is None:
+            raise failure(self.label, ctx.name, "DescribeCampaign", f"{arn} does not exist")
+        status = described.get("status")
+        if status in IN_PROGRESS:
+            return None
+        if status == CREATE_FAILED:
+            raise failure(self.label, ctx.name, self.create_op,
+                          described.get("failureReason") or "CREATE FAILED without a failureReason")
+        if status != ACTIVE:
+            raise failure(self.label, ctx.name, self.create_op, f"unexpected status {status!r}")
+        update = described.get("latestCampaignUpdate") or {}
+        if update and not self.config_diffs(ctx, update):
+            if update.get("status") in IN_PROGRESS:
+                return None
+            if update.get("status") == CREATE_FAILED:
+                raise failure(self.label, ctx.name, "UpdateCampaign",
+                              update.get("failureReason") or "CREATE FAILED without a failureReason")
+            return self.data(ctx, arn, described)
+        if self.config_diffs(ctx, described):
+            raise failure(self.label, ctx.name, "UpdateCampaign",
+                          "the campaign's configuration differs from the wanted one and no update is "
+                          f"under way ({'; '.join(self.config_diffs(ctx, described))})")
+        return self.data(ctx, arn, described)

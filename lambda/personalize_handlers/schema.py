@@ -1,0 +1,57 @@
+"""Custom::PersonalizeSchema: Name, Schema (JSON string), Domain. Schemas never change: a new
+schema gets a new (hashed) name and the old one is deleted once no dataset uses it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Ctx, Kind, diff, list_all
+from .common import HandlerError, require
+
+
+class Schema(Kind):
+    resource_type = "Custom::PersonalizeSchema"
+    label = "Schema"
+    arn_kind = "schema"
+    arn_key = "schemaArn"
+    result_key = "schema"
+    taggable = False  # CreateSchema takes no tags
+
+    def _schema(self, ctx: Ctx, name: str) -> str:
+        text = require(ctx.props, "Schema", self.label, name)
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise HandlerError(f"{self.label} {name}: property Schema is not valid JSON: {exc.msg} at "
+                               f"line {exc.lineno} column {exc.colno}") from None
+        if not isinstance(parsed, dict) or parsed.get("type") != "record":
+            raise HandlerError(f"{self.label} {name}: property Schema must be an Avro record "
+                               '({"type": "record", ...})')
+        return text
+
+    def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
+        params: dict[str, Any] = {"name": name, "schema": self._schema(ctx, name)}
+        if ctx.props.get("Domain"):
+            params["domain"] = ctx.props["Domain"]
+        return params
+
+    def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
+        out = []
+        wanted = json.loads(self._schema(ctx, ctx.name))
+        try:
+            current = json.loads(existing.get("schema") or "null")
+        except json.JSONDecodeError:
+            current = existing.get("schema")
+        if current != wanted:
+            out.append(diff("schema", existing.get("schema"), ctx.props.get("Schema")))
+        if (existing.get("domain") or None) != (ctx.props.get("Domain") or None):
+            out.append(diff("domain", existing.get("domain"), ctx.props.get("Domain")))
+        return out
+
+    def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        for item in list_all(ctx, "list_schemas", "schemas"):
+            if item.get("name") == name:
+                return self.describe(ctx, item["schemaArn"])
+        return None

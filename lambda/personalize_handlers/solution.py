@@ -1,0 +1,83 @@
+"""Custom::PersonalizeSolution: Name, DatasetGroupArn, RecipeArn, PerformHPO, PerformAutoTraining,
+SolutionConfig, EventType, Tags.
+
+performAutoTraining is always sent, default false: the service's own default retrains every
+7 days at the customer's cost. It changes in place (UpdateSolution); everything else is immutable
+and its replacement carries a new (hashed) name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import CREATE_FAILED, IN_PROGRESS, Ctx, Kind, diff, list_all
+from .common import failure, is_subset, require, to_bool, to_json_object, to_tags
+
+
+class Solution(Kind):
+    resource_type = "Custom::PersonalizeSolution"
+    label = "Solution"
+    arn_kind = "solution"
+    arn_key = "solutionArn"
+    result_key = "solution"
+    in_place = frozenset({"Tags", "PerformAutoTraining"})
+
+    def wanted(self, ctx: Ctx, name: str) -> dict[str, Any]:
+        config = to_json_object(ctx.props.get("SolutionConfig"), "SolutionConfig")
+        params: dict[str, Any] = {
+            "datasetGroupArn": require(ctx.props, "DatasetGroupArn", self.label, name),
+            "recipeArn": require(ctx.props, "RecipeArn", self.label, name),
+            "performHPO": to_bool(ctx.props.get("PerformHPO"), "PerformHPO"),
+            "performAutoTraining": to_bool(ctx.props.get("PerformAutoTraining"), "PerformAutoTraining"),
+        }
+        if config:
+            params["solutionConfig"] = config
+        if ctx.props.get("EventType"):
+            params["eventType"] = ctx.props["EventType"]
+        return params
+
+    def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
+        params = {"name": name, **self.wanted(ctx, name)}
+        tags = to_tags(ctx.props.get("Tags"))
+        if tags:
+            params["tags"] = tags
+        return params
+
+    def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
+        out = []
+        for key, value in self.wanted(ctx, ctx.name).items():
+            if key == "solutionConfig":
+                if not is_subset(value, existing.get(key) or {}):
+                    out.append(diff(key, existing.get(key), value))
+            elif key in ("performHPO", "performAutoTraining"):
+                if bool(existing.get(key, False)) != value:
+                    out.append(diff(key, existing.get(key), value))
+            elif existing.get(key) != value:
+                out.append(diff(key, existing.get(key), value))
+        return out
+
+    def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        for item in list_all(ctx, "list_solutions", "solutions"):
+            if item.get("name") == name:
+                return self.describe(ctx, item["solutionArn"])
+        return None
+
+    def update_in_place(self, ctx: Ctx, arn: str, changed: set[str]) -> None:
+        super().update_in_place(ctx, arn, changed)
+        if "PerformAutoTraining" in changed:
+            wanted = to_bool(ctx.props.get("PerformAutoTraining"), "PerformAutoTraining")
+            current = self.describe(ctx, arn) or {}
+            if bool(current.get("performAutoTraining", False)) != wanted:
+                self.call(ctx, "UpdateSolution", solutionArn=arn, performAutoTraining=wanted)
+
+    def ready(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        data = super().ready(ctx, arn)
+        if data is None or ctx.event.request_type != "Update":
+            return data
+        update = (self.describe(ctx, arn) or {}).get("latestSolutionUpdate") or {}
+        if update.get("status") in IN_PROGRESS:
+            return None
+        if update.get("status") == CREATE_FAILED:
+            raise failure(self.label, ctx.name, "UpdateSolution",
+                          update.get("failureReason") or CREATE_FAILED)
+        return data

@@ -1,0 +1,108 @@
+"""Custom::PersonalizeSolutionVersion (a training): SolutionArn, TrainingMode, Trigger, Name,
+WaitHandle, Tags.
+
+A changed Trigger (hash of the data and solution inputs) trains a new version; the name carries a
+hash of the RequestId, so a duplicated event adopts the training the first one started instead of
+paying for a second one. There is no delete API (versions go with their solution): Delete stops a
+training still in progress (StopSolutionVersionCreation) and waits until it has stopped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .base import IN_PROGRESS, Ctx, Kind, diff, list_all
+from .clients import error_code, error_message
+from .common import HandlerError, digest, failure, require, to_tags, unique_name
+
+TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
+STOPPING = "CREATE STOPPING"
+
+
+class SolutionVersion(Kind):
+    resource_type = "Custom::PersonalizeSolutionVersion"
+    label = "SolutionVersion"
+    arn_kind = "solution"  # arn:...:solution/<solution name>/<version id>
+    arn_key = "solutionVersionArn"
+    result_key = "solutionVersion"
+    in_place = frozenset({"Tags", "WaitHandle"})
+    waiter_kind = "SolutionVersion"
+    name_per_request = True
+    find_first = True  # version ARNs are ids, and a duplicate training costs hours
+
+    def display_name(self, event: Any) -> str:
+        props = event.properties or event.old_properties
+        if props.get("Name"):
+            return str(props["Name"])
+        solution = str(props.get("SolutionArn", "")).rsplit("/", 1)[-1]
+        return f"{solution or event.logical_id} (version)"
+
+    def physical_name(self, ctx: Ctx) -> str:
+        solution_arn = require(ctx.props, "SolutionArn", self.label, ctx.name)
+        base = ctx.props.get("Name") or (
+            f"{solution_arn.rsplit('/', 1)[-1]}-{digest(ctx.props.get('Trigger', ''), length=6)}")
+        return unique_name(str(base), ctx.event.request_id)
+
+    def training_mode(self, ctx: Ctx) -> str:
+        mode = str(ctx.props.get("TrainingMode") or "FULL").upper()
+        if mode not in TRAINING_MODES:
+            raise HandlerError(f"{self.label} {ctx.name}: property TrainingMode: expected one of "
+                               f"{TRAINING_MODES}, got {ctx.props.get('TrainingMode')!r}")
+        return mode
+
+    def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "name": name,
+            "solutionArn": require(ctx.props, "SolutionArn", self.label, ctx.name),
+            "trainingMode": self.training_mode(ctx),
+        }
+        tags = to_tags(ctx.props.get("Tags"))
+        if tags:
+            params["tags"] = tags
+        return params
+
+    def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
+        out = []
+        if existing.get("solutionArn") not in (None, ctx.props.get("SolutionArn")):
+            out.append(diff("solutionArn", existing.get("solutionArn"), ctx.props.get("SolutionArn")))
+        if str(existing.get("trainingMode") or "FULL").upper() != self.training_mode(ctx):
+            out.append(diff("trainingMode", existing.get("trainingMode"), self.training_mode(ctx)))
+        return out
+
+    def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        solution = ctx.props.get("SolutionArn")
+        if not solution:
+            return None
+        for item in list_all(ctx, "list_solution_versions", "solutionVersions", solutionArn=solution):
+            described = self.describe(ctx, item["solutionVersionArn"])
+            if described and described.get("name") == name:
+                return described
+        return None
+
+    def on_delete(self, ctx: Ctx) -> None:
+        arn = self.target(ctx)
+        if arn is not None:
+            self.stop_if_running(ctx, arn)
+
+    def stop_if_running(self, ctx: Ctx, arn: str) -> str | None:
+        described = self.describe(ctx, arn)
+        status = (described or {}).get("status")
+        if status in IN_PROGRESS:
+            try:
+                ctx.pz("stop_solution_version_creation", solutionVersionArn=arn)
+            except ClientError as exc:
+                # A race with the training's own end: the next round's describe tells.
+                if error_code(exc) not in ("ResourceInUseException", "ResourceNotFoundException",
+                                           "InvalidInputException"):
+                    raise failure(self.label, ctx.name, "StopSolutionVersionCreation",
+                                  error_message(exc)) from exc
+        return status
+
+    def delete_finished(self, ctx: Ctx) -> bool:
+        arn = self.target(ctx)
+        if arn is None:
+            return True
+        status = self.stop_if_running(ctx, arn)
+        return status is None or (status not in IN_PROGRESS and status != STOPPING)
