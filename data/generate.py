@@ -45,42 +45,103 @@ CATEGORIES: dict[str, list[str]] = {
 }
 #: Categories an item may carry as a second value (`a|b`), by first category.
 RELATED = {
-    "electronics": ["home", "toys"], "books": ["kitchen", "toys"], "home": ["kitchen", "garden"],
-    "kitchen": ["home", "grocery"], "garden": ["home", "sports"], "sports": ["fashion", "beauty"],
-    "toys": ["books", "electronics"], "beauty": ["fashion", "home"], "fashion": ["sports", "beauty"],
+    "electronics": ["home", "toys"],
+    "books": ["kitchen", "toys"],
+    "home": ["kitchen", "garden"],
+    "kitchen": ["home", "grocery"],
+    "garden": ["home", "sports"],
+    "sports": ["fashion", "beauty"],
+    "toys": ["books", "electronics"],
+    "beauty": ["fashion", "home"],
+    "fashion": ["sports", "beauty"],
     "grocery": ["kitchen", "beauty"],
 }
-BRANDS = ["acme", "northwind", "contoso", "fabrikam", "tailspin", "litware", "adventure", "wingtip",
-          "proseware", "lucerne", "alpine", "fourth-coffee"]
-ADJECTIVES = ["classic", "compact", "premium", "everyday", "lightweight", "deluxe", "eco", "essential",
-              "vintage", "modern", "portable", "handmade"]
+BRANDS = [
+    "acme",
+    "northwind",
+    "contoso",
+    "fabrikam",
+    "tailspin",
+    "litware",
+    "adventure",
+    "wingtip",
+    "proseware",
+    "lucerne",
+    "alpine",
+    "fourth-coffee",
+]
+ADJECTIVES = [
+    "classic",
+    "compact",
+    "premium",
+    "everyday",
+    "lightweight",
+    "deluxe",
+    "eco",
+    "essential",
+    "vintage",
+    "modern",
+    "portable",
+    "handmade",
+]
 NOUNS: dict[str, list[str]] = {
-    "audio": ["headphones", "speaker", "earbuds"], "mobile": ["phone case", "charger", "power bank"],
-    "gaming": ["controller", "headset", "game"], "smart-home": ["smart plug", "camera", "hub"],
-    "fiction": ["novel", "short story collection"], "cooking": ["cookbook", "recipe journal"],
-    "travel": ["travel guide", "atlas"], "science": ["popular science book", "field guide"],
-    "lighting": ["lamp", "string lights"], "bedding": ["duvet", "pillow set", "throw"],
-    "storage": ["basket", "shelf", "organiser"], "cookware": ["frying pan", "stock pot", "wok"],
-    "coffee": ["grinder", "pour-over kit", "espresso cups"], "baking": ["cake tin", "mixing bowl"],
-    "tools": ["pruning shears", "trowel", "hose"], "plants": ["herb kit", "succulent", "seed set"],
-    "outdoor-furniture": ["deck chair", "hammock", "bench"], "running": ["running shoes", "vest"],
-    "cycling": ["bike light", "helmet", "gloves"], "yoga": ["yoga mat", "block", "strap"],
-    "swimming": ["goggles", "swim cap", "towel"], "puzzles": ["jigsaw", "brain teaser"],
-    "building": ["brick set", "marble run"], "plush": ["teddy bear", "plush fox"],
-    "skincare": ["moisturiser", "serum", "cleanser"], "fragrance": ["eau de parfum", "candle"],
-    "haircare": ["shampoo", "conditioner"], "shoes": ["sneakers", "boots", "sandals"],
-    "jackets": ["rain jacket", "puffer", "blazer"], "accessories": ["scarf", "belt", "cap"],
-    "denim": ["jeans", "denim jacket"], "snacks": ["trail mix", "crackers"],
-    "tea": ["green tea", "herbal tea", "chai"], "organic": ["olive oil", "honey", "granola"],
+    "audio": ["headphones", "speaker", "earbuds"],
+    "mobile": ["phone case", "charger", "power bank"],
+    "gaming": ["controller", "headset", "game"],
+    "smart-home": ["smart plug", "camera", "hub"],
+    "fiction": ["novel", "short story collection"],
+    "cooking": ["cookbook", "recipe journal"],
+    "travel": ["travel guide", "atlas"],
+    "science": ["popular science book", "field guide"],
+    "lighting": ["lamp", "string lights"],
+    "bedding": ["duvet", "pillow set", "throw"],
+    "storage": ["basket", "shelf", "organiser"],
+    "cookware": ["frying pan", "stock pot", "wok"],
+    "coffee": ["grinder", "pour-over kit", "espresso cups"],
+    "baking": ["cake tin", "mixing bowl"],
+    "tools": ["pruning shears", "trowel", "hose"],
+    "plants": ["herb kit", "succulent", "seed set"],
+    "outdoor-furniture": ["deck chair", "hammock", "bench"],
+    "running": ["running shoes", "vest"],
+    "cycling": ["bike light", "helmet", "gloves"],
+    "yoga": ["yoga mat", "block", "strap"],
+    "swimming": ["goggles", "swim cap", "towel"],
+    "puzzles": ["jigsaw", "brain teaser"],
+    "building": ["brick set", "marble run"],
+    "plush": ["teddy bear", "plush fox"],
+    "skincare": ["moisturiser", "serum", "cleanser"],
+    "fragrance": ["eau de parfum", "candle"],
+    "haircare": ["shampoo", "conditioner"],
+    "shoes": ["sneakers", "boots", "sandals"],
+    "jackets": ["rain jacket", "puffer", "blazer"],
+    "accessories": ["scarf", "belt", "cap"],
+    "denim": ["jeans", "denim jacket"],
+    "snacks": ["trail mix", "crackers"],
+    "tea": ["green tea", "herbal tea", "chai"],
+    "organic": ["olive oil", "honey", "granola"],
 }
-PRICE_RANGE = {"electronics": (19, 399), "books": (8, 45), "home": (12, 180), "kitchen": (9, 160),
-               "garden": (6, 240), "sports": (10, 220), "toys": (7, 90), "beauty": (6, 95),
-               "fashion": (15, 260), "grocery": (3, 30)}
+PRICE_RANGE = {
+    "electronics": (19, 399),
+    "books": (8, 45),
+    "home": (12, 180),
+    "kitchen": (9, 160),
+    "garden": (6, 240),
+    "sports": (10, 220),
+    "toys": (7, 90),
+    "beauty": (6, 95),
+    "fashion": (15, 260),
+    "grocery": (3, 30),
+}
 AGE_GROUPS = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 #: Categories each age group leans to (a small shift on top of the user's own tastes).
-AGE_LEANING = {"18-24": ["electronics", "fashion"], "25-34": ["fashion", "sports"],
-               "35-44": ["kitchen", "toys"], "45-54": ["home", "garden"], "55-64": ["garden", "books"],
-               "65+": ["books", "grocery"]}
+AGE_LEANING = {
+    "18-24": ["electronics", "fashion"],
+    "25-34": ["fashion", "sports"],
+    "35-44": ["kitchen", "toys"],
+    "45-54": ["home", "garden"],
+    "55-64": ["garden", "books"],
+    "65+": ["books", "grocery"],
+}
 GENDERS = ["female", "male", "non-binary"]
 MEMBERSHIPS = ["basic", "silver", "gold"]
 DEVICES = ["web", "ios", "android"]
@@ -99,7 +160,9 @@ def generate() -> dict[str, bytes]:
     items = []
     by_style: dict[tuple[str, str], list[int]] = {}
     for index in range(N_ITEMS):
-        category = categories[index % len(categories)] if index < 2 * len(categories) else rng.choice(categories)
+        category = (
+            categories[index % len(categories)] if index < 2 * len(categories) else rng.choice(categories)
+        )
         style = rng.choice(CATEGORIES[category])
         second = rng.choice(RELATED[category]) if rng.random() < 0.25 else None
         brand = rng.choice(BRANDS)
@@ -108,17 +171,28 @@ def generate() -> dict[str, bytes]:
         low, high = PRICE_RANGE[category]
         price = round(low + (high - low) * rng.random() ** 2, 2)
         # Most of the catalogue exists before the window; some items launch during it.
-        created = (rng.randrange(CATALOGUE_START, START) if rng.random() < 0.8
-                   else rng.randrange(START, END - 30 * 86400))
+        created = (
+            rng.randrange(CATALOGUE_START, START)
+            if rng.random() < 0.8
+            else rng.randrange(START, END - 30 * 86400)
+        )
         description = (
-            f"{adjective.capitalize()} {noun} by {brand.capitalize()}, from our {style.replace('-', ' ')} range"
+            f"{adjective.capitalize()} {noun} by {brand.capitalize()}, "
+            f"from our {style.replace('-', ' ')} range"
             + (f", also loved in {second}" if second else "")
         )
         item_id = f"i{index + 1:04d}"
-        items.append({"ITEM_ID": item_id, "PRICE": f"{price:.2f}",
-                      "CATEGORY_L1": category + (f"|{second}" if second else ""),
-                      "STYLE": style, "BRAND": brand, "CREATION_TIMESTAMP": str(created),
-                      "DESCRIPTION": description if rng.random() < 0.95 else ""})
+        items.append(
+            {
+                "ITEM_ID": item_id,
+                "PRICE": f"{price:.2f}",
+                "CATEGORY_L1": category + (f"|{second}" if second else ""),
+                "STYLE": style,
+                "BRAND": brand,
+                "CREATION_TIMESTAMP": str(created),
+                "DESCRIPTION": description if rng.random() < 0.95 else "",
+            }
+        )
         by_style.setdefault((category, style), []).append(index)
     # Popularity: a Zipf weight by a random rank inside each style.
     popularity = [0.0] * N_ITEMS
@@ -141,8 +215,9 @@ def generate() -> dict[str, bytes]:
         liked = list(dict.fromkeys(liked))
         weights = sorted((rng.random() + 0.3 for _ in liked), reverse=True)
         styles = {c: rng.choice(CATEGORIES[c]) for c in liked}
-        users.append({"USER_ID": f"u{index + 1:04d}", "AGE_GROUP": age, "GENDER": gender,
-                      "MEMBERSHIP": membership})
+        users.append(
+            {"USER_ID": f"u{index + 1:04d}", "AGE_GROUP": age, "GENDER": gender, "MEMBERSHIP": membership}
+        )
         tastes.append((liked, weights, styles, membership))
 
     # Interactions: sessions of views, some clicks, a few purchases.
@@ -157,7 +232,9 @@ def generate() -> dict[str, bytes]:
             if rng.random() < 0.85:
                 category = rng.choices(liked, weights=weights)[0]
                 style = styles[category] if rng.random() < 0.8 else rng.choice(CATEGORIES[category])
-                pool = by_style.get((category, style)) or [i for (c, _), m in by_style.items() if c == category for i in m]
+                pool = by_style.get((category, style)) or [
+                    i for (c, _), m in by_style.items() if c == category for i in m
+                ]
             else:
                 pool = list(range(N_ITEMS))  # browsing anything: the popularity part of the signal
             pool = [i for i in pool if int(items[i]["CREATION_TIMESTAMP"]) <= when]
@@ -176,7 +253,9 @@ def generate() -> dict[str, bytes]:
                         rows.append((user["USER_ID"], item_id, when, "purchase", device))
     rows.sort(key=lambda r: (r[2], r[0], r[1]))
 
-    def write(header: list[str], records: list[dict[str, str]] | list[tuple[str, str, int, str, str]]) -> bytes:
+    def write(
+        header: list[str], records: list[dict[str, str]] | list[tuple[str, str, int, str, str]]
+    ) -> bytes:
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
@@ -186,21 +265,27 @@ def generate() -> dict[str, bytes]:
 
     return {
         "users.csv": write(["USER_ID", "AGE_GROUP", "GENDER", "MEMBERSHIP"], users),
-        "items.csv": write(["ITEM_ID", "PRICE", "CATEGORY_L1", "STYLE", "BRAND", "CREATION_TIMESTAMP",
-                            "DESCRIPTION"], items),
+        "items.csv": write(
+            ["ITEM_ID", "PRICE", "CATEGORY_L1", "STYLE", "BRAND", "CREATION_TIMESTAMP", "DESCRIPTION"], items
+        ),
         "interactions.csv": write(["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "DEVICE"], rows),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="fail unless the committed files match")
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="directory to write (default: data/)")
     args = parser.parse_args(argv)
     files = generate()
     if args.check:
-        stale = [name for name, content in files.items()
-                 if not (args.out / name).is_file() or (args.out / name).read_bytes() != content]
+        stale = [
+            name
+            for name, content in files.items()
+            if not (args.out / name).is_file() or (args.out / name).read_bytes() != content
+        ]
         if stale:
             print(f"out of date: {stale}; run python data/generate.py", file=sys.stderr)
             return 1

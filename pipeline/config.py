@@ -155,9 +155,7 @@ class DatasetsConfig(_Model):
 
 def _check_wait(value: int) -> int:
     if value <= 0 or value > MAX_WAIT_SECONDS:
-        raise ValueError(
-            f"{value}s is out of range: a WaitCondition waits at most 12h ({MAX_WAIT_SECONDS}s)"
-        )
+        raise ValueError(f"{value}s is out of range: a WaitCondition waits at most 12h ({MAX_WAIT_SECONDS}s)")
     return value
 
 
@@ -230,35 +228,91 @@ class PipelineConfig(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PipelineConfig:
-        # Collected as ValueError text; load_config turns each into a Problem with its location.
-        errors: list[str] = []
-        for kind, items in (("solutions", self.solutions), ("campaigns", self.campaigns), ("filters", self.filters)):
-            seen: set[str] = set()
-            for item in items:
-                if item.name in seen:
-                    errors.append(f"{kind}: duplicate name {item.name!r}: names must be unique")
-                seen.add(item.name)
-        solutions = {s.name: s for s in self.solutions}
-        for index, solution in enumerate(self.solutions):
-            problem = recipe_problem(solution.recipe, self.datasets, solution.solution_config)
-            if problem:
-                errors.append(f"solutions[{index}] ({solution.name}).recipe: {problem}")
-        for index, campaign in enumerate(self.campaigns):
-            target = solutions.get(campaign.solution)
-            if target is None:
-                errors.append(
-                    f"campaigns[{index}] ({campaign.name}).solution: {campaign.solution!r} is not a "
-                    f"configured solution; expected one of {sorted(solutions)}"
-                )
-            elif target.recipe in RECIPES and RECIPES[target.recipe].family == RecipeFamily.USER_SEGMENTATION:
-                errors.append(
-                    f"campaigns[{index}] ({campaign.name}).solution: {campaign.solution!r} uses "
-                    f"{target.recipe}, a USER_SEGMENTATION recipe: it serves batch segment jobs only, "
-                    "never a campaign"
-                )
+        # The same checks load_config runs on the raw TOML (where they also run when a field failed).
+        errors = cross_checks(self.model_dump(by_alias=True))
         if errors:
-            raise ValueError("\n".join(errors))
+            raise ValueError("\n".join(f"{_format_loc(loc)}: {message}" for loc, _, message in errors))
         return self
+
+
+#: Per-dataset-group quotas (Personalize `limits` page): more fail with LimitExceededException.
+MAX_SOLUTIONS = 10
+MAX_CAMPAIGNS = 5
+MAX_FILTERS = 10
+
+
+def cross_checks(raw: Any) -> list[tuple[tuple[int | str, ...], Any, str]]:
+    """Checks that span fields (duplicates, references, recipes against datasets, quotas), on the raw
+    config dict so they run even when a field elsewhere has the wrong type: every problem at once.
+    Returns (location, value, message) triples; tolerant of any shape (field checks report those)."""
+    if not isinstance(raw, dict):
+        return []
+    errors: list[tuple[tuple[int | str, ...], Any, str]] = []
+
+    def entries(kind: str) -> list[tuple[int, dict[str, Any]]]:
+        items = raw.get(kind)
+        if not isinstance(items, list):
+            return []
+        return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+
+    for kind, limit in (("solutions", MAX_SOLUTIONS), ("campaigns", MAX_CAMPAIGNS), ("filters", MAX_FILTERS)):
+        seen: set[str] = set()
+        found = entries(kind)
+        for index, item in found:
+            name = item.get("name")
+            if isinstance(name, str) and name in seen:
+                errors.append(
+                    ((kind, index, "name"), name, f"duplicate {kind[:-1]} name: names must be unique")
+                )
+            if isinstance(name, str):
+                seen.add(name)
+        if len(found) > limit:
+            errors.append(
+                ((kind,), len(found), f"{len(found)} {kind}; a dataset group allows at most {limit} (quota)")
+            )
+    datasets = raw.get("datasets")
+    has_items = isinstance(datasets, dict) and isinstance(datasets.get("items"), dict)
+    solutions: dict[str, str | None] = {}
+    for index, item in entries("solutions"):
+        recipe = item.get("recipe")
+        name = item.get("name")
+        if isinstance(name, str):
+            solutions[name] = recipe if isinstance(recipe, str) else None
+        if isinstance(recipe, str):
+            problem = recipe_problem(recipe, _Datasets(has_items), item.get("solution_config") or {})
+            if problem:
+                errors.append((("solutions", index, "recipe"), recipe, problem))
+    for index, item in entries("campaigns"):
+        target = item.get("solution")
+        if not isinstance(target, str):
+            continue
+        if target not in solutions:
+            errors.append(
+                (
+                    ("campaigns", index, "solution"),
+                    target,
+                    f"not a configured solution; expected one of {sorted(solutions)}",
+                )
+            )
+            continue
+        recipe = solutions[target]
+        if recipe in RECIPES and RECIPES[recipe].family == RecipeFamily.USER_SEGMENTATION:
+            errors.append(
+                (
+                    ("campaigns", index, "solution"),
+                    target,
+                    f"solution {target!r} uses {recipe}, a USER_SEGMENTATION recipe: it serves batch segment "
+                    "jobs only, never a campaign",
+                )
+            )
+    return errors
+
+
+class _Datasets:
+    """What recipe_problem reads of DatasetsConfig, from the raw dict."""
+
+    def __init__(self, has_items: bool):
+        self.items = True if has_items else None
 
 
 def config_path(env: str, config_dir: Path = CONFIG_DIR) -> Path:
@@ -266,18 +320,40 @@ def config_path(env: str, config_dir: Path = CONFIG_DIR) -> Path:
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
-    """Best-effort line number of a key path in the TOML text (tomllib keeps no positions)."""
-    keys = [part for part in loc if isinstance(part, str)]
-    if not keys:
-        return None
+    """Best-effort line number of a key path in the TOML text (tomllib keeps no positions): walks
+    the tables (`[a.b]`, the n-th `[[a]]`) and then finds the deepest key inside that region."""
     lines = text.splitlines()
-    # The deepest key that appears as `key =` or as a table header wins.
-    for key in reversed(keys):
-        pattern = re.compile(rf"^\s*(\[\[?\s*[\w.]*{re.escape(key)}\s*\]\]?|{re.escape(key)}\s*=)")
-        for number, line in enumerate(lines, start=1):
-            if pattern.match(line):
-                return number
-    return None
+    start, end = 0, len(lines)
+    header = re.compile(r"^\s*\[\[?\s*([\w.\-]+)\s*\]\]?")
+    found: int | None = None
+    path: list[str] = []
+    parts = list(loc)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if not isinstance(part, str):
+            i += 1
+            continue
+        path.append(part)
+        dotted = ".".join(path)
+        following_part = parts[i + 1] if i + 1 < len(parts) else None
+        index = following_part if isinstance(following_part, int) else None
+        hits = [n for n in range(start, end) if (m := header.match(lines[n])) and m.group(1) == dotted]
+        if hits:
+            pick = hits[index] if index is not None and index < len(hits) else hits[0]
+            found = pick + 1
+            start = pick + 1
+            following = [n for n in range(start, len(lines)) if header.match(lines[n])]
+            end = following[0] if following else len(lines)
+            i += 1
+            continue
+        key = re.compile(rf"^\s*{re.escape(part)}\s*=")
+        keyed = [n for n in range(start, end) if key.match(lines[n])]
+        if keyed:
+            found = keyed[0] + 1
+            break
+        i += 1
+    return found
 
 
 def _format_loc(loc: tuple[int | str, ...]) -> str:
@@ -310,6 +386,8 @@ def load_config(env: str = "dev", path: Path | None = None) -> PipelineConfig:
         problems = []
         for item in error.errors():
             loc = tuple(item["loc"])
+            if not loc:
+                continue  # the model-level cross checks: reported below from the raw dict, with lines
             field = _format_loc(loc)
             message = str(item["msg"]).removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
@@ -318,6 +396,8 @@ def load_config(env: str = "dev", path: Path | None = None) -> PipelineConfig:
             shown = None if isinstance(value, (dict, list)) else value
             for part in message.split("\n"):
                 problems.append(Problem(str(path), _line_of(text, loc), field or None, shown, part))
+        for loc, value, message in cross_checks(raw):
+            problems.append(Problem(str(path), _line_of(text, loc), _format_loc(loc), value, message))
         raise ProblemReport(problems) from None
     if config.environment.name != env and path == config_path(env):
         raise ProblemReport(

@@ -111,8 +111,12 @@ class _Problems:
                 first = self.example[key]
                 out.append(
                     Problem(
-                        self.file, None, first.field, None,
-                        f"... and {count - self.max} more like this ({first.message})", first.severity,
+                        self.file,
+                        None,
+                        first.field,
+                        None,
+                        f"... and {count - self.max} more like this ({first.message})",
+                        first.severity,
                     )
                 )
         return out
@@ -130,8 +134,12 @@ class _Checker:
         names = [f.name for f in fields]
         self.user_col = names.index("USER_ID") if "USER_ID" in names else None
         self.item_col = names.index("ITEM_ID") if "ITEM_ID" in names else None
-        self.event_col = names.index("EVENT_TYPE") if dataset_type == "interactions" and "EVENT_TYPE" in names else None
-        self.ts_col = next((i for i, f in enumerate(fields) if f.name in TIMESTAMP_FIELDS and f.type == "long"), None)
+        self.event_col = (
+            names.index("EVENT_TYPE") if dataset_type == "interactions" and "EVENT_TYPE" in names else None
+        )
+        self.ts_col = next(
+            (i for i, f in enumerate(fields) if f.name in TIMESTAMP_FIELDS and f.type == "long"), None
+        )
         self.id_cols = {names.index(n) for n in ID_FIELDS.get(dataset_type, ()) if n in names}
         self.rows = 0
         self.user_counts: Counter[bytes] = Counter()
@@ -189,8 +197,11 @@ class _Checker:
                     continue
             if spec.type == "string":
                 limit = (
-                    MAX_ID_CHARS if index in self.id_cols
-                    else MAX_CATEGORICAL_CHARS if _limited(spec) else None
+                    MAX_ID_CHARS
+                    if index in self.id_cols
+                    else MAX_CATEGORICAL_CHARS
+                    if _limited(spec)
+                    else None
                 )
                 if limit is not None and max(map(len, column)) > limit:
                     return False  # bytes > limit; the slow path counts characters
@@ -255,7 +266,10 @@ class _Checker:
                 texts.append(raw.decode("utf-8"))
             except UnicodeDecodeError as error:
                 self.p.add(
-                    "utf8", first_line + offset, None, raw[max(0, error.start - 10) : error.end + 10],
+                    "utf8",
+                    first_line + offset,
+                    None,
+                    raw[max(0, error.start - 10) : error.end + 10],
                     f"not valid UTF-8 (byte 0x{raw[error.start]:02x} at position {error.start + 1}); "
                     "expected a UTF-8 encoded file",
                 )
@@ -272,8 +286,13 @@ class _Checker:
                 break
             except csv.Error as error:
                 line = first_line + reader.line_num - 1
-                self.p.add("csv", line, None, texts[reader.line_num - 1] if reader.line_num else None,
-                           f"malformed CSV: {error}")
+                self.p.add(
+                    "csv",
+                    line,
+                    None,
+                    texts[reader.line_num - 1] if reader.line_num else None,
+                    f"malformed CSV: {error}",
+                )
                 previous = reader.line_num
                 continue
             line = first_line + previous
@@ -284,7 +303,10 @@ class _Checker:
             self.rows += 1
             if len(row) != self.n:
                 self.p.add(
-                    "shape", line, None, ",".join(row),
+                    "shape",
+                    line,
+                    None,
+                    ",".join(row),
                     f"{len(row)} columns; expected {self.n} ({', '.join(f.name for f in self.fields)})",
                 )
                 continue
@@ -296,9 +318,11 @@ class _Checker:
                 items.append(row[self.item_col].encode())
             if self.event_col is not None:
                 events.append(row[self.event_col].encode())
-        self._ids(users if self.user_col is not None else None,
-                  items if self.item_col is not None else None,
-                  events if self.event_col is not None else None)
+        self._ids(
+            users if self.user_col is not None else None,
+            items if self.item_col is not None else None,
+            events if self.event_col is not None else None,
+        )
 
     def _value(self, spec: Field, index: int, value: str, line: int) -> None:
         add = self.p.add
@@ -309,10 +333,17 @@ class _Checker:
             return
         if spec.type == "string":
             if index in self.id_cols and len(value) > MAX_ID_CHARS:
-                add("long-id", line, name, value, f"{len(value)} characters; an id has at most {MAX_ID_CHARS}")
+                add(
+                    "long-id", line, name, value, f"{len(value)} characters; an id has at most {MAX_ID_CHARS}"
+                )
             elif _limited(spec) and len(value) > MAX_CATEGORICAL_CHARS:
-                add("long-categorical", line, name, value,
-                    f"{len(value)} characters; a categorical value has at most {MAX_CATEGORICAL_CHARS}")
+                add(
+                    "long-categorical",
+                    line,
+                    name,
+                    value,
+                    f"{len(value)} characters; a categorical value has at most {MAX_CATEGORICAL_CHARS}",
+                )
             return
         if spec.type in ("int", "long"):
             if not _INTEGER.match(value):
@@ -325,11 +356,21 @@ class _Checker:
                 add("range", line, name, value, f"out of range for {spec.type} ({low}..{high})")
             elif index == self.ts_col:
                 if number >= MILLIS_BELOW:
-                    add("micros", line, name, value,
-                        "looks like epoch microseconds or nanoseconds; expected epoch seconds")
+                    add(
+                        "micros",
+                        line,
+                        name,
+                        value,
+                        "looks like epoch microseconds or nanoseconds; expected epoch seconds",
+                    )
                 elif number >= SECONDS_BELOW:
-                    add("millis", line, name, value,
-                        "looks like epoch milliseconds; divide by 1000: expected epoch seconds")
+                    add(
+                        "millis",
+                        line,
+                        name,
+                        value,
+                        "looks like epoch milliseconds; divide by 1000: expected epoch seconds",
+                    )
                 else:
                     self._timestamps(number, number)
             return
@@ -360,22 +401,44 @@ class _Checker:
         add = self.p.add
         if self.type == "interactions":
             if stats.rows < MIN_INTERACTIONS:
-                add("minimum", None, None, stats.rows,
-                    f"{stats.rows} interactions; training needs at least {MIN_INTERACTIONS}")
+                add(
+                    "minimum",
+                    None,
+                    None,
+                    stats.rows,
+                    f"{stats.rows} interactions; training needs at least {MIN_INTERACTIONS}",
+                )
             if stats.users_with_2_plus is not None and stats.users_with_2_plus < MIN_USERS_WITH_2:
-                add("minimum-users", None, "USER_ID", stats.users_with_2_plus,
+                add(
+                    "minimum-users",
+                    None,
+                    "USER_ID",
+                    stats.users_with_2_plus,
                     f"{stats.users_with_2_plus} users with 2+ interactions; training needs at least "
-                    f"{MIN_USERS_WITH_2}")
+                    f"{MIN_USERS_WITH_2}",
+                )
             combined = len(stats.event_types) + optional_metadata
             if combined > MAX_EVENT_TYPES_PLUS_METADATA:
-                add("event-types", None, "EVENT_TYPE", sorted(stats.event_types),
-                    f"{len(stats.event_types)} distinct event types plus {optional_metadata} optional metadata "
-                    f"columns = {combined}; Personalize allows at most {MAX_EVENT_TYPES_PLUS_METADATA}")
+                add(
+                    "event-types",
+                    None,
+                    "EVENT_TYPE",
+                    sorted(stats.event_types),
+                    f"{len(stats.event_types)} distinct event types plus {optional_metadata} optional "
+                    "metadata "
+                    f"columns = {combined}; Personalize allows at most {MAX_EVENT_TYPES_PLUS_METADATA}",
+                )
         elif self.duplicates:
             id_name = "USER_ID" if self.type == "users" else "ITEM_ID"
-            add("duplicate-ids", None, id_name, self.duplicates,
+            add(
+                "duplicate-ids",
+                None,
+                id_name,
+                self.duplicates,
                 f"{self.duplicates} rows repeat an {id_name} already seen; expected one row per id "
-                "(Personalize keeps only one of them)", "warning")
+                "(Personalize keeps only one of them)",
+                "warning",
+            )
         return stats
 
 
@@ -423,8 +486,9 @@ def check_csv(
     checker = _Checker(fields, dataset_type, problems)
     header_raw = source.readline()
     if not header_raw.strip():
-        problems.add("header", 1, None, None,
-                     f"empty file; expected a header row: {','.join(f.name for f in fields)}")
+        problems.add(
+            "header", 1, None, None, f"empty file; expected a header row: {','.join(f.name for f in fields)}"
+        )
         return CsvResult(problems.finish(), 0, CsvStats())
     if header_raw.startswith(b"\xef\xbb\xbf"):
         problems.add("bom", 1, None, None, "starts with a UTF-8 byte order mark; save the file without it")
@@ -446,16 +510,25 @@ def check_csv(
             detail.append(f"not in the schema {extra}")
         if not detail:
             detail.append("same names, different order")
-        problems.add("header", 1, None, ",".join(header),
-                     f"header must equal the schema's field names in order: {','.join(expected)} "
-                     f"({'; '.join(detail)})")
+        problems.add(
+            "header",
+            1,
+            None,
+            ",".join(header),
+            f"header must equal the schema's field names in order: {','.join(expected)} "
+            f"({'; '.join(detail)})",
+        )
         return CsvResult(problems.finish(), 0, CsvStats())
     line = 2
     for block in _blocks(source, b""):
         if not checker.fast(block):
             checker.slow(block, line)
         line += block.count(b"\n")
-    optional = sum(1 for f in fields if f.name not in REQUIRED["interactions"]) if dataset_type == "interactions" else 0
+    optional = (
+        sum(1 for f in fields if f.name not in REQUIRED["interactions"])
+        if dataset_type == "interactions"
+        else 0
+    )
     stats = checker.finish(optional)
     user_ids = set(checker.user_counts) if dataset_type == "interactions" else checker.user_ids
     return CsvResult(problems.finish(), stats.rows, stats, user_ids, checker.item_ids)

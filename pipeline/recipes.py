@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pipeline.config import DatasetsConfig
+from typing import Any, Protocol
 
 
-class RecipeFamily(str, Enum):
+class HasItems(Protocol):
+    """What recipe_problem reads of the datasets (DatasetsConfig, or a view of the raw TOML)."""
+
+    @property
+    def items(self) -> object | None: ...
+
+
+class RecipeFamily(str, Enum):  # noqa: UP042 (str() kept as before for callers)
     USER_PERSONALIZATION = "USER_PERSONALIZATION"
     PERSONALIZED_RANKING = "PERSONALIZED_RANKING"
     POPULAR_ITEMS = "POPULAR_ITEMS"
@@ -67,7 +71,7 @@ RETIRED: dict[str, str] = {
 }
 
 
-def recipe_problem(recipe: str, datasets: DatasetsConfig, solution_config: dict[str, Any]) -> str | None:
+def recipe_problem(recipe: str, datasets: HasItems, solution_config: dict[str, Any]) -> str | None:
     """Why this recipe cannot train on these datasets, or None when it can (schema-level needs
     such as a textual field are checked by pipeline.validate, which reads the schema files)."""
     if recipe in RETIRED:

@@ -90,7 +90,9 @@ def load_schema(path: Path, dataset_type: str) -> tuple[dict[str, Any] | None, l
     """Read and check a schema file; the parsed schema is None when it cannot be used."""
     file = str(path)
     if not path.is_file():
-        return None, [Problem(file, None, None, None, f"schema file not found (the {dataset_type} dataset's schema)")]
+        return None, [
+            Problem(file, None, None, None, f"schema file not found (the {dataset_type} dataset's schema)")
+        ]
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -102,7 +104,9 @@ def load_schema(path: Path, dataset_type: str) -> tuple[dict[str, Any] | None, l
     problems = check_schema(schema, dataset_type, file)
     if len(json.dumps(schema, separators=(",", ":"))) > MAX_SCHEMA_CHARS:
         problems.append(
-            Problem(file, None, None, None, f"schema is longer than CreateSchema's {MAX_SCHEMA_CHARS} characters")
+            Problem(
+                file, None, None, None, f"schema is longer than CreateSchema's {MAX_SCHEMA_CHARS} characters"
+            )
         )
     errors = [p for p in problems if p.severity == "error"]
     return (None if errors else schema), problems
@@ -110,39 +114,69 @@ def load_schema(path: Path, dataset_type: str) -> tuple[dict[str, Any] | None, l
 
 def _field_type(raw: Any, where: str, file: str) -> tuple[str | None, bool, list[Problem]]:
     """(primitive type, nullable, problems) of a field's `type`."""
-    allowed = f"one of {sorted(PRIMITIVES)}, or a union [\"null\", <one of those>] for an optional field"
+    allowed = f'one of {sorted(PRIMITIVES)}, or a union ["null", <one of those>] for an optional field'
     if isinstance(raw, str):
         if raw in PRIMITIVES:
             return raw, False, []
         if raw == "null":
-            return None, False, [Problem(file, None, where, raw, f"'null' only appears in a union; expected {allowed}")]
+            return (
+                None,
+                False,
+                [Problem(file, None, where, raw, f"'null' only appears in a union; expected {allowed}")],
+            )
         return None, False, [Problem(file, None, where, raw, f"unsupported type; expected {allowed}")]
     if isinstance(raw, list):
         others = [t for t in raw if t != "null"]
-        if "null" in raw and len(raw) == 2 and len(others) == 1 and isinstance(others[0], str) and others[0] in PRIMITIVES:
+        if (
+            "null" in raw
+            and len(raw) == 2
+            and len(others) == 1
+            and isinstance(others[0], str)
+            and others[0] in PRIMITIVES
+        ):
             return others[0], True, []
         return None, False, [Problem(file, None, where, raw, f"unsupported union; expected {allowed}")]
-    return None, False, [
-        Problem(file, None, where, raw, f"complex types (records, arrays, maps) are not supported; expected {allowed}")
-    ]
+    return (
+        None,
+        False,
+        [
+            Problem(
+                file,
+                None,
+                where,
+                raw,
+                f"complex types (records, arrays, maps) are not supported; expected {allowed}",
+            )
+        ],
+    )
 
 
 def check_schema(schema: object, dataset_type: str, file: str) -> list[Problem]:
     """Every problem with a Personalize schema for this dataset type (empty list when it is fine)."""
     if dataset_type not in REQUIRED:
-        return [Problem(file, None, None, dataset_type, f"unknown dataset type; expected one of {list(DATASET_TYPES)}")]
+        return [
+            Problem(
+                file, None, None, dataset_type, f"unknown dataset type; expected one of {list(DATASET_TYPES)}"
+            )
+        ]
     if not isinstance(schema, dict):
         return [Problem(file, None, None, type(schema).__name__, "expected a JSON object (an Avro record)")]
     problems: list[Problem] = []
 
-    def add(field: str | None, value: Any, message: str, severity: Literal["error", "warning"] = "error") -> None:
+    def add(
+        field: str | None, value: Any, message: str, severity: Literal["error", "warning"] = "error"
+    ) -> None:
         problems.append(Problem(file, None, field, value, message, severity))
 
     if schema.get("type") != "record":
-        add("type", schema.get("type"), "expected \"record\"")
+        add("type", schema.get("type"), 'expected "record"')
     expected_name = RECORD_NAMES[dataset_type]
     if schema.get("name") != expected_name:
-        add("name", schema.get("name"), f"expected {expected_name!r}: the record name must match the dataset type")
+        add(
+            "name",
+            schema.get("name"),
+            f"expected {expected_name!r}: the record name must match the dataset type",
+        )
     if "namespace" in schema and schema["namespace"] != NAMESPACE:
         add("namespace", schema["namespace"], f"expected {NAMESPACE!r}", "warning")
     known = {"type", "name", "namespace", "fields", "version", "doc"}
@@ -150,7 +184,11 @@ def check_schema(schema: object, dataset_type: str, file: str) -> list[Problem]:
         add(key, None, f"unknown schema key; expected only {sorted(known)}")
     fields = schema.get("fields")
     if not isinstance(fields, list) or not fields:
-        add("fields", fields if not isinstance(fields, (dict, list)) else None, "expected a non-empty list of fields")
+        add(
+            "fields",
+            fields if not isinstance(fields, (dict, list)) else None,
+            "expected a non-empty list of fields",
+        )
         return problems
 
     required = REQUIRED[dataset_type]
@@ -171,8 +209,12 @@ def check_schema(schema: object, dataset_type: str, file: str) -> list[Problem]:
         where = f"fields[{index}] ({name})"
         normal = re.sub(r"[^A-Za-z0-9]", "", name).upper()
         if normal in seen:
-            add(where, name, f"duplicate field name (clashes with {seen[normal]!r}): names must be unique, "
-                "ignoring case and '_'")
+            add(
+                where,
+                name,
+                f"duplicate field name (clashes with {seen[normal]!r}): names must be unique, "
+                "ignoring case and '_'",
+            )
             continue
         seen[normal] = name
         for key in sorted(set(raw) - {"name", "type", "categorical", "textual", "doc", "default"}):
@@ -192,7 +234,11 @@ def check_schema(schema: object, dataset_type: str, file: str) -> list[Problem]:
             add(f"{where}.categorical", True, f"only string fields can be categorical; this field is {base}")
         if textual is True:
             if not textual_ok:
-                add(f"{where}.textual", True, f"textual fields are only supported in Items schemas, not {dataset_type}")
+                add(
+                    f"{where}.textual",
+                    True,
+                    f"textual fields are only supported in Items schemas, not {dataset_type}",
+                )
             elif base is not None and base != "string":
                 add(f"{where}.textual", True, f"only string fields can be textual; this field is {base}")
             if categorical is True:
@@ -206,24 +252,40 @@ def check_schema(schema: object, dataset_type: str, file: str) -> list[Problem]:
         elif name in reserved:
             types, may_be_null = reserved[name]
             if base is not None and (base not in types or (nullable and not may_be_null)):
-                expect = " or ".join(repr(t) for t in sorted(types)) + (" (may be nullable)" if may_be_null else "")
+                expect = " or ".join(repr(t) for t in sorted(types)) + (
+                    " (may be nullable)" if may_be_null else ""
+                )
                 add(f"{where}.type", raw["type"], f"reserved keyword {name} must be {expect}")
             if name in NOT_CATEGORICAL and categorical is True:
                 add(f"{where}.categorical", True, f"reserved keyword {name} cannot be categorical")
         else:
             metadata.append(name)
             if base == "string" and categorical is not True and textual is not True:
-                add(where, name, "string metadata without \"categorical\": true"
-                    + (" or \"textual\": true" if textual_ok else "")
-                    + " is ignored by Personalize in training", "warning")
+                add(
+                    where,
+                    name,
+                    'string metadata without "categorical": true'
+                    + (' or "textual": true' if textual_ok else "")
+                    + " is ignored by Personalize in training",
+                    "warning",
+                )
     for name, want in required.items():
         if name not in present:
             add("fields", None, f"missing required field {name} ({want})")
     if dataset_type in ("items", "users") and not metadata:
-        add("fields", None, f"a {RECORD_NAMES[dataset_type]} schema needs at least one metadata field "
-            f"besides {', '.join(required)}")
+        add(
+            "fields",
+            None,
+            f"a {RECORD_NAMES[dataset_type]} schema needs at least one metadata field "
+            f"besides {', '.join(required)}",
+        )
     limit = MAX_METADATA[dataset_type]
     if len(metadata) > limit:
-        add("fields", len(metadata), f"too many metadata fields ({', '.join(metadata)}): a "
-            f"{RECORD_NAMES[dataset_type]} schema allows at most {limit} besides required and reserved fields")
+        add(
+            "fields",
+            len(metadata),
+            f"too many metadata fields ({', '.join(metadata)}): a "
+            f"{RECORD_NAMES[dataset_type]} schema allows at most {limit} besides required and reserved "
+            "fields",
+        )
     return problems
