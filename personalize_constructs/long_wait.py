@@ -1,0 +1,42 @@
+"""A WaitConditionHandle + WaitCondition pair whose logical ids carry a hash of the operation's inputs.
+
+A custom resource cannot wait more than an hour; training can take many. The custom resource starts
+the operation and the Step Functions waiter, which signals the handle when Personalize is done. A
+handle can be signalled once, so waiting again (new data, new training) needs new logical ids: the
+hash of the inputs in the id gives exactly that, and an unchanged deploy keeps the same ids and
+does not wait at all.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from pipeline.config import MAX_WAIT_SECONDS
+
+
+class LongWait(Construct):
+    """`<label>WaitHandle<hash>` and `<label>Wait<hash>`; pass `handle_ref` to the custom resource as
+    WaitHandle, then call `after(resource)` so the condition starts waiting once the operation started."""
+
+    def __init__(self, scope: Construct, id: str, *, label: str, inputs_hash: str, timeout_seconds: int) -> None:
+        super().__init__(scope, id)
+        if not 0 < timeout_seconds <= MAX_WAIT_SECONDS:
+            raise ValueError(f"{label}: wait timeout {timeout_seconds}s is outside 1..{MAX_WAIT_SECONDS}s")
+        self.inputs_hash = inputs_hash
+        self.handle = cdk.CfnWaitConditionHandle(self, "Handle")
+        self.handle.override_logical_id(f"{label}WaitHandle{inputs_hash}")
+        self.condition = cdk.CfnWaitCondition(
+            self, "Condition", handle=self.handle.ref, timeout=str(timeout_seconds), count=1
+        )
+        self.condition.override_logical_id(f"{label}Wait{inputs_hash}")
+        self.handle_logical_id = f"{label}WaitHandle{inputs_hash}"
+        self.condition_logical_id = f"{label}Wait{inputs_hash}"
+
+    @property
+    def handle_ref(self) -> str:
+        return self.handle.ref
+
+    def after(self, resource: cdk.CfnResource) -> None:
+        """The condition waits only once the operation (and its waiter execution) has started."""
+        self.condition.add_resource_dependency(resource)

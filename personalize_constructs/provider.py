@@ -1,0 +1,241 @@
+"""One CDK Provider for every Personalize resource kind, plus the Step Functions waiter.
+
+Four functions from the one `lambda/` asset (a Lambda function has one handler string, the contract
+has four): OnEvent and IsComplete (the Provider's handlers, sharing one role) and Poll and Signal
+(the waiter's tasks, sharing another). Permissions are listed action by action and scoped to this
+environment's resources by name prefix (`<env>-<dataset group>`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from personalize_constructs.waiter import WaiterStateMachine
+from pipeline.config import MAX_WAIT_SECONDS
+
+HANDLER_MODULE = "personalize_handlers.entry"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+#: The Provider's isComplete cadence and ceiling: a custom resource cannot wait past one hour, so
+#: the total stays under it (long operations wait through a WaitCondition instead).
+QUERY_INTERVAL = cdk.Duration.seconds(15)
+TOTAL_TIMEOUT = cdk.Duration.minutes(55)
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+#: Personalize actions the handlers call, by resource kind (ARN `<kind>/<name>`); nothing else.
+ACTIONS_BY_KIND: dict[str, list[str]] = {
+    "dataset-group": ["CreateDatasetGroup", "DescribeDatasetGroup", "DeleteDatasetGroup"],
+    "schema": ["CreateSchema", "DescribeSchema", "DeleteSchema"],
+    "dataset": ["CreateDataset", "DescribeDataset", "DeleteDataset"],
+    "dataset-import-job": ["CreateDatasetImportJob", "DescribeDatasetImportJob"],
+    "solution": [
+        "CreateSolution",
+        "DescribeSolution",
+        "DeleteSolution",
+        "CreateSolutionVersion",
+        "DescribeSolutionVersion",
+        "StopSolutionVersionCreation",
+        "GetSolutionMetrics",
+    ],
+    "campaign": ["CreateCampaign", "DescribeCampaign", "UpdateCampaign", "DeleteCampaign"],
+    "filter": ["CreateFilter", "DescribeFilter", "DeleteFilter"],
+    "event-tracker": ["CreateEventTracker", "DescribeEventTracker", "DeleteEventTracker"],
+}
+TAG_ACTIONS = ["TagResource", "UntagResource", "ListTagsForResource"]
+#: List calls find a resource by name (adoption after a lost response); the API takes no resource.
+LIST_ACTIONS = [
+    "ListDatasetGroups",
+    "ListSchemas",
+    "ListDatasets",
+    "ListDatasetImportJobs",
+    "ListSolutions",
+    "ListSolutionVersions",
+    "ListCampaigns",
+    "ListEventTrackers",
+    "ListFilters",
+]
+#: What the waiter's Poll function describes.
+POLL_ACTIONS = ["DescribeDatasetImportJob", "DescribeSolutionVersion", "DescribeCampaign"]
+
+
+def _log_group(scope: Construct, id: str) -> logs.LogGroup:
+    return logs.LogGroup(
+        scope, id, retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+
+
+class PersonalizeProvider(Construct):
+    """Exposes `service_token`, `provider`, the four functions, their two roles, `waiter` and
+    `resource_arns(kind)`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        asset_dir: Path,
+        name_prefix: str,
+        service_role: iam.IRole,
+        recipe_names: list[str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.name_prefix = name_prefix
+        stack = cdk.Stack.of(self)
+        code = lambda_.Code.from_asset(
+            str(asset_dir), exclude=["**/__pycache__", "**/*.pyc", "tests", "**/.pytest_cache"]
+        )
+
+        log_groups = {fid: _log_group(self, f"{fid}Logs") for fid in ("OnEvent", "IsComplete", "Poll", "Signal")}
+
+        def logs_statement(*fids: str) -> iam.PolicyStatement:
+            # CloudWatch Logs for the functions' own log groups only (no AWSLambdaBasicExecutionRole);
+            # a log group's Arn attribute already ends in ":*" (its streams).
+            return iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_groups[fid].log_group_arn for fid in fids],
+            )
+
+        def function(fid: str, handler: str, role: iam.IRole, timeout: int, **env: str) -> lambda_.Function:
+            return lambda_.Function(
+                self,
+                fid,
+                code=code,
+                handler=f"{HANDLER_MODULE}.{handler}",
+                runtime=RUNTIME,
+                architecture=lambda_.Architecture.ARM_64,
+                memory_size=256,
+                timeout=cdk.Duration.seconds(timeout),
+                role=role,
+                environment=dict(env),
+                log_group=log_groups[fid],
+                description=f"Personalize pipeline: {handler} (docs/handler-contract.md)",
+            )
+
+        # Policies are inline in their roles: a function can never run before its permissions exist
+        # (a separate AWS::IAM::Policy would need DependsOn from everything that invokes it).
+
+        # --- waiter: Poll + Signal and the state machine -------------------------------------
+        self.waiter_role = iam.Role(
+            self,
+            "WaiterRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Personalize pipeline waiter: describes long operations, signals WaitConditions",
+            inline_policies={
+                "Waiter": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="DescribeLongOperations",
+                            actions=[f"personalize:{a}" for a in POLL_ACTIONS],
+                            resources=[
+                                *self.resource_arns("dataset-import-job"),
+                                *self.resource_arns("solution"),
+                                *self.resource_arns("campaign"),
+                            ],
+                        ),
+                        logs_statement("Poll", "Signal"),
+                    ]
+                )
+            },
+        )
+        self.poll_function = function("Poll", "poll", self.waiter_role, 60)
+        self.signal_function = function("Signal", "signal", self.waiter_role, 60)
+        self.waiter = WaiterStateMachine(
+            self,
+            "Waiter",
+            poll_function=self.poll_function,
+            signal_function=self.signal_function,
+            log_group=_log_group(self, "WaiterLogs"),
+            max_wait=cdk.Duration.seconds(MAX_WAIT_SECONDS + 1800),
+        )
+
+        # --- Provider: OnEvent + IsComplete ---------------------------------------------------
+        handler_statements = [
+            iam.PolicyStatement(
+                sid=f"Personalize{kind.title().replace('-', '')}",
+                actions=[f"personalize:{a}" for a in actions],
+                resources=self.resource_arns(kind),
+            )
+            for kind, actions in ACTIONS_BY_KIND.items()
+        ]
+        handler_statements += [
+            iam.PolicyStatement(
+                sid="PersonalizeTags",
+                actions=[f"personalize:{a}" for a in TAG_ACTIONS],
+                resources=[arn for kind in ACTIONS_BY_KIND for arn in self.resource_arns(kind)],
+            ),
+            iam.PolicyStatement(
+                sid="PersonalizeList", actions=[f"personalize:{a}" for a in LIST_ACTIONS], resources=["*"]
+            ),
+            iam.PolicyStatement(
+                sid="PersonalizeRecipes",
+                actions=["personalize:DescribeRecipe"],
+                resources=[
+                    f"arn:{stack.partition}:personalize:::recipe/{name}" for name in sorted(set(recipe_names))
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="PassServiceRoleToPersonalize",
+                actions=["iam:PassRole"],
+                resources=[service_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                sid="StartWaiter",
+                actions=["states:StartExecution"],
+                resources=[self.waiter.state_machine.state_machine_arn],
+            ),
+            logs_statement("OnEvent", "IsComplete"),
+        ]
+        self.handler_role = iam.Role(
+            self,
+            "HandlerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Personalize pipeline custom resources: this environment's Personalize resources",
+            inline_policies={"Handler": iam.PolicyDocument(statements=handler_statements)},
+        )
+        env = {"WAITER_STATE_MACHINE_ARN": self.waiter.state_machine.state_machine_arn}
+        self.on_event_function = function("OnEvent", "on_event", self.handler_role, 120, **env)
+        self.is_complete_function = function("IsComplete", "is_complete", self.handler_role, 120, **env)
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.on_event_function,
+            is_complete_handler=self.is_complete_function,
+            query_interval=QUERY_INTERVAL,
+            total_timeout=TOTAL_TIMEOUT,
+            log_group=_log_group(self, "FrameworkLogs"),
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=_log_group(self, "FrameworkWaiterLogs"), level=cdk.aws_stepfunctions.LogLevel.ALL
+            ),
+        )
+        self.service_token = self.provider.service_token
+
+    def resource_arns(self, kind: str) -> list[str]:
+        """ARN patterns of this environment's resources of one kind (names start with the prefix)."""
+        stack = cdk.Stack.of(self)
+
+        def arn(resource_name: str) -> str:
+            return stack.format_arn(
+                service="personalize",
+                resource=kind,
+                resource_name=resource_name,
+                arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+            )
+
+        prefix = self.name_prefix
+        if kind == "dataset-group":
+            return [arn(prefix)]
+        if kind == "dataset":
+            return [arn(f"{prefix}/*")]  # dataset/<dataset group name>/<TYPE>
+        if kind == "event-tracker":
+            # The service names trackers by a generated id, not by our name: no prefix to scope by.
+            return [arn("*")]
+        return [arn(f"{prefix}-*")]  # solution/<name>-... also covers solution/<name>/<version id>

@@ -1,0 +1,352 @@
+"""One construct per Personalize resource kind, each a custom resource of the shared Provider.
+
+Types and properties are exactly those of docs/handler-contract.md. Every value is a string
+(CloudFormation hands them to the handler as strings anyway), JSON objects excepted. Logical ids
+are readable (`DatasetInteractions`, `TrainUserPersonalization`, ...) so deploy events, the runner's
+progress and `cdk diff` name what they act on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from personalize_constructs.hashing import logical_label
+from personalize_constructs.long_wait import LongWait
+from pipeline.config import CampaignConfig, EventTrackerConfig, FilterConfig, SolutionConfig
+from pipeline.naming import digest, physical_name
+from pipeline.recipes import RECIPES
+
+#: The handler appends `-<7 chars>` to import job names (contract), so ours leave room for it.
+JOB_NAME_MAX = 63 - 7
+
+
+@dataclass(frozen=True)
+class PersonalizeContext:
+    """What every Personalize construct needs: the environment, the names' prefix, the Provider's
+    service token and the tags."""
+
+    env: str
+    dataset_group: str
+    service_token: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return physical_name(self.env, self.dataset_group)
+
+    def name(self, *parts: str, version_of: Any = None) -> str:
+        name = physical_name(self.env, self.dataset_group, *parts, version_of=version_of)
+        if not name.startswith(self.prefix + "-"):
+            # The provider's IAM policy scopes by this prefix; a truncated name would fall outside it.
+            raise ValueError(f"derived name {name!r} does not start with {self.prefix + '-'!r}; shorten the names")
+        return name
+
+    def tag_list(self) -> list[dict[str, str]]:
+        return [{"tagKey": k, "tagValue": v} for k, v in sorted(self.tags.items())]
+
+
+def _custom(
+    scope: Construct,
+    id: str,
+    ctx: PersonalizeContext,
+    kind: str,
+    logical_id: str,
+    properties: dict[str, Any],
+    *,
+    taggable: bool = True,
+) -> cdk.CustomResource:
+    props = {k: v for k, v in properties.items() if v is not None}
+    if taggable and ctx.tags:
+        props["Tags"] = ctx.tag_list()
+    resource = cdk.CustomResource(
+        scope,
+        id,
+        service_token=ctx.service_token,
+        resource_type=f"Custom::Personalize{kind}",
+        properties=props,
+        # Personalize resources go with the stack; the retained thing is the data (bucket), which
+        # the dataset group can be rebuilt from.
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    cfn(resource).override_logical_id(logical_id)
+    return resource
+
+
+def cfn(resource: Construct) -> cdk.CfnResource:
+    child = resource.node.default_child
+    assert isinstance(child, cdk.CfnResource), resource.node.path
+    return child
+
+
+def depends(resource: Construct, *on: Construct) -> None:
+    """DependsOn at the CloudFormation level (order without a data reference)."""
+    for other in on:
+        target = other if isinstance(other, cdk.CfnResource) else cfn(other)
+        cfn(resource).add_resource_dependency(target)
+
+
+class DatasetGroup(Construct):
+    """`Custom::PersonalizeDatasetGroup`; exposes `resource`, `arn`, `name`."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, ctx: PersonalizeContext, kms_key_arn: str | None, role_arn: str
+    ) -> None:
+        super().__init__(scope, id)
+        self.name = ctx.prefix
+        self.resource = _custom(
+            self,
+            "Resource",
+            ctx,
+            "DatasetGroup",
+            "DatasetGroup",
+            {
+                "Name": self.name,
+                "KmsKeyArn": kms_key_arn,
+                "RoleArn": role_arn if kms_key_arn else None,
+            },
+        )
+        self.arn = self.resource.get_att_string("Arn")
+
+
+class Dataset(Construct):
+    """Schema -> dataset -> import job (-> WaitCondition). Exposes `schema`, `dataset`, `import_job`,
+    `wait`, `arn`, `import_hash` (what a training's trigger is built from)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PersonalizeContext,
+        dataset_type: str,
+        schema_json: str,
+        dataset_group: DatasetGroup,
+        data_location: str,
+        source_hash: str,
+        import_mode: str,
+        role_arn: str,
+        import_timeout: int,
+        import_after: Sequence[Construct] = (),
+    ) -> None:
+        super().__init__(scope, id)
+        label = logical_label(dataset_type)
+        api_type = dataset_type.capitalize()  # Interactions / Items / Users
+        schema_text = json.dumps(json.loads(schema_json), separators=(",", ":"))  # field order kept
+        self.schema = _custom(
+            self,
+            "Schema",
+            ctx,
+            "Schema",
+            f"Schema{label}",
+            {"Name": ctx.name(dataset_type, version_of=schema_text), "Schema": schema_text},
+            taggable=False,  # CreateSchema takes no tags
+        )
+        depends(self.schema, dataset_group.resource)
+        self.dataset = _custom(
+            self,
+            "Dataset",
+            ctx,
+            "Dataset",
+            f"Dataset{label}",
+            {
+                "Name": ctx.name(dataset_type),
+                "DatasetGroupArn": dataset_group.arn,
+                "DatasetType": api_type,
+                "SchemaArn": self.schema.get_att_string("Arn"),
+            },
+        )
+        self.arn = self.dataset.get_att_string("Arn")
+
+        # A changed file, mode or schema is a new import: new hash, new wait ids.
+        self.import_hash = digest(ctx.prefix, dataset_type, source_hash, import_mode, schema_text)
+        job_name = ctx.name(dataset_type, source_hash[:6])
+        if len(job_name) > JOB_NAME_MAX:
+            raise ValueError(f"import job name {job_name!r} is longer than {JOB_NAME_MAX} characters")
+        self.wait = LongWait(
+            self, "Wait", label=f"Import{label}", inputs_hash=self.import_hash, timeout_seconds=import_timeout
+        )
+        self.import_job = _custom(
+            self,
+            "ImportJob",
+            ctx,
+            "DatasetImportJob",
+            f"Import{label}",
+            {
+                "JobName": job_name,
+                "DatasetArn": self.arn,
+                "DataLocation": data_location,
+                "RoleArn": role_arn,
+                "ImportMode": import_mode,
+                "SourceHash": source_hash,
+                "WaitHandle": self.wait.handle_ref,
+            },
+        )
+        depends(self.import_job, *import_after)
+        self.wait.after(cfn(self.import_job))
+
+
+class Solution(Construct):
+    """Solution -> solution version (training, -> WaitCondition). Exposes `solution`, `version`,
+    `wait`, `version_arn`, `trigger`, `name`, `recipe`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PersonalizeContext,
+        config: SolutionConfig,
+        dataset_group: DatasetGroup,
+        datasets: Sequence[Dataset],
+    ) -> None:
+        super().__init__(scope, id)
+        label = logical_label(config.name)
+        self.recipe = RECIPES[config.recipe]
+        immutable = {
+            "recipe": config.recipe,
+            "performHPO": config.perform_hpo,
+            "performAutoTraining": config.auto_training,
+            "eventType": config.event_type,
+            "solutionConfig": config.solution_config,
+        }
+        self.name = ctx.name(config.name, version_of=immutable)
+        self.solution = _custom(
+            self,
+            "Solution",
+            ctx,
+            "Solution",
+            f"Solution{label}",
+            {
+                "Name": self.name,
+                "DatasetGroupArn": dataset_group.arn,
+                "RecipeArn": self.recipe.arn,
+                "PerformHPO": str(config.perform_hpo).lower(),
+                "PerformAutoTraining": str(config.auto_training).lower(),
+                "SolutionConfig": config.solution_config or None,
+                "EventType": config.event_type,
+            },
+        )
+        # After the datasets exist and their imports have started (not finished: creating the
+        # solution needs no data, so it overlaps the imports).
+        depends(self.solution, *(d.import_job for d in datasets))
+
+        # Training uses every dataset in the group: any new data, or a new solution, retrains.
+        self.trigger = digest(self.name, sorted(d.import_hash for d in datasets))
+        self.wait = LongWait(
+            self,
+            "Wait",
+            label=f"Train{label}",
+            inputs_hash=self.trigger,
+            timeout_seconds=config.training_timeout,
+        )
+        self.version = _custom(
+            self,
+            "Version",
+            ctx,
+            "SolutionVersion",
+            f"Train{label}",
+            {
+                "SolutionArn": self.solution.get_att_string("Arn"),
+                "TrainingMode": "FULL",
+                "Trigger": self.trigger,
+                "WaitHandle": self.wait.handle_ref,
+            },
+        )
+        depends(self.version, *(d.wait.condition for d in datasets))
+        self.wait.after(cfn(self.version))
+        self.version_arn = self.version.get_att_string("Arn")
+
+
+class Campaign(Construct):
+    """`Custom::PersonalizeCampaign` (-> WaitCondition); a new solution version updates it in place.
+    Exposes `campaign`, `wait`, `arn`, `name`, `solution`."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, ctx: PersonalizeContext, config: CampaignConfig, solution: Solution
+    ) -> None:
+        super().__init__(scope, id)
+        label = logical_label(config.name)
+        self.solution = solution
+        self.name = ctx.name(config.name)
+        inputs = digest(solution.trigger, config.min_provisioned_tps, config.campaign_config, self.name)
+        self.wait = LongWait(
+            self, "Wait", label=f"Campaign{label}", inputs_hash=inputs, timeout_seconds=config.create_timeout
+        )
+        self.campaign = _custom(
+            self,
+            "Campaign",
+            ctx,
+            "Campaign",
+            f"Campaign{label}",
+            {
+                "Name": self.name,
+                "SolutionVersionArn": solution.version_arn,
+                "MinProvisionedTPS": str(config.min_provisioned_tps),
+                "CampaignConfig": config.campaign_config or None,
+                "WaitHandle": self.wait.handle_ref,
+            },
+        )
+        depends(self.campaign, solution.wait.condition)
+        self.wait.after(cfn(self.campaign))
+        self.arn = self.campaign.get_att_string("Arn")
+
+
+class Filter(Construct):
+    """`Custom::PersonalizeFilter`, after the datasets its expression can name. Exposes `resource`, `arn`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PersonalizeContext,
+        config: FilterConfig,
+        dataset_group: DatasetGroup,
+        datasets: Sequence[Dataset],
+    ) -> None:
+        super().__init__(scope, id)
+        self.name = ctx.name(config.name, version_of=config.expression)
+        self.resource = _custom(
+            self,
+            "Resource",
+            ctx,
+            "Filter",
+            f"Filter{logical_label(config.name)}",
+            {"Name": self.name, "DatasetGroupArn": dataset_group.arn, "FilterExpression": config.expression},
+        )
+        depends(self.resource, *(d.dataset for d in datasets))
+        self.arn = self.resource.get_att_string("Arn")
+
+
+class EventTracker(Construct):
+    """`Custom::PersonalizeEventTracker`, after the datasets (PutEvents writes to Interactions).
+    Exposes `resource`, `arn`, `tracking_id`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PersonalizeContext,
+        config: EventTrackerConfig,
+        dataset_group: DatasetGroup,
+        datasets: Sequence[Dataset],
+    ) -> None:
+        super().__init__(scope, id)
+        self.resource = _custom(
+            self,
+            "Resource",
+            ctx,
+            "EventTracker",
+            f"EventTracker{logical_label(config.name)}",
+            {"Name": ctx.name(config.name), "DatasetGroupArn": dataset_group.arn},
+        )
+        depends(self.resource, *(d.dataset for d in datasets))
+        self.arn = self.resource.get_att_string("Arn")
+        self.tracking_id = self.resource.get_att_string("TrackingId")

@@ -1,0 +1,80 @@
+"""The Step Functions waiter: polls a long Personalize operation and signals its WaitCondition handle.
+
+Definition per docs/handler-contract.md: Poll -> Done? -> Wait(SecondsPath $.waitSeconds) -> Poll,
+SignalSuccess -> Succeeded, SignalFailure -> Failed. The poll schedule lives in the handler
+(`schedule.next_delay`), so the state machine stays a dumb loop.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+#: Lambda errors worth retrying inside the state machine (the service's, not the handler's).
+_LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+
+
+class WaiterStateMachine(Construct):
+    """Exposes `state_machine`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        poll_function: lambda_.IFunction,
+        signal_function: lambda_.IFunction,
+        log_group: logs.ILogGroup,
+        max_wait: cdk.Duration,
+    ) -> None:
+        super().__init__(scope, id)
+
+        def invoke(name: str, function: lambda_.IFunction) -> tasks.LambdaInvoke:
+            task = tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=function,
+                payload_response_only=True,
+                retry_on_service_exceptions=False,
+            )
+            task.add_retry(
+                errors=_LAMBDA_SERVICE_ERRORS,
+                interval=cdk.Duration.seconds(2),
+                max_attempts=6,
+                backoff_rate=2,
+            )
+            return task
+
+        failed = sfn.Fail(self, "Failed", cause="The Personalize operation failed or could not be polled")
+        succeeded = sfn.Succeed(self, "Succeeded")
+        signal_failure = invoke("SignalFailure", signal_function).next(failed)
+        signal_success = invoke("SignalSuccess", signal_function).next(succeeded)
+        poll = invoke("Poll", poll_function)
+        # A poll that keeps failing after its retries still signals the handle, so the WaitCondition
+        # fails now with the reason instead of timing out hours later.
+        poll.add_catch(signal_failure, errors=["States.ALL"], result_path="$.error")
+        wait = sfn.Wait(self, "Wait", time=sfn.WaitTime.seconds_path("$.waitSeconds"))
+        done = (
+            sfn.Choice(self, "Done?")
+            .when(sfn.Condition.string_equals("$.state", "SUCCEEDED"), signal_success)
+            .when(sfn.Condition.string_equals("$.state", "FAILED"), signal_failure)
+            .otherwise(wait.next(poll))
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(poll.next(done)),
+            timeout=max_wait,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            comment="Polls a long Amazon Personalize operation and signals its WaitCondition handle",
+        )

@@ -1,0 +1,100 @@
+"""Builds the CDK app: one place shared by app.py (the CLI) and the tests (fast, in-process)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from pipeline.config import REPO_ROOT, PipelineConfig, config_path, load_config
+from pipeline.problems import Problem, ProblemReport
+from stacks.acknowledgments import acknowledge_findings
+from stacks.personalize_stack import PersonalizeStack, stack_name
+
+__all__ = ["PersonalizeStack", "build_app", "resolve_environment", "stack_name", "validate_config"]
+
+DEFAULT_ENV = "dev"
+
+
+def resolve_environment(config: PipelineConfig) -> cdk.Environment:
+    """Account and region from config, else from the CDK CLI (CDK_DEFAULT_*); neither needs credentials:
+    without them the account stays a token and the template is environment-agnostic for it."""
+    return cdk.Environment(
+        account=config.environment.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
+        region=config.environment.region or os.environ.get("CDK_DEFAULT_REGION"),
+    )
+
+
+def missing_files(config: PipelineConfig, root: Path) -> list[Problem]:
+    """The files the stack itself reads at synth (schemas, local sources): a missing one is a
+    clear config error, never a traceback. pipeline.validate checks their contents."""
+    where = str(config_path(config.environment.name))
+    problems = []
+    for name, dataset in config.datasets.present().items():
+        for field, value in (("schema", dataset.schema_path), ("source", dataset.source)):
+            if field == "source" and dataset.is_s3:
+                continue
+            if not (root / value).is_file():
+                problems.append(
+                    Problem(where, None, f"datasets.{name}.{field}", value, f"no such file under {root}")
+                )
+    return problems
+
+
+def validate_config(config: PipelineConfig, root: Path) -> None:
+    """Check what synth reads, then run pipeline.validate (schemas, data, recipes against data) when
+    present; both raise pipeline.problems.ProblemReport listing every problem."""
+    problems = missing_files(config, root)
+    if problems:
+        raise ProblemReport(problems)
+    if importlib.util.find_spec("pipeline.validate") is None:
+        return
+    from pipeline import validate as validation  # noqa: PLC0415 (optional module)
+
+    validation.validate(config, root).raise_for_errors()
+
+
+def cdk_json_context(root: Path = REPO_ROOT) -> dict[str, object]:
+    """cdk.json's context (feature flags), so an in-process App (tests, bench) synthesizes exactly
+    what `cdk synth` does; under the CLI the same values also arrive through CDK_CONTEXT_JSON."""
+    path = root / "cdk.json"
+    if not path.is_file():
+        path = REPO_ROOT / "cdk.json"
+    context = json.loads(path.read_text(encoding="utf-8")).get("context", {})
+    return {k: v for k, v in context.items() if k != "env"}
+
+
+def build_app(
+    env: str | None = None,
+    outdir: str | None = None,
+    *,
+    config: PipelineConfig | None = None,
+    root: Path = REPO_ROOT,
+    asset_dir: Path | None = None,
+    nag: bool = True,
+) -> cdk.App:
+    """The app for one environment, ready to `synth()`.
+
+    `env` defaults to the `env` context (`cdk synth -c env=prod`), read here and only here. Raises
+    ProblemReport (before any template is written) when the config or data is bad.
+    """
+    app = cdk.App(outdir=outdir, context=cdk_json_context())
+    env = env or app.node.try_get_context("env") or DEFAULT_ENV
+    config = config or load_config(env)
+    validate_config(config, root)
+    stack = PersonalizeStack(
+        app,
+        stack_name(config.environment.name),
+        config=config,
+        root=root,
+        asset_dir=asset_dir or root / "lambda",
+        env=resolve_environment(config),
+    )
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        acknowledge_findings(stack)
+    return app

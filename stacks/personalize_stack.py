@@ -1,0 +1,234 @@
+"""One stack per environment: `Personalize-<env>`. Thin: it wires constructs in dependency order
+and declares the outputs; the constructs own the resources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from personalize_constructs import (
+    Campaign,
+    DataBucket,
+    Dataset,
+    DatasetGroup,
+    DatasetUpload,
+    EventTracker,
+    Filter,
+    PersonalizeContext,
+    PersonalizeProvider,
+    PersonalizeServiceRole,
+    Solution,
+    file_digest,
+    logical_label,
+)
+from personalize_constructs.provider import LOG_RETENTION
+from personalize_constructs.upload import DATA_PREFIX
+from pipeline.config import PipelineConfig
+from pipeline.naming import digest
+from pipeline.recipes import RecipeFamily
+from stacks.samples import sample_ids
+
+
+def stack_name(env: str) -> str:
+    return f"Personalize-{env}"
+
+
+class PersonalizeStack(cdk.Stack):
+    """The whole pipeline for one environment. Attributes: `data` (DataBucket), `service_role`,
+    `provider`, `dataset_group`, `datasets`, `solutions`, `campaigns`, `filters`, `event_tracker`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PipelineConfig,
+        root: Path,
+        asset_dir: Path,
+        env: cdk.Environment,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            env=env,
+            description=f"Amazon Personalize pipeline, environment {config.environment.name}",
+        )
+        environment = config.environment
+        retain = environment.removal_policy == "retain"
+
+        self.data = DataBucket(
+            self, "Data", removal=environment.removal_policy, kms_key_arn=config.dataset_group.kms_key_arn
+        )
+        self.service_role = PersonalizeServiceRole(
+            self,
+            "ServiceRole",
+            bucket=self.data.bucket,
+            key=self.data.key,
+            data_prefix=DATA_PREFIX,
+            external_sources=tuple(d.source for d in config.datasets.present().values() if d.is_s3),
+        )
+        self.provider = PersonalizeProvider(
+            self,
+            "Provider",
+            asset_dir=asset_dir,
+            name_prefix=f"{environment.name}-{config.dataset_group.name}",
+            service_role=self.service_role.role,
+            recipe_names=[s.recipe for s in config.solutions],
+        )
+        ctx = PersonalizeContext(
+            env=environment.name,
+            dataset_group=config.dataset_group.name,
+            service_token=self.provider.service_token,
+            tags=environment.tags,
+        )
+        role_arn = self.service_role.role.role_arn
+        self.dataset_group = DatasetGroup(
+            self, "DatasetGroup", ctx=ctx, kms_key_arn=config.dataset_group.kms_key_arn, role_arn=role_arn
+        )
+
+        upload_logs = logs.LogGroup(
+            self, "UploadLogs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        self.datasets: dict[str, Dataset] = {}
+        self.uploads: dict[str, DatasetUpload] = {}
+        bucket_policy = self.data.bucket.policy
+        for dataset_type, dataset in config.datasets.present().items():
+            if dataset.is_s3:
+                # Not ours to upload: the URI (and an optional version marker in it) is the input.
+                source_hash = digest(dataset.source, length=16)
+                location = dataset.source
+                after: list[Construct] = []
+            else:
+                path = root / dataset.source
+                source_hash = file_digest(path)
+                upload = DatasetUpload(
+                    self,
+                    f"Upload{logical_label(dataset_type)}",
+                    bucket=self.data.bucket,
+                    source=path,
+                    dataset_type=dataset_type,
+                    retain=retain,
+                    log_group=upload_logs,
+                )
+                self.uploads[dataset_type] = upload
+                location = upload.data_location
+                after = [upload.deployment]
+            if bucket_policy is not None:
+                after.append(bucket_policy)
+            schema_json = (root / dataset.schema_path).read_text(encoding="utf-8")
+            self.datasets[dataset_type] = Dataset(
+                self,
+                f"Dataset{logical_label(dataset_type)}",
+                ctx=ctx,
+                dataset_type=dataset_type,
+                schema_json=schema_json,
+                dataset_group=self.dataset_group,
+                data_location=location,
+                source_hash=source_hash,
+                import_mode=dataset.import_mode,
+                role_arn=role_arn,
+                import_timeout=dataset.import_timeout,
+                import_after=[_deployment_resource(a) for a in after],
+            )
+        datasets = list(self.datasets.values())
+        self.solutions = {
+            s.name: Solution(
+                self, f"Solution{logical_label(s.name)}", ctx=ctx, config=s,
+                dataset_group=self.dataset_group, datasets=datasets,
+            )
+            for s in config.solutions
+        }
+        self.campaigns = {
+            c.name: Campaign(
+                self, f"Campaign{logical_label(c.name)}", ctx=ctx, config=c, solution=self.solutions[c.solution]
+            )
+            for c in config.campaigns
+        }
+        self.filters = {
+            f.name: Filter(
+                self, f"Filter{logical_label(f.name)}", ctx=ctx, config=f,
+                dataset_group=self.dataset_group, datasets=datasets,
+            )
+            for f in config.filters
+        }
+        self.event_tracker = (
+            EventTracker(
+                self, "EventTracker", ctx=ctx, config=config.event_tracker,
+                dataset_group=self.dataset_group, datasets=datasets,
+            )
+            if config.event_tracker
+            else None
+        )
+
+        for key, value in sorted(environment.tags.items()):
+            cdk.Tags.of(self).add(key, value)
+        interactions = config.datasets.interactions
+        self._outputs(None if interactions.is_s3 else root / interactions.source)
+
+    def _outputs(self, interactions: Path | None) -> None:
+        out = {
+            "DataBucketName": (self.data.bucket.bucket_name, "Bucket holding the datasets' source files"),
+            "ServiceRoleArn": (self.service_role.role.role_arn, "Role Amazon Personalize assumes to import"),
+            "DatasetGroupArn": (self.dataset_group.arn, "Dataset group"),
+        }
+        for name, solution in self.solutions.items():
+            out[f"SolutionVersionArn{logical_label(name)}"] = (
+                solution.version_arn, f"Trained solution version of {name}"
+            )
+        samples = sample_ids(interactions)
+        region = cdk.Stack.of(self).region
+        for name, campaign in self.campaigns.items():
+            label = logical_label(name)
+            out[f"CampaignArn{label}"] = (campaign.arn, f"Campaign {name}")
+            family = campaign.solution.recipe.family
+            if family == RecipeFamily.PERSONALIZED_RANKING:
+                tail = (
+                    f" --user-id {samples.user_id} --input-list {' '.join(samples.items)}"
+                )
+                command = "get-personalized-ranking"
+            elif family == RecipeFamily.RELATED_ITEMS:
+                tail, command = f" --item-id {samples.item_id} --num-results 10", "get-recommendations"
+            else:
+                tail, command = f" --user-id {samples.user_id} --num-results 10", "get-recommendations"
+            out[f"Command{label}"] = (
+                cdk.Fn.join(
+                    "",
+                    [
+                        f"aws personalize-runtime {command} --region ",
+                        region,
+                        " --campaign-arn ",
+                        campaign.arn,
+                        tail,
+                    ],
+                ),
+                f"Query campaign {name} (AWS CLI)",
+            )
+        if self.event_tracker is not None:
+            out["EventTrackingId"] = (self.event_tracker.tracking_id, "Tracking id for PutEvents")
+        for key, (value, description) in out.items():
+            cdk.CfnOutput(self, key, value=value, description=description)
+        # What the runner / recommend CLI need to find things by config name, in one place.
+        cdk.CfnOutput(
+            self,
+            "CampaignNames",
+            value=json.dumps({n: c.name for n, c in self.campaigns.items()}, sort_keys=True),
+            description="Config campaign name -> Personalize campaign name",
+        )
+
+
+def _deployment_resource(construct: Construct) -> Construct:
+    """The CloudFormation resource that does the work: for a BucketDeployment, its
+    Custom::CDKBucketDeployment (its other children are the handler's asset and role)."""
+    if isinstance(construct, cdk.CfnResource):
+        return construct
+    for child in construct.node.find_all():
+        if isinstance(child, cdk.CfnResource) and child.cfn_resource_type == "Custom::CDKBucketDeployment":
+            return child
+    default = construct.node.default_child
+    if isinstance(default, cdk.CfnResource):
+        return default
+    raise ValueError(f"{construct.node.path}: no CloudFormation resource to depend on")
