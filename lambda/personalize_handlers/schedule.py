@@ -11,21 +11,24 @@ Why this shape. Two costs pull in opposite directions:
 Both cannot hold for every short operation (a 5-minute import polled every 6 s to be 2 % late
 costs 600 describes/hour), so the schedule is proportional with a floor and a cap::
 
-    next_delay(t) = min(CAP, max(FLOOR, RATIO * t))     FLOOR = 60 s, RATIO = 1 %, CAP = 600 s
+    next_delay(t) = min(CAP, max(FLOOR, ceil(RATIO * t)))    FLOOR = 65 s, RATIO = 0.5 %, CAP = 600 s
 
 Arithmetic (worst cases; tests/handlers/test_schedule.py computes them for 5 min .. 12 h):
 
-* Lateness of an operation of length T is < next_delay(T): 60 s while T <= 100 min, then 1 % of T
-  (6 h training: <= 216 s; 12 h: <= 432 s). The cap (600 s) is never reached inside the 12 h
-  WaitCondition ceiling; it only bounds a runaway. RATIO is 1 %, not 2 %, because the critical path
-  also carries short operations (imports, campaign) whose lateness is the 60 s floor: e.g. import
-  30 min + training 4 h + campaign 20 min = 17 400 s, worst lateness 60 + 144 + 60 = 264 s = 1.5 %
-  (expected about half of that, since completion falls uniformly inside a gap).
-* Describe calls: one poll at t = 0, then one per 60 s up to 100 min (6000 s), then the gaps grow
-  geometrically (t_{k+1} = 1.01 t_k), i.e. ~100 * ln(T / 6000 s) more polls. 3 h: ~161 polls
-  (54 /h); 6 h: ~231 (39 /h); 12 h: ~300 (25 /h). Operations shorter than about 30 min pay for the
-  t = 0 poll and the final overshooting poll: a 5-minute operation costs 6 describes (72 /h); they
-  are a small share of operation-hours on a pipeline dominated by multi-hour trainings.
+* Lateness of an operation of length T is below next_delay(T): 65 s while T <= 3.6 h
+  (13 000 s), then 0.5 % of T (6 h: <= 108 s; 12 h: <= 216 s), so <= 2 % of T for every T >= 54
+  min. The cap (600 s) is never reached inside the 12 h WaitCondition ceiling; it bounds a runaway.
+  The ratio is well under 2 % because the critical path also carries short operations (an import,
+  the campaign) whose lateness is the floor: import 30 min + training 3 h + campaign 20 min =
+  13 800 s with worst lateness 3 x 65 s = 1.4 % (expected about half: completion falls uniformly
+  inside a gap).
+* Describe calls: one poll at t = 0, then one per 65 s up to 3.6 h (55.4 /h plus the first and the
+  last poll), then gaps growing geometrically (t_{k+1} = 1.005 t_k), i.e. 200 * ln(T / 13 000 s)
+  more polls. 1 h: 57 polls; 3 h: 168 (56 /h); 6 h: 303 (51 /h); 12 h: 441 (37 /h). Every operation
+  of 30 min or more stays <= 60 /h. Shorter ones pay for the t = 0 poll and the overshooting last
+  poll (15 min: <= 63 /h; 5 min: 6 polls, 72 /h); they are a small share of the operation-hours of
+  a pipeline dominated by multi-hour trainings. The 65 s floor (not 60) is what pays for that first
+  poll: with 60 s every operation under 2 h would exceed 60 /h.
 
 `elapsed_seconds` is the time waited so far (the sum of the delays already returned), which keeps
 the schedule independent of any clock and exact under the local virtual clock.
@@ -35,8 +38,8 @@ from __future__ import annotations
 
 import math
 
-FLOOR_SECONDS = 60
-RATIO = 0.01
+FLOOR_SECONDS = 65
+RATIO = 0.005
 CAP_SECONDS = 600
 
 
