@@ -116,13 +116,22 @@ def test_parameters_and_filter_values() -> None:
 
 def test_combining_expressions() -> None:
     # INCLUDE A | INCLUDE B: union
-    union = 'INCLUDE ItemID WHERE Items.CATEGORY IN ("kitchen") | INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("view")'
+    union = (
+        'INCLUDE ItemID WHERE Items.CATEGORY IN ("kitchen") | '
+        'INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("view")'
+    )
     assert keep(union) == ["shoe1", "pan1"]
     # EXCLUDE A | EXCLUDE B: both removed
-    both = 'EXCLUDE ItemID WHERE Items.CATEGORY IN ("shoes") | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
+    both = (
+        'EXCLUDE ItemID WHERE Items.CATEGORY IN ("shoes") | '
+        'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
+    )
     assert keep(both) == ["book2", "pan1"]
     # INCLUDE A | EXCLUDE B = A - B, whatever the order
-    minus = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase") | INCLUDE ItemID WHERE Items.CATEGORY IN ("books")'
+    minus = (
+        'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase") | '
+        'INCLUDE ItemID WHERE Items.CATEGORY IN ("books")'
+    )
     assert keep(minus) == ["book2"]
 
 
@@ -180,9 +189,7 @@ def test_candidates_may_carry_scores() -> None:
             "same kind",
         ),
         (
-            "EXCLUDE ItemID WHERE Items.A IN ($A) | EXCLUDE ItemID WHERE Items.B IN ($B) | EXCLUDE ItemID WHERE "
-            "Items.C IN ($C) | EXCLUDE ItemID WHERE Items.D IN ($D) | EXCLUDE ItemID WHERE Items.E IN ($E) | "
-            "EXCLUDE ItemID WHERE Items.F IN ($F)",
+            " | ".join(f"EXCLUDE ItemID WHERE Items.{name} IN (${name})" for name in "ABCDEF"),
             "at most 5 distinct",
         ),
         ('INCLUDE ItemID WHERE Items.CATEGORY IN ("a") IF Users.AGE > 3', "CurrentUser"),
