@@ -1,0 +1,252 @@
+"""The local Personalize's resources: what DescribeX shows, plus what the backend keeps internally."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+IN_PROGRESS = ("CREATE PENDING", "CREATE IN_PROGRESS", "CREATE STOPPING")
+DELETING = ("DELETE PENDING", "DELETE IN_PROGRESS")
+BUSY = IN_PROGRESS + DELETING
+
+
+def clean(values: dict[str, Any]) -> dict[str, Any]:
+    """Drop unset fields, as the service omits them."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass
+class Resource:
+    KIND: ClassVar[str] = ""
+    #: the ARN key in describe output
+    ARN_KEY: ClassVar[str] = ""
+    arn: str
+    name: str
+    account: str
+    region: str
+    created: float
+    updated: float
+    status: str = "CREATE PENDING"
+    failure_reason: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    #: bumped when a pending transition must be ignored (stop, delete)
+    gen: int = 0
+
+    @property
+    def busy(self) -> bool:
+        return self.status in BUSY
+
+    def base(self) -> dict[str, Any]:
+        return {"name": self.name, self.ARN_KEY: self.arn, "status": self.status,
+                "creationDateTime": self.created, "lastUpdatedDateTime": self.updated}
+
+
+@dataclass
+class DatasetGroup(Resource):
+    KIND: ClassVar[str] = "dataset-group"
+    ARN_KEY: ClassVar[str] = "datasetGroupArn"
+    role_arn: str | None = None
+    kms_key_arn: str | None = None
+    domain: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return clean({**self.base(), "roleArn": self.role_arn, "kmsKeyArn": self.kms_key_arn,
+                      "failureReason": self.failure_reason, "domain": self.domain})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({**self.base(), "failureReason": self.failure_reason, "domain": self.domain})
+
+
+@dataclass
+class Schema(Resource):
+    KIND: ClassVar[str] = "schema"
+    ARN_KEY: ClassVar[str] = "schemaArn"
+    schema: str = ""
+    domain: str | None = None
+    parsed: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return clean({"name": self.name, "schemaArn": self.arn, "schema": self.schema,
+                      "creationDateTime": self.created, "lastUpdatedDateTime": self.updated,
+                      "domain": self.domain})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({"name": self.name, "schemaArn": self.arn, "creationDateTime": self.created,
+                      "lastUpdatedDateTime": self.updated, "domain": self.domain})
+
+
+@dataclass
+class Dataset(Resource):
+    KIND: ClassVar[str] = "dataset"
+    ARN_KEY: ClassVar[str] = "datasetArn"
+    dataset_group_arn: str = ""
+    dataset_type: str = ""
+    schema_arn: str = ""
+    #: the imported rows: a container from local.personalize.data (Interactions, Items, Users)
+    data: Any = None
+
+    def describe(self) -> dict[str, Any]:
+        return clean({**self.base(), "datasetGroupArn": self.dataset_group_arn,
+                      "datasetType": self.dataset_type, "schemaArn": self.schema_arn})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({**self.base(), "datasetType": self.dataset_type})
+
+
+@dataclass
+class DatasetImportJob(Resource):
+    KIND: ClassVar[str] = "dataset-import-job"
+    ARN_KEY: ClassVar[str] = "datasetImportJobArn"
+    dataset_arn: str = ""
+    data_location: str = ""
+    role_arn: str | None = None
+    import_mode: str = "FULL"
+    publish_metrics: bool = False
+    #: parsed rows waiting for the job to finish (applied to the dataset at ACTIVE)
+    pending_data: Any = None
+    rows: int = 0
+
+    def base(self) -> dict[str, Any]:
+        return {"jobName": self.name, self.ARN_KEY: self.arn, "status": self.status,
+                "creationDateTime": self.created, "lastUpdatedDateTime": self.updated}
+
+    def describe(self) -> dict[str, Any]:
+        return clean({**self.base(), "datasetArn": self.dataset_arn,
+                      "dataSource": {"dataLocation": self.data_location}, "roleArn": self.role_arn,
+                      "failureReason": self.failure_reason, "importMode": self.import_mode,
+                      "publishAttributionMetricsToS3": self.publish_metrics})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({**self.base(), "failureReason": self.failure_reason, "importMode": self.import_mode})
+
+
+@dataclass
+class Solution(Resource):
+    KIND: ClassVar[str] = "solution"
+    ARN_KEY: ClassVar[str] = "solutionArn"
+    dataset_group_arn: str = ""
+    recipe_arn: str = ""
+    perform_hpo: bool = False
+    perform_auto_ml: bool = False
+    perform_auto_training: bool = True
+    event_type: str | None = None
+    solution_config: dict[str, Any] | None = None
+    latest_version_arn: str | None = None
+
+    def describe(self, latest: SolutionVersion | None = None) -> dict[str, Any]:
+        return clean({**self.base(), "performHPO": self.perform_hpo, "performAutoML": self.perform_auto_ml,
+                      "performAutoTraining": self.perform_auto_training, "recipeArn": self.recipe_arn,
+                      "datasetGroupArn": self.dataset_group_arn, "eventType": self.event_type,
+                      "solutionConfig": self.solution_config,
+                      "latestSolutionVersion": latest.summary() if latest else None})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({**self.base(), "recipeArn": self.recipe_arn})
+
+
+@dataclass
+class SolutionVersion(Resource):
+    KIND: ClassVar[str] = "solution-version"
+    ARN_KEY: ClassVar[str] = "solutionVersionArn"
+    solution_arn: str = ""
+    solution_name: str = ""
+    version_name: str | None = None
+    training_mode: str = "FULL"
+    training_type: str = "MANUAL"
+    training_seconds: float = 0.0
+    model: Any = None
+    tuned: dict[str, str] | None = None
+
+    def describe(self, solution: Solution) -> dict[str, Any]:
+        return clean({"name": self.version_name, "solutionVersionArn": self.arn,
+                      "solutionArn": self.solution_arn, "performHPO": solution.perform_hpo,
+                      "performAutoML": solution.perform_auto_ml, "recipeArn": solution.recipe_arn,
+                      "eventType": solution.event_type, "datasetGroupArn": solution.dataset_group_arn,
+                      "solutionConfig": solution.solution_config,
+                      "trainingHours": round(self.training_seconds / 3600, 3) if self.status == "ACTIVE"
+                      else None,
+                      "trainingMode": self.training_mode,
+                      "tunedHPOParams": {"algorithmHyperParameters": self.tuned} if self.tuned else None,
+                      "status": self.status, "failureReason": self.failure_reason,
+                      "creationDateTime": self.created, "lastUpdatedDateTime": self.updated,
+                      "trainingType": self.training_type})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({"solutionVersionArn": self.arn, "status": self.status,
+                      "trainingMode": self.training_mode, "trainingType": self.training_type,
+                      "creationDateTime": self.created, "lastUpdatedDateTime": self.updated,
+                      "failureReason": self.failure_reason})
+
+
+@dataclass
+class CampaignUpdate:
+    solution_version_arn: str
+    min_tps: int
+    config: dict[str, Any] | None
+    status: str
+    created: float
+    updated: float
+    failure_reason: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return clean({"solutionVersionArn": self.solution_version_arn, "minProvisionedTPS": self.min_tps,
+                      "campaignConfig": self.config, "status": self.status,
+                      "failureReason": self.failure_reason, "creationDateTime": self.created,
+                      "lastUpdatedDateTime": self.updated})
+
+
+@dataclass
+class Campaign(Resource):
+    KIND: ClassVar[str] = "campaign"
+    ARN_KEY: ClassVar[str] = "campaignArn"
+    solution_version_arn: str = ""
+    min_tps: int = 1
+    config: dict[str, Any] | None = None
+    latest_update: CampaignUpdate | None = None
+    #: the solution version actually serving (the old one until an update is ACTIVE)
+    serving_arn: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return clean({**self.base(), "solutionVersionArn": self.solution_version_arn,
+                      "minProvisionedTPS": self.min_tps, "campaignConfig": self.config,
+                      "failureReason": self.failure_reason,
+                      "latestCampaignUpdate": self.latest_update.summary() if self.latest_update else None})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({**self.base(), "failureReason": self.failure_reason})
+
+    @property
+    def updating(self) -> bool:
+        return self.latest_update is not None and self.latest_update.status in IN_PROGRESS
+
+
+@dataclass
+class EventTracker(Resource):
+    KIND: ClassVar[str] = "event-tracker"
+    ARN_KEY: ClassVar[str] = "eventTrackerArn"
+    dataset_group_arn: str = ""
+    tracking_id: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return clean({**self.base(), "accountId": self.account, "trackingId": self.tracking_id,
+                      "datasetGroupArn": self.dataset_group_arn})
+
+    def summary(self) -> dict[str, Any]:
+        return clean(self.base())
+
+
+@dataclass
+class Filter(Resource):
+    KIND: ClassVar[str] = "filter"
+    ARN_KEY: ClassVar[str] = "filterArn"
+    dataset_group_arn: str = ""
+    expression: str = ""
+    compiled: Any = None
+
+    def describe(self) -> dict[str, Any]:
+        return clean({**self.base(), "datasetGroupArn": self.dataset_group_arn,
+                      "failureReason": self.failure_reason, "filterExpression": self.expression})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({**self.base(), "datasetGroupArn": self.dataset_group_arn,
+                      "failureReason": self.failure_reason})
