@@ -520,6 +520,70 @@ class _PersonalScorer(_Scorer):
         return self.user_scores(history)
 
 
+class _AttributeScorer(_Scorer):
+    """Item-Attribute-Affinity: a user's lift for each attribute value (`FIELD=value` of the non-
+    textual Items fields) in their history, smoothed towards the catalogue, averaged per item."""
+
+    def __init__(self, n_items: int, histories: Mapping[str, _History], tokens: list[list[int]]) -> None:
+        super().__init__(n_items, histories)
+        self.tokens = tokens
+        n_tokens = 1 + max((t for row in tokens for t in row), default=-1)
+        prior = [0.0] * n_tokens
+        for code, count in enumerate(self.counts):
+            for token in tokens[code]:
+                prior[token] += count + 1.0
+        total = sum(prior) or 1.0
+        self.prior = [p / total for p in prior]
+
+    def user_scores(self, history: _History | None) -> list[float]:
+        pop = self.popularity
+        if history is None or not len(history):
+            return list(pop)
+        seen = [0.0] * len(self.prior)
+        mass = 0.0
+        for code, weight in zip(history.items, history.weights, strict=True):
+            if weight > 0 and code >= 0:
+                for token in self.tokens[code]:
+                    seen[token] += weight
+                    mass += weight
+        if mass == 0:
+            return list(pop)
+        smoothing = 10.0
+        lift = [
+            ((s + smoothing * p) / (mass + smoothing)) / p if p else 1.0
+            for s, p in zip(seen, self.prior, strict=True)
+        ]
+        scores = []
+        for code, p in enumerate(pop):
+            row = self.tokens[code]
+            scores.append(p * (sum(lift[t] for t in row) / len(row) if row else 1.0))
+        total = sum(scores)
+        return [x / total for x in scores]
+
+
+_ATTRIBUTE = re.compile(r'\s*ITEMS\.([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*', re.IGNORECASE)
+
+
+def _attribute_conditions(query: str) -> list[tuple[str, str]]:
+    """`ITEMS.f = "v" AND ITEMS.g = "w"` -> [(f, v), (g, w)]; ValueError naming what is wrong."""
+    conditions = []
+    for part in re.split(r"\s+AND\s+", query.strip(), flags=re.IGNORECASE):
+        match = _ATTRIBUTE.fullmatch(part)
+        if match is None:
+            raise ValueError(f'itemAttributes must be like ITEMS.FIELD = "value" joined by AND, got {part!r}')
+        conditions.append((match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))))
+    return conditions
+
+
+def _attribute_tokens(items: Items, catalogue: Sequence[str]) -> list[list[int]]:
+    """Token codes per catalogue item: `FIELD=value` for categorical fields, price-like bins for numbers."""
+    vocabulary: dict[str, int] = {}
+    documents = _metadata_documents(items, catalogue, textual=False, categorical=True)
+    return [
+        [vocabulary.setdefault(token, len(vocabulary)) for token in dict.fromkeys(doc)] for doc in documents
+    ]
+
+
 # --------------------------------------------------------------------------------------------------
 # Metrics
 # --------------------------------------------------------------------------------------------------
@@ -587,6 +651,7 @@ class TrainedModel:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("item_code")
+        state.pop("_user_matrix", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -622,6 +687,7 @@ class TrainedModel:
     ) -> None:
         """Fold a PutEvents event into the user's history: the next recommendations change."""
         when = int(timestamp)
+        self.__dict__.pop("_user_matrix", None)
         code = self.item_code.get(item_id)
         if code is None:
             self.unknown_events.setdefault(user_id, []).append((item_id, event_type, when))
@@ -721,42 +787,60 @@ class TrainedModel:
         return pairs
 
     def users_for_items(self, item_ids: Sequence[str], num_results: int = 25) -> list[tuple[str, float]]:
-        """aws-item-affinity batch segments: users most likely to interact with these items."""
-        if RecipeFamily(self.family) is not RecipeFamily.USER_SEGMENTATION:
-            raise ValueError(f"{self.recipe} does not make user segments")
-        scorer = self.scorer
-        if not isinstance(scorer, _PersonalScorer):
-            raise ValueError(f"{self.recipe} segments users by item attributes; use users_for_attribute")
+        """aws-item-affinity batch segments: the users most likely to interact with these items."""
+        self._segmenting("aws-item-affinity")
         targets = [self.item_code[i] for i in dict.fromkeys(item_ids) if i in self.item_code]
         if not targets:
             return []
-        scores: dict[str, float] = {}
-        for user in sorted(self.histories):
-            user_scores = scorer.user_scores(self.histories[user])
-            scores[user] = sum(user_scores[t] for t in targets)
-        return _top_users(scores, num_results)
+        return self._segment(targets, num_results)
+
+    def users_for_attributes(self, query: str, num_results: int = 25) -> list[tuple[str, float]]:
+        """aws-item-attribute-affinity batch segments for one input line's `itemAttributes`, such as
+        `ITEMS.genres = "Comedy" AND ITEMS.genres = "Action"` (batch-segment-job input format):
+        the users most likely to interact with items having all these attributes."""
+        self._segmenting("aws-item-attribute-affinity")
+        assert self.items is not None
+        conditions = _attribute_conditions(query)
+        targets = []
+        for code, item in enumerate(self.catalogue):
+            if all(value in self.items.values(item, name) for name, value in conditions):
+                targets.append(code)
+        for name, _ in conditions:
+            spec = self.items.field(name)
+            if spec is None or spec.textual:
+                raise ValueError(f"itemAttributes: {name} is not a non-textual field of the Items dataset")
+        if not targets:
+            return []
+        return self._segment(targets, num_results)
 
     def users_for_attribute(
         self, field: str, values: Sequence[str], num_results: int = 25
     ) -> list[tuple[str, float]]:
-        """aws-item-attribute-affinity batch segments: users drawn to items with FIELD in values."""
-        if RecipeFamily(self.family) is not RecipeFamily.USER_SEGMENTATION:
-            raise ValueError(f"{self.recipe} does not make user segments")
-        if self.items is None or self.items.field(field) is None:
+        """Segment for items whose FIELD has any of the values (one attribute, several values)."""
+        self._segmenting("aws-item-attribute-affinity")
+        assert self.items is not None
+        if self.items.field(field) is None:
             raise ValueError(f"the Items dataset has no field {field!r}")
         wanted = set(values)
-        having = {c for c, item in enumerate(self.catalogue) if wanted & set(self.items.values(item, field))}
-        base = sum(self.scorer.popularity[c] for c in having)
-        scores: dict[str, float] = {}
-        for user in sorted(self.histories):
-            history = self.histories[user]
-            hits = total = 0.0
-            for code, weight in zip(history.items, history.weights, strict=True):
-                if weight > 0:
-                    total += weight
-                    hits += weight * (code in having)
-            # the user's share of attribute interactions, shrunk towards the catalogue's share
-            scores[user] = (hits + 5.0 * base) / (total + 5.0)
+        targets = [c for c, item in enumerate(self.catalogue) if wanted & set(self.items.values(item, field))]
+        return self._segment(targets, num_results) if targets else []
+
+    def _segmenting(self, recipe: str) -> None:
+        if RecipeFamily(self.family) is not RecipeFamily.USER_SEGMENTATION:
+            raise ValueError(
+                f"{self.recipe} does not make user segments (batch segment jobs need a "
+                "USER_SEGMENTATION recipe)"
+            )
+        if self.recipe != recipe:
+            raise ValueError(f"a solution version of {self.recipe} cannot answer {recipe} queries")
+
+    def _segment(self, targets: Sequence[int], num_results: int) -> list[tuple[str, float]]:
+        """Users ranked by their summed scores for the target items; scores normalised over users."""
+        matrix = self.__dict__.get("_user_matrix")
+        if matrix is None:  # every user's scores, computed once per loaded model (not pickled)
+            matrix = {user: self.scorer.user_scores(self.histories[user]) for user in sorted(self.histories)}
+            self.__dict__["_user_matrix"] = matrix
+        scores = {user: sum(row[t] for t in targets) for user, row in matrix.items()}
         return _top_users(scores, num_results)
 
     # -- helpers ------------------------------------------------------------------------------------
@@ -842,7 +926,8 @@ def _fit(
             co = _blend(co, content, counts, catalogue)
         return _RelatedScorer(n_items, histories, co)
     if family is RecipeFamily.USER_SEGMENTATION and recipe == "aws-item-attribute-affinity":
-        return _PopularityScorer(n_items, histories)
+        assert items is not None
+        return _AttributeScorer(n_items, histories, _attribute_tokens(items, catalogue))
     scorer = _PersonalScorer(n_items, histories, catalogue)
     scorer.decay = decay if decay is not None else _choose_decay(n_items, catalogue, histories, seed)
     return scorer
@@ -990,6 +1075,16 @@ def train(
         )
     elif name in ("aws-similar-items", "aws-item-attribute-affinity") and items is None:
         raise ValueError(f"{name} needs an Items dataset")
+    if name == "aws-item-attribute-affinity":
+        assert items is not None
+        usable = [
+            s.name for s in items.fields if s.name not in ("ITEM_ID", "CREATION_TIMESTAMP") and not s.textual
+        ]
+        if not usable:
+            raise ValueError(
+                "aws-item-attribute-affinity needs an Items dataset with at least one non-textual, "
+                "non-reserved metadata field"
+            )
     catalogue_size = len(set(catalogue) | (set(items.ids) if items is not None else set()))
     if family is RecipeFamily.USER_SEGMENTATION:
         train_part, test = _segment_split(histories)

@@ -269,7 +269,14 @@ def test_item_affinity_segments_users_of_a_category(datasets: tuple[Interactions
     assert all(int(user[1:]) % 4 == 2 for user in segment)  # garden lovers: u2, u6, ...
     attribute = train("aws-item-attribute-affinity", interactions, items, users, {})
     fans = [user for user, _ in attribute.users_for_attribute("CATEGORY", ["shoes"], num_results=10)]
-    assert all(int(user[1:]) % 4 == 0 for user in fans)
+    assert len(fans) == 10 and all(int(user[1:]) % 4 == 0 for user in fans)
+    readers = [user for user, _ in attribute.users_for_attributes('ITEMS.CATEGORY = "books"', num_results=10)]
+    assert len(readers) == 10 and all(int(user[1:]) % 4 == 1 for user in readers)
+    assert attribute.users_for_attributes('ITEMS.CATEGORY = "books" AND ITEMS.CATEGORY = "toys"') == []
+    with pytest.raises(ValueError, match="itemAttributes must be like"):
+        attribute.users_for_attributes("CATEGORY is books")
+    with pytest.raises(ValueError, match="cannot answer aws-item-affinity"):
+        attribute.users_for_items(["books-1"])
     with pytest.raises(ValueError, match="batch segment"):
         model.recommend(user_id="u1")
 
