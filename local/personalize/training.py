@@ -659,6 +659,16 @@ class TrainedModel:
         self.item_code = {item: code for code, item in enumerate(self.catalogue)}
 
     # -- public API ---------------------------------------------------------------------------------
+    @property
+    def returns_scores(self) -> bool:
+        """Whether the service shows scores for this recipe: User-Personalization(-v2) and
+        Personalized-Ranking do; SIMS, Similar-Items and Popularity-Count do not
+        (`how-recommendation-scoring-works`). Trending-Now, Semantic-Similarity: not documented; no."""
+        return RecipeFamily(self.family) in (
+            RecipeFamily.USER_PERSONALIZATION,
+            RecipeFamily.PERSONALIZED_RANKING,
+        )
+
     def metrics(self) -> dict[str, float]:
         """GetSolutionMetrics' values, measured on the holdout at training time."""
         return dict(self._metrics)
@@ -763,9 +773,10 @@ class TrainedModel:
         history: Sequence[tuple[str, str | None, int]] | None = None,
         users: Users | None = None,
     ) -> list[tuple[str, float]]:
-        """GetPersonalizedRanking: the input items reordered for the user, scores summing to 1.
+        """GetPersonalizedRanking: the input items reordered for the user.
 
-        Items the model never saw rank last, in input order, with the smallest score.
+        As in the service (`rankings`, "How personalized ranking scoring works"), the scores of the
+        input items sum to 1 and an item absent from training gets 0; those rank last, in input order.
         """
         if RecipeFamily(self.family) is not RecipeFamily.PERSONALIZED_RANKING:
             raise ValueError(f"{self.recipe} serves GetRecommendations, not GetPersonalizedRanking")
@@ -774,14 +785,12 @@ class TrainedModel:
         if not input_list:
             raise ValueError("inputList must contain at least one item")
         scores = self.scorer.user_scores(self.histories.get(user_id))
-        floor = min(self.scorer.popularity) / 2
         unique = list(dict.fromkeys(input_list))
-        raw = [(item, scores[self.item_code[item]] if item in self.item_code else 0.0) for item in unique]
-        raw = [(item, s if s > 0 else floor / (1 + position)) for position, (item, s) in enumerate(raw)]
-        total = sum(s for _, s in raw)
-        known = sorted((p for p in raw if p[0] in self.item_code), key=lambda p: (-p[1], p[0]))
-        unknown = [p for p in raw if p[0] not in self.item_code]
-        pairs = [(item, s / total) for item, s in known + unknown]
+        known = [(item, scores[self.item_code[item]]) for item in unique if item in self.item_code]
+        total = sum(s for _, s in known) or 1.0
+        known.sort(key=lambda p: (-p[1], p[0]))
+        pairs = [(item, s / total) for item, s in known]
+        pairs += [(item, 0.0) for item in unique if item not in self.item_code]
         if filter is not None:
             pairs = self._filter(pairs, filter, filter_values, items, history, users, user_id, None)
         return pairs

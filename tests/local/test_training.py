@@ -254,9 +254,11 @@ def test_personalized_ranking_reorders_the_input(datasets: tuple[Interactions, I
     model = train("aws-personalized-ranking-v2", interactions, items, users, {})
     ranked = model.rank("u1", ["garden-0", "books-0", "unknown-item", "toys-0"])
     assert ranked[0][0] == "books-0"
-    assert ranked[-1][0] == "unknown-item"
+    assert ranked[-1] == ("unknown-item", 0.0)  # not in training: score 0, as the service does
     assert sum(s for _, s in ranked) == pytest.approx(1.0)
-    assert all(s > 0 for _, s in ranked)
+    assert all(s > 0 for _, s in ranked[:-1])
+    assert model.returns_scores
+    assert not train("aws-sims", interactions, items, users, {}).returns_scores
     with pytest.raises(ValueError, match="GetPersonalizedRanking"):
         model.recommend(user_id="u1")
 
