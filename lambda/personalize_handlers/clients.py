@@ -63,6 +63,11 @@ class Api:
             self._client = client(self.service)
         return self._client
 
+    def _api_name(self, op: str) -> str:
+        """`create_dataset_group` -> `CreateDatasetGroup`, the name in CloudTrail and the docs."""
+        mapping = getattr(getattr(self._client, "meta", None), "method_to_api_mapping", None) or {}
+        return str(mapping.get(op) or "".join(part.title() for part in op.split("_")))
+
     def __call__(self, op: str, **params: Any) -> dict[str, Any]:
         start = time.perf_counter()
         error: str | None = None
@@ -78,7 +83,7 @@ class Api:
             raise
         finally:
             record = {
-                "op": op,
+                "op": self._api_name(op),
                 "kind": self.kind,
                 "name": self.name,
                 "ms": round((time.perf_counter() - start) * 1000, 1),

@@ -5,6 +5,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
-if str(LAMBDA_ROOT) not in sys.path:
-    sys.path.insert(0, str(LAMBDA_ROOT))
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_ROOT = REPO_ROOT / "lambda"
+for root in (REPO_ROOT, LAMBDA_ROOT):
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """An active local world (moto + local Personalize, virtual clock), region set as Lambda has it."""
+    if not (REPO_ROOT / "local" / "world.py").exists():
+        pytest.skip("the local Personalize (local/world.py) is not built yet")
+    import importlib
+
+    world_module = importlib.import_module("local.world")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    w = world_module.World()
+    # trainings would take ~50 min of virtual time; keep them shorter where a test does not care
+    with w.active():
+        yield w
