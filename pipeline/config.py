@@ -378,7 +378,8 @@ def load_config(env: str = "dev", path: Path | None = None) -> PipelineConfig:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None)
+        found = re.search(r"at line (\d+)", str(error))
+        line = getattr(error, "lineno", None) or (int(found.group(1)) if found else None)
         raise ProblemReport([Problem(str(path), line, None, None, f"not valid TOML: {error}")]) from None
     try:
         config = PipelineConfig.model_validate(raw)
@@ -399,7 +400,7 @@ def load_config(env: str = "dev", path: Path | None = None) -> PipelineConfig:
         for loc, value, message in cross_checks(raw):
             problems.append(Problem(str(path), _line_of(text, loc), _format_loc(loc), value, message))
         raise ProblemReport(problems) from None
-    if config.environment.name != env and path == config_path(env):
+    if config.environment.name != env and path.stem == env:
         raise ProblemReport(
             [
                 Problem(
