@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -45,17 +46,20 @@ def missing_files(config: PipelineConfig, root: Path) -> list[Problem]:
     return problems
 
 
-def validate_config(config: PipelineConfig, root: Path) -> None:
-    """Check what synth reads, then run pipeline.validate (schemas, data, recipes against data) when
-    present; both raise pipeline.problems.ProblemReport listing every problem."""
+def validate_config(config: PipelineConfig, root: Path) -> list[Problem]:
+    """Run pipeline.validate (schemas, data, recipes against data), then check the files synth reads;
+    raise pipeline.problems.ProblemReport listing every error. Returns the warnings."""
+    warnings: list[Problem] = []
+    if importlib.util.find_spec("pipeline.validate") is not None:
+        from pipeline import validate as validation  # noqa: PLC0415 (optional module)
+
+        result = validation.validate(config, root)
+        result.raise_for_errors()
+        warnings = list(result.warnings)
     problems = missing_files(config, root)
     if problems:
         raise ProblemReport(problems)
-    if importlib.util.find_spec("pipeline.validate") is None:
-        return
-    from pipeline import validate as validation  # noqa: PLC0415 (optional module)
-
-    validation.validate(config, root).raise_for_errors()
+    return warnings
 
 
 def cdk_json_context(root: Path = REPO_ROOT) -> dict[str, object]:
@@ -85,7 +89,8 @@ def build_app(
     app = cdk.App(outdir=outdir, context=cdk_json_context())
     env = env or app.node.try_get_context("env") or DEFAULT_ENV
     config = config or load_config(env)
-    validate_config(config, root)
+    for warning in validate_config(config, root):
+        print(warning, file=sys.stderr)
     stack = PersonalizeStack(
         app,
         stack_name(config.environment.name),

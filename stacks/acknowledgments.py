@@ -243,6 +243,11 @@ def _acknowledge_bucket_deployment(handler: IConstruct) -> None:
                     "data bucket (and pruning the dataset's prefix); limited to the two buckets below.",
                 ),
                 (
+                    r"^Action::kms:(GenerateDataKey|ReEncrypt)\*$",
+                    "With SSE-KMS, CDK's bucket grant lets the deployment encrypt the uploaded objects "
+                    "with the configured key (that key's ARN only).",
+                ),
+                (
                     r"^Resource::arn:[^:]+:s3:::cdk-[a-z0-9]+-assets-[^/]+/\*$",
                     "Read of the CDK bootstrap asset bucket's objects, where `cdk deploy` uploaded the "
                     "dataset zip.",

@@ -166,6 +166,7 @@ class PersonalizeStack(cdk.Stack):
 
         for key, value in sorted(environment.tags.items()):
             cdk.Tags.of(self).add(key, value)
+        _tag_raw_resources(self, environment.tags)
         interactions = config.datasets.interactions
         self._outputs(None if interactions.is_s3 else root / interactions.source)
 
@@ -218,6 +219,23 @@ class PersonalizeStack(cdk.Stack):
             value=json.dumps({n: c.name for n, c in self.campaigns.items()}, sort_keys=True),
             description="Config campaign name -> Personalize campaign name",
         )
+
+
+#: Types CDK's CustomResourceProvider (the auto-delete handler) emits as raw CfnResources, which
+#: Tags.of() cannot reach; both accept Tags.
+_RAW_TAGGABLE = {"AWS::IAM::Role", "AWS::Lambda::Function"}
+
+
+def _tag_raw_resources(stack: cdk.Stack, tags: dict[str, str]) -> None:
+    if not tags:
+        return
+    for child in stack.node.find_all():
+        if (
+            isinstance(child, cdk.CfnResource)
+            and child.cfn_resource_type in _RAW_TAGGABLE
+            and not cdk.TagManager.is_taggable(child)
+        ):
+            child.add_property_override("Tags", [{"Key": k, "Value": v} for k, v in sorted(tags.items())])
 
 
 def _deployment_resource(construct: Construct) -> Construct:

@@ -1,0 +1,273 @@
+"""Every resource the stack declares, and the properties the handlers and the runner rely on."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from personalize_constructs.provider import QUERY_INTERVAL, TOTAL_TIMEOUT
+from stack.conftest import Synth
+
+#: docs/handler-contract.md, "Resource types and properties": required, optional.
+COMMON_OPTIONAL = {"Tags", "WaitHandle", "ServiceToken"}
+CONTRACT: dict[str, tuple[set[str], set[str]]] = {
+    "Custom::PersonalizeDatasetGroup": ({"Name"}, {"KmsKeyArn", "RoleArn"}),
+    "Custom::PersonalizeSchema": ({"Name", "Schema"}, {"Domain"}),
+    "Custom::PersonalizeDataset": ({"Name", "DatasetGroupArn", "DatasetType", "SchemaArn"}, set()),
+    "Custom::PersonalizeDatasetImportJob": (
+        {"JobName", "DatasetArn", "DataLocation", "RoleArn", "SourceHash"},
+        {"ImportMode"},
+    ),
+    "Custom::PersonalizeSolution": (
+        {"Name", "DatasetGroupArn", "RecipeArn"},
+        {"PerformHPO", "PerformAutoTraining", "SolutionConfig", "EventType"},
+    ),
+    "Custom::PersonalizeSolutionVersion": ({"SolutionArn", "Trigger"}, {"TrainingMode", "Name"}),
+    "Custom::PersonalizeCampaign": (
+        {"Name", "SolutionVersionArn"},
+        {"MinProvisionedTPS", "CampaignConfig"},
+    ),
+    "Custom::PersonalizeEventTracker": ({"Name", "DatasetGroupArn"}, set()),
+    "Custom::PersonalizeFilter": ({"Name", "DatasetGroupArn", "FilterExpression"}, set()),
+}
+
+EXPECTED_COUNTS = {
+    "Custom::PersonalizeDatasetGroup": 1,
+    "Custom::PersonalizeSchema": 3,
+    "Custom::PersonalizeDataset": 3,
+    "Custom::PersonalizeDatasetImportJob": 3,
+    "Custom::PersonalizeSolution": 3,
+    "Custom::PersonalizeSolutionVersion": 3,
+    "Custom::PersonalizeCampaign": 3,
+    "Custom::PersonalizeFilter": 1,
+    "Custom::PersonalizeEventTracker": 1,
+    "AWS::CloudFormation::WaitConditionHandle": 9,
+    "AWS::CloudFormation::WaitCondition": 9,
+    "AWS::S3::Bucket": 2,
+    "AWS::S3::BucketPolicy": 2,
+    "Custom::CDKBucketDeployment": 3,
+    "AWS::StepFunctions::StateMachine": 2,  # our waiter + the Provider framework's isComplete loop
+}
+
+
+def test_resource_counts(shipped: Synth) -> None:
+    for kind, count in EXPECTED_COUNTS.items():
+        assert len(shipped.of_type(kind)) == count, kind
+
+
+def test_readable_logical_ids(dev: Synth) -> None:
+    for logical_id in (
+        "DatasetGroup",
+        "SchemaInteractions",
+        "DatasetItems",
+        "ImportUsers",
+        "SolutionUserPersonalization",
+        "TrainUserPersonalization",
+        "CampaignUserRecs",
+        "FilterExcludePurchased",
+        "EventTrackerWebEvents",
+    ):
+        assert logical_id in dev.resources
+
+
+@pytest.mark.parametrize("kind", sorted(CONTRACT))
+def test_custom_resource_properties_follow_the_contract(shipped: Synth, kind: str) -> None:
+    required, optional = CONTRACT[kind]
+    for logical_id, resource in shipped.of_type(kind).items():
+        props = set(resource["Properties"])
+        assert required <= props, (logical_id, required - props)
+        assert props <= required | optional | COMMON_OPTIONAL, (logical_id, props - required - optional)
+
+
+def test_all_custom_resources_use_one_provider(shipped: Synth) -> None:
+    tokens = {
+        json.dumps(r["Properties"]["ServiceToken"], sort_keys=True)
+        for kind in CONTRACT
+        for r in shipped.of_type(kind).values()
+    }
+    assert len(tokens) == 1
+
+
+def test_names_are_environment_first(shipped: Synth) -> None:
+    prefix = f"{shipped.env}-retail"
+    for kind in CONTRACT:
+        for resource in shipped.of_type(kind).values():
+            props = resource["Properties"]
+            name = props.get("Name") or props.get("JobName")
+            if name is None:
+                continue
+            assert name == prefix or name.startswith(prefix + "-"), name
+            assert len(name) <= 63
+
+
+def test_immutable_kinds_carry_a_hash(dev: Synth) -> None:
+    for kind in ("Custom::PersonalizeSchema", "Custom::PersonalizeSolution", "Custom::PersonalizeFilter"):
+        for resource in dev.of_type(kind).values():
+            assert re.search(r"-[0-9a-f]{6}$", resource["Properties"]["Name"]), resource["Properties"]["Name"]
+    job_names = [r["Properties"]["JobName"] for r in dev.of_type("Custom::PersonalizeDatasetImportJob").values()]
+    for job, resource in zip(job_names, dev.of_type("Custom::PersonalizeDatasetImportJob").values(), strict=True):
+        assert job.endswith("-" + resource["Properties"]["SourceHash"][:6])
+        assert len(job) <= 56  # the handler appends -<7 chars>
+
+
+def test_key_properties(dev: Synth) -> None:
+    solution = dev.resources["SolutionUserPersonalization"]["Properties"]
+    assert solution["RecipeArn"] == "arn:aws:personalize:::recipe/aws-user-personalization-v2"
+    assert solution["PerformAutoTraining"] == "false"  # cost: no weekly retraining unless asked
+    assert solution["PerformHPO"] == "false"
+    dataset = dev.resources["DatasetInteractions"]["Properties"]
+    assert dataset["DatasetType"] == "Interactions"
+    assert dataset["SchemaArn"] == {"Fn::GetAtt": ["SchemaInteractions", "Arn"]}
+    schema = json.loads(dev.resources["SchemaInteractions"]["Properties"]["Schema"])
+    assert [f["name"] for f in schema["fields"]][:3] == ["USER_ID", "ITEM_ID", "TIMESTAMP"]
+    job = dev.resources["ImportInteractions"]["Properties"]
+    assert job["ImportMode"] == "FULL"
+    assert job["DataLocation"]["Fn::Join"][1][-1] == "/datasets/interactions/interactions.csv"
+    assert job["RoleArn"] == {"Fn::GetAtt": [_role(dev), "Arn"]}
+    campaign = dev.resources["CampaignUserRecs"]["Properties"]
+    assert campaign["MinProvisionedTPS"] == "1"
+    assert campaign["SolutionVersionArn"] == {"Fn::GetAtt": ["TrainUserPersonalization", "Arn"]}
+    for kind in CONTRACT:
+        for resource in dev.of_type(kind).values():
+            for key, value in resource["Properties"].items():
+                if key not in ("SolutionConfig", "CampaignConfig", "Tags", "ServiceToken"):
+                    assert isinstance(value, str | dict), (key, value)  # strings or intrinsics
+
+
+def test_prod_campaign_tps_from_config(prod: Synth) -> None:
+    assert prod.resources["CampaignUserRecs"]["Properties"]["MinProvisionedTPS"] == "2"
+
+
+def test_tags_on_custom_resources_and_taggable_resources(dev: Synth) -> None:
+    expected = [{"tagKey": "owner", "tagValue": "data-team"}, {"tagKey": "project", "tagValue": "recs"}]
+    assert dev.resources["DatasetGroup"]["Properties"]["Tags"] == expected
+    assert "Tags" not in dev.resources["SchemaInteractions"]["Properties"]  # CreateSchema takes none
+    for kind in ("AWS::S3::Bucket", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine",
+                 "AWS::Logs::LogGroup"):
+        for logical_id, resource in dev.of_type(kind).items():
+            tags = {t["Key"]: t["Value"] for t in resource["Properties"].get("Tags", [])}
+            assert tags.get("project") == "recs" and tags.get("owner") == "data-team", logical_id
+
+
+def _our_functions(synth: Synth) -> dict[str, dict[str, Any]]:
+    return {
+        k: r for k, r in synth.of_type("AWS::Lambda::Function").items()
+        if str(r["Properties"].get("Handler", "")).startswith("personalize_handlers.")
+    }
+
+
+def test_handler_functions(dev: Synth) -> None:
+    functions = _our_functions(dev)
+    handlers = sorted(r["Properties"]["Handler"] for r in functions.values())
+    assert handlers == [
+        "personalize_handlers.entry.is_complete",
+        "personalize_handlers.entry.on_event",
+        "personalize_handlers.entry.poll",
+        "personalize_handlers.entry.signal",
+    ]
+    codes = {json.dumps(r["Properties"]["Code"], sort_keys=True) for r in functions.values()}
+    assert len(codes) == 1  # one asset
+    for resource in functions.values():
+        assert resource["Properties"]["Runtime"] in ("python3.12", "python3.13")
+        assert "LogGroup" in resource["Properties"]["LoggingConfig"]
+    waiter_sm = _waiter_state_machine(dev)
+    for resource in functions.values():
+        if resource["Properties"]["Handler"].endswith(("on_event", "is_complete")):
+            env = resource["Properties"]["Environment"]["Variables"]
+            assert env["WAITER_STATE_MACHINE_ARN"] == {"Ref": waiter_sm}
+
+
+def test_log_groups_have_retention(dev: Synth) -> None:
+    groups = dev.of_type("AWS::Logs::LogGroup")
+    assert len(groups) >= 7
+    for resource in groups.values():
+        assert resource["Properties"]["RetentionInDays"] > 0
+    # Every function we or the Provider/BucketDeployment own logs to an explicit group.
+    for logical_id, resource in dev.of_type("AWS::Lambda::Function").items():
+        if "AutoDeleteObjects" in logical_id:
+            continue  # CDK's auto-delete handler: a CustomResourceProvider without that option
+        assert "LoggingConfig" in resource["Properties"], logical_id
+
+
+def test_provider_timeouts_within_one_hour(dev: Synth) -> None:
+    assert TOTAL_TIMEOUT.to_seconds() <= 3600
+    assert TOTAL_TIMEOUT.to_seconds() % QUERY_INTERVAL.to_seconds() == 0
+    framework = [k for k in dev.of_type("AWS::StepFunctions::StateMachine") if k.startswith("Providerwaiter")]
+    definition = _definition_text(dev.resources[framework[0]])
+    attempts = int(TOTAL_TIMEOUT.to_seconds() // QUERY_INTERVAL.to_seconds())
+    assert f'"IntervalSeconds":{int(QUERY_INTERVAL.to_seconds())}' in definition
+    assert f'"MaxAttempts":{attempts}' in definition
+
+
+def _role(synth: Synth) -> str:
+    return next(k for k in synth.of_type("AWS::IAM::Role") if k.startswith("ServiceRole"))
+
+
+def _waiter_state_machine(synth: Synth) -> str:
+    return next(k for k in synth.of_type("AWS::StepFunctions::StateMachine") if k.startswith("ProviderWaiter"))
+
+
+def _definition_text(resource: dict[str, Any]) -> str:
+    definition = resource["Properties"]["DefinitionString"]
+    if isinstance(definition, str):
+        return definition
+    return "".join(p if isinstance(p, str) else "<ref>" for p in definition["Fn::Join"][1])
+
+
+def test_waiter_state_machine_follows_the_contract(dev: Synth) -> None:
+    resource = dev.resources[_waiter_state_machine(dev)]
+    definition = json.loads(_definition_text(resource))
+    states = definition["States"]
+    assert definition["StartAt"] == "Poll"
+    assert set(states) == {"Poll", "Done?", "Wait", "SignalSuccess", "SignalFailure", "Succeeded", "Failed"}
+    poll = states["Poll"]
+    assert poll["Type"] == "Task" and poll["Next"] == "Done?"
+    assert poll["Retry"] and all("Lambda." in e for r in poll["Retry"] for e in r["ErrorEquals"])
+    assert poll["Catch"][0]["Next"] == "SignalFailure"
+    choice = states["Done?"]
+    assert choice["Type"] == "Choice"
+    targets = {c["StringEquals"]: c["Next"] for c in choice["Choices"]}
+    assert targets == {"SUCCEEDED": "SignalSuccess", "FAILED": "SignalFailure"}
+    assert choice["Default"] == "Wait"
+    assert states["Wait"] == {"Type": "Wait", "SecondsPath": "$.waitSeconds", "Next": "Poll"}
+    assert states["SignalSuccess"]["Next"] == "Succeeded" and states["Succeeded"]["Type"] == "Succeed"
+    assert states["SignalFailure"]["Next"] == "Failed" and states["Failed"]["Type"] == "Fail"
+    props = resource["Properties"]
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_uploads_one_file_per_dataset_prefix(dev: Synth) -> None:
+    deployments = dev.of_type("Custom::CDKBucketDeployment")
+    prefixes = sorted(r["Properties"]["DestinationBucketKeyPrefix"] for r in deployments.values())
+    assert prefixes == ["datasets/interactions/", "datasets/items/", "datasets/users/"]
+    for resource in deployments.values():
+        assert resource["Properties"]["Prune"] is True
+    # Each asset zip holds only its one file.
+    for asset_dir in dev.outdir.glob("asset.*"):
+        if asset_dir.is_dir() and any(asset_dir.glob("*.csv")):
+            assert len(list(asset_dir.iterdir())) == 1, list(asset_dir.iterdir())
+
+
+def test_s3_source_skips_upload_and_reads_that_object(tmp_path, workspace) -> None:  # type: ignore[no-untyped-def]
+    from stack.conftest import config_with, synth
+
+    config = config_with(
+        "dev",
+        tmp_path,
+        lambda t: t.replace('source = "data/items.csv"', 'source = "s3://shared-data/retail/items.csv"'),
+    )
+    result = synth("dev", tmp_path / "out", config=config, root=workspace)
+    assert len(result.of_type("Custom::CDKBucketDeployment")) == 2
+    job = result.resources["ImportItems"]["Properties"]
+    assert job["DataLocation"] == "s3://shared-data/retail/items.csv"
+    role = result.resources[_role(result)]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    external = [s for s in statements if s.get("Sid", "").startswith("ReadExternalSource")]
+    assert external and external[0]["Resource"] == [
+        "arn:aws:s3:::shared-data",
+        "arn:aws:s3:::shared-data/retail/items.csv",
+    ]
