@@ -94,7 +94,10 @@ def time_validation(path: Path) -> dict[str, object]:
     schema = SCHEMA
     completed = subprocess.run(
         [sys.executable, "-c", _CHILD, str(path), json.dumps(schema)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     result: dict[str, object] = json.loads(completed.stdout)
     return result
@@ -109,16 +112,24 @@ def run() -> bool:
     rss_mb = int(measured["maxrss_kb"]) / 1024  # type: ignore[call-overload]
     wc_rate, check_rate = size_mb / wc_seconds, size_mb / seconds
     ratio = check_rate / wc_rate
-    print(f"file: {path} ({size_mb:,.0f} MB, {measured['rows']:,} rows, {measured['users']:,} users, "
-          f"{measured['items']:,} items)")
+    print(
+        f"file: {path} ({size_mb:,.0f} MB, {measured['rows']:,} rows, {measured['users']:,} users, "
+        f"{measured['items']:,} items)"
+    )
     print(f"wc -l:     {wc_seconds:6.2f} s  {wc_rate:8,.0f} MB/s")
-    print(f"check_csv: {seconds:6.2f} s  {check_rate:8,.0f} MB/s  (ratio {ratio:.3f}; goal >= {GOAL_RATIO:.3f})")
+    print(
+        f"check_csv: {seconds:6.2f} s  {check_rate:8,.0f} MB/s  (ratio {ratio:.3f}; goal >= {GOAL_RATIO:.3f})"
+    )
     print(f"peak memory of the validation process: {rss_mb:,.0f} MB (goal < {GOAL_RSS_MB} MB)")
     if measured["problems"]:
         print(f"unexpected problems: {measured['problems']}")
         return False
     met = ratio >= GOAL_RATIO and rss_mb < GOAL_RSS_MB
     if not met:
-        print("goal missed: " + ", ".join(
-            m for m, bad in (("speed", ratio < GOAL_RATIO), ("memory", rss_mb >= GOAL_RSS_MB)) if bad))
+        print(
+            "goal missed: "
+            + ", ".join(
+                m for m, bad in (("speed", ratio < GOAL_RATIO), ("memory", rss_mb >= GOAL_RSS_MB)) if bad
+            )
+        )
     return met

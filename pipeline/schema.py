@@ -86,9 +86,11 @@ def fields_of(schema: dict[str, Any]) -> list[Field]:
     return out
 
 
-def load_schema(path: Path, dataset_type: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Read and check a schema file; the parsed schema is None when it cannot be used."""
-    file = str(path)
+def load_schema(
+    path: Path, dataset_type: str, file: str | None = None
+) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Read and check a schema file (`file`: the name problems show); the schema is None when unusable."""
+    file = file or str(path)
     if not path.is_file():
         return None, [
             Problem(file, None, None, None, f"schema file not found (the {dataset_type} dataset's schema)")

@@ -105,7 +105,7 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
     for dataset_type, dataset in config.datasets.present().items():
         schema_path = _resolve(root, dataset.schema_path)
         schema_file = _shown(root, schema_path)
-        schema, schema_problems = load_schema(schema_path, dataset_type)
+        schema, schema_problems = load_schema(schema_path, dataset_type, schema_file)
         problems.extend(schema_problems)
         summary = DatasetSummary(dataset_type, dataset.source, schema_file, checked=False)
         result.datasets[dataset_type] = summary

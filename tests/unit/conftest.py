@@ -23,7 +23,12 @@ def shipped_schema(dataset_type: str) -> dict[str, Any]:
 
 
 def run_check(
-    text: str | bytes, dataset_type: str, schema: dict[str, Any] | None = None, *, slow: bool = False, **kw: Any
+    text: str | bytes,
+    dataset_type: str,
+    schema: dict[str, Any] | None = None,
+    *,
+    slow: bool = False,
+    **kw: Any,
 ) -> CsvResult:
     """check_csv on in-memory CSV text; slow=True forces the row-by-row path for every block."""
     data = text.encode() if isinstance(text, str) else text
@@ -31,7 +36,7 @@ def run_check(
     if not slow:
         return check_csv(io.BytesIO(data), schema, dataset_type, file="x.csv", **kw)
     original = csvcheck._Checker.fast
-    csvcheck._Checker.fast = lambda self, block: False  # type: ignore[method-assign,assignment]
+    csvcheck._Checker.fast = lambda self, block: False  # type: ignore[method-assign]
     try:
         return check_csv(io.BytesIO(data), schema, dataset_type, file="x.csv", **kw)
     finally:
@@ -42,7 +47,9 @@ def run_check(
 def check_both() -> Callable[..., CsvResult]:
     """Run both paths; assert they agree on problems and statistics; return the result."""
 
-    def check(text: str | bytes, dataset_type: str, schema: dict[str, Any] | None = None, **kw: Any) -> CsvResult:
+    def check(
+        text: str | bytes, dataset_type: str, schema: dict[str, Any] | None = None, **kw: Any
+    ) -> CsvResult:
         fast = run_check(text, dataset_type, schema, **kw)
         slow = run_check(text, dataset_type, schema, slow=True, **kw)
         assert [str(p) for p in fast.problems] == [str(p) for p in slow.problems]

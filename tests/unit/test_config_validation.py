@@ -141,9 +141,14 @@ def test_unknown_recipe(tmp_path: Path) -> None:
 
 def test_similar_items_needs_items(tmp_path: Path) -> None:
     text = BASE.replace('recipe = "aws-sims"', 'recipe = "aws-similar-items"')
-    text = text.replace('[datasets.items]\nschema = "data/schemas/items.json"\nsource = "data/items.csv"\n', "")
+    text = text.replace(
+        '[datasets.items]\nschema = "data/schemas/items.json"\nsource = "data/items.csv"\n', ""
+    )
     problem = one(tmp_path, text)
-    assert problem.field == "solutions[1].recipe" and "needs an items dataset: add [datasets.items]" in problem.message
+    assert (
+        problem.field == "solutions[1].recipe"
+        and "needs an items dataset: add [datasets.items]" in problem.message
+    )
 
 
 def test_campaign_on_user_segmentation_refused(tmp_path: Path) -> None:
@@ -161,15 +166,19 @@ def test_too_many_campaigns(tmp_path: Path) -> None:
 
 def test_every_problem_at_once(tmp_path: Path) -> None:
     """A field error (TPS) must not hide the cross-checks (recipe, references, duplicates)."""
-    text = (BASE.replace("min_provisioned_tps = 1", "min_provisioned_tps = 0")
-            .replace('recipe = "aws-sims"', 'recipe = "aws-hrnn"')
-            .replace('solution = "user-personalization"', 'solution = "nope"')
-            + '\n[[filters]]\nname = "f"\nexpression = "EXCLUDE ItemID WHERE Items.X IN (\\"a\\")"\n'
-            + '\n[[filters]]\nname = "f"\nexpression = "x"\n')
+    text = (
+        BASE.replace("min_provisioned_tps = 1", "min_provisioned_tps = 0")
+        .replace('recipe = "aws-sims"', 'recipe = "aws-hrnn"')
+        .replace('solution = "user-personalization"', 'solution = "nope"')
+        + '\n[[filters]]\nname = "f"\nexpression = "EXCLUDE ItemID WHERE Items.X IN (\\"a\\")"\n'
+        + '\n[[filters]]\nname = "f"\nexpression = "x"\n'
+    )
     found = {(p.field, p.message.split(";")[0].split(":")[0]) for p in problems_for(tmp_path, text)}
     assert ("campaigns[0].min_provisioned_tps", "min_provisioned_tps must be at least 1, got 0") in found
-    assert ("solutions[1].recipe", "'aws-hrnn' is retired by Amazon Personalize and no longer available for new "
-            "solutions") in found
+    assert (
+        "solutions[1].recipe",
+        "'aws-hrnn' is retired by Amazon Personalize and no longer available for new solutions",
+    ) in found
     assert ("campaigns[0].solution", "not a configured solution") in found
     assert ("filters[1].name", "duplicate filter name") in found
 
@@ -183,7 +192,7 @@ def test_environment_name_must_match_file(tmp_path: Path) -> None:
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     (config_dir / "dev.toml").write_text(BASE.replace('name = "dev"', 'name = "prod"'))
-    from pipeline import config as config_module  # noqa: PLC0415
+    from pipeline import config as config_module
 
     with pytest.raises(ProblemReport) as raised:
         load_config("dev", config_module.config_path("dev", config_dir))

@@ -50,7 +50,11 @@ def test_clean_file_and_stats(check_both: Check) -> None:
 def test_header_order(check_both: Check) -> None:
     text = interactions().replace(HEADER, "ITEM_ID,USER_ID,TIMESTAMP,EVENT_TYPE,DEVICE\n", 1)
     (problem,) = check_both(text, "interactions").problems
-    assert (problem.file, problem.line, problem.value) == ("x.csv", 1, "ITEM_ID,USER_ID,TIMESTAMP,EVENT_TYPE,DEVICE")
+    assert (problem.file, problem.line, problem.value) == (
+        "x.csv",
+        1,
+        "ITEM_ID,USER_ID,TIMESTAMP,EVENT_TYPE,DEVICE",
+    )
     assert "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE" in problem.message
     assert "same names, different order" in problem.message
 
@@ -177,7 +181,9 @@ def test_items_bad_price_and_millisecond_creation(check_both: Check) -> None:
     text += "i2,9.99,books,fiction,acme,1767225600000,\n"
     problems = only(check_both(text, "items"))
     assert [(p.line, p.field, p.value) for p in problems] == [
-        (2, "PRICE", "12,5"), (3, "CREATION_TIMESTAMP", "1767225600000")]
+        (2, "PRICE", "12,5"),
+        (3, "CREATION_TIMESTAMP", "1767225600000"),
+    ]
     assert "not a number; expected float like 12.5" in problems[0].message
     assert "looks like epoch milliseconds" in problems[1].message
 
@@ -195,18 +201,25 @@ def test_duplicate_ids_warn(check_both: Check) -> None:
 
 
 CUSTOM: dict[str, Any] = {
-    "type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
+    "type": "record",
+    "name": "Interactions",
+    "namespace": "com.amazonaws.personalize.schema",
     "fields": [
-        {"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
-        {"name": "TIMESTAMP", "type": "long"}, {"name": "EVENT_VALUE", "type": ["null", "float"]},
-        {"name": "RETURNING", "type": "boolean"}, {"name": "QUANTITY", "type": "int"},
+        {"name": "USER_ID", "type": "string"},
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "TIMESTAMP", "type": "long"},
+        {"name": "EVENT_VALUE", "type": ["null", "float"]},
+        {"name": "RETURNING", "type": "boolean"},
+        {"name": "QUANTITY", "type": "int"},
     ],
 }
 
 
 def custom(replace: dict[int, str]) -> str:
     lines = ["USER_ID,ITEM_ID,TIMESTAMP,EVENT_VALUE,RETURNING,QUANTITY\n"]
-    lines += [f"u{i % 40},i{i % 9},{T0 + i},{i % 5}.5,{'true' if i % 2 else 'false'},{i}\n" for i in range(1100)]
+    lines += [
+        f"u{i % 40},i{i % 9},{T0 + i},{i % 5}.5,{'true' if i % 2 else 'false'},{i}\n" for i in range(1100)
+    ]
     for number, line in replace.items():
         lines[number - 1] = line
     return "".join(lines)
@@ -222,8 +235,9 @@ def custom(replace: dict[int, str]) -> str:
         (f"u1,i1,-{T0},1.5,true,1\n", None, None, None),  # negative long: allowed
     ],
 )
-def test_typed_columns(check_both: Check, line: str, field: str | None, value: str | None,
-                       expected: str | None) -> None:
+def test_typed_columns(
+    check_both: Check, line: str, field: str | None, value: str | None, expected: str | None
+) -> None:
     result = check_both(custom({30: line}), "interactions", CUSTOM)
     errors = only(result)
     if expected is None:
@@ -239,12 +253,18 @@ def test_nullable_float_may_be_empty(check_both: Check) -> None:
 
 
 def test_problems_are_capped_per_kind_and_column(check_both: Check) -> None:
-    replace = {n: f"u1,i1,soon,view,web\n" for n in range(2, 22)}
+    replace = {n: "u1,i1,soon,view,web\n" for n in range(2, 22)}
     replace.update({n: f",i1,{T0},view,web\n" for n in range(30, 33)})
     result = check_both(interactions(replace=replace), "interactions", max_per_kind=3)
     assert [(p.line, p.field) for p in result.problems] == [
-        (2, "TIMESTAMP"), (3, "TIMESTAMP"), (4, "TIMESTAMP"), (30, "USER_ID"), (31, "USER_ID"), (32, "USER_ID"),
-        (None, "TIMESTAMP")]
+        (2, "TIMESTAMP"),
+        (3, "TIMESTAMP"),
+        (4, "TIMESTAMP"),
+        (30, "USER_ID"),
+        (31, "USER_ID"),
+        (32, "USER_ID"),
+        (None, "TIMESTAMP"),
+    ]
     assert result.problems[-1].message.startswith("... and 17 more like this (not an integer")
 
 
@@ -281,8 +301,9 @@ def test_fast_path_handles_the_shipped_data() -> None:
 
     csvcheck._Checker.fast = spy  # type: ignore[method-assign]
     try:
-        result = check_csv(ROOT / "data" / "interactions.csv", _schema(), "interactions",
-                           file="interactions.csv")
+        result = check_csv(
+            ROOT / "data" / "interactions.csv", _schema(), "interactions", file="interactions.csv"
+        )
     finally:
         csvcheck._Checker.fast = original  # type: ignore[method-assign]
     assert result.problems == [] and calls and all(calls)

@@ -37,63 +37,176 @@ def test_shipped_schemas_are_clean(dataset_type: str) -> None:
 
 
 def errors(schema: object, dataset_type: str) -> list[tuple[str | None, Any, str]]:
-    return [(p.field, p.value, p.message) for p in check_schema(schema, dataset_type, "s.json")
-            if p.severity == "error"]
+    return [
+        (p.field, p.value, p.message)
+        for p in check_schema(schema, dataset_type, "s.json")
+        if p.severity == "error"
+    ]
 
 
 CASES: list[tuple[str, object, str, str | None, str]] = [
     ("not an object", [U, I, T], "interactions", None, "expected a JSON object (an Avro record)"),
     ("not a record", {**shipped("users"), "type": "enum"}, "users", "type", 'expected "record"'),
-    ("wrong record name", {**shipped("items"), "name": "Item"}, "items", "name",
-     "expected 'Items': the record name must match the dataset type"),
-    ("missing USER_ID", with_fields("interactions", I, T), "interactions", "fields",
-     "missing required field USER_ID (string)"),
-    ("TIMESTAMP as string", with_fields("interactions", U, I, {"name": "TIMESTAMP", "type": "string"}),
-     "interactions", "fields[2] (TIMESTAMP).type", "TIMESTAMP is required as 'long' (not nullable)"),
-    ("nullable id", with_fields("users", {"name": "USER_ID", "type": ["null", "string"]}, GENRE), "users",
-     "fields[0] (USER_ID).type", "USER_ID is required as 'string' (not nullable)"),
-    ("array type", with_fields("items", I, {"name": "TAGS", "type": {"type": "array", "items": "string"}}),
-     "items", "fields[1] (TAGS).type", "complex types (records, arrays, maps) are not supported"),
-    ("unknown primitive", with_fields("items", I, {"name": "WHEN", "type": "date"}), "items",
-     "fields[1] (WHEN).type", "unsupported type; expected one of"),
-    ("bare null", with_fields("items", I, {"name": "X", "type": "null"}), "items", "fields[1] (X).type",
-     "'null' only appears in a union"),
-    ("three-way union", with_fields("items", I, {"name": "X", "type": ["null", "string", "int"]}), "items",
-     "fields[1] (X).type", "unsupported union"),
-    ("categorical int", with_fields("users", U, {"name": "AGE", "type": "int", "categorical": True}), "users",
-     "fields[1] (AGE).categorical", "only string fields can be categorical; this field is int"),
-    ("textual in users", with_fields("users", U, {"name": "BIO", "type": "string", "textual": True}), "users",
-     "fields[1] (BIO).textual", "textual fields are only supported in Items schemas, not users"),
-    ("textual long", with_fields("items", I, {"name": "N", "type": "long", "textual": True}), "items",
-     "fields[1] (N).textual", "only string fields can be textual; this field is long"),
-    ("duplicate names", with_fields("items", I, {**GENRE, "name": "GENRES_FIELD_1"},
-                                    {**GENRE, "name": "GENRESFIELD1"}), "items", "fields[2] (GENRESFIELD1)",
-     "duplicate field name (clashes with 'GENRES_FIELD_1')"),
-    ("categorical EVENT_TYPE", with_fields("interactions", U, I, T,
-                                           {"name": "EVENT_TYPE", "type": "string", "categorical": True}),
-     "interactions", "fields[3] (EVENT_TYPE).categorical", "reserved keyword EVENT_TYPE cannot be categorical"),
-    ("EVENT_VALUE string", with_fields("interactions", U, I, T, {"name": "EVENT_VALUE", "type": "string"}),
-     "interactions", "fields[3] (EVENT_VALUE).type", "reserved keyword EVENT_VALUE must be 'double' or 'float'"),
-    ("CREATION_TIMESTAMP int", with_fields("items", I, GENRE, {"name": "CREATION_TIMESTAMP", "type": "int"}),
-     "items", "fields[2] (CREATION_TIMESTAMP).type", "reserved keyword CREATION_TIMESTAMP must be 'long'"),
-    ("six interaction metadata", with_fields("interactions", U, I, T,
-                                             *({**GENRE, "name": f"M{n}"} for n in range(6))),
-     "interactions", "fields", "a Interactions schema allows at most 5"),
-    ("26 user metadata", with_fields("users", U, *({**GENRE, "name": f"M{n}"} for n in range(26))), "users",
-     "fields", "a Users schema allows at most 25"),
-    ("items without metadata", with_fields("items", I), "items", "fields",
-     "a Items schema needs at least one metadata field besides ITEM_ID"),
-    ("bad field name", with_fields("items", I, {**GENRE, "name": "my genre"}), "items", "fields[1].name",
-     "expected a name of letters, digits and '_'"),
-    ("unknown attribute", with_fields("items", I, {**GENRE, "categoricl": True}), "items",
-     "fields[1] (GENRE).categoricl", "unknown field attribute"),
-    ("empty fields", {**shipped("users"), "fields": []}, "users", "fields", "expected a non-empty list of fields"),
-    ("categorical and textual", with_fields("items", I, {**GENRE, "textual": True}), "items", "fields[1] (GENRE)",
-     "a field cannot be both categorical and textual"),
+    (
+        "wrong record name",
+        {**shipped("items"), "name": "Item"},
+        "items",
+        "name",
+        "expected 'Items': the record name must match the dataset type",
+    ),
+    (
+        "missing USER_ID",
+        with_fields("interactions", I, T),
+        "interactions",
+        "fields",
+        "missing required field USER_ID (string)",
+    ),
+    (
+        "TIMESTAMP as string",
+        with_fields("interactions", U, I, {"name": "TIMESTAMP", "type": "string"}),
+        "interactions",
+        "fields[2] (TIMESTAMP).type",
+        "TIMESTAMP is required as 'long' (not nullable)",
+    ),
+    (
+        "nullable id",
+        with_fields("users", {"name": "USER_ID", "type": ["null", "string"]}, GENRE),
+        "users",
+        "fields[0] (USER_ID).type",
+        "USER_ID is required as 'string' (not nullable)",
+    ),
+    (
+        "array type",
+        with_fields("items", I, {"name": "TAGS", "type": {"type": "array", "items": "string"}}),
+        "items",
+        "fields[1] (TAGS).type",
+        "complex types (records, arrays, maps) are not supported",
+    ),
+    (
+        "unknown primitive",
+        with_fields("items", I, {"name": "WHEN", "type": "date"}),
+        "items",
+        "fields[1] (WHEN).type",
+        "unsupported type; expected one of",
+    ),
+    (
+        "bare null",
+        with_fields("items", I, {"name": "X", "type": "null"}),
+        "items",
+        "fields[1] (X).type",
+        "'null' only appears in a union",
+    ),
+    (
+        "three-way union",
+        with_fields("items", I, {"name": "X", "type": ["null", "string", "int"]}),
+        "items",
+        "fields[1] (X).type",
+        "unsupported union",
+    ),
+    (
+        "categorical int",
+        with_fields("users", U, {"name": "AGE", "type": "int", "categorical": True}),
+        "users",
+        "fields[1] (AGE).categorical",
+        "only string fields can be categorical; this field is int",
+    ),
+    (
+        "textual in users",
+        with_fields("users", U, {"name": "BIO", "type": "string", "textual": True}),
+        "users",
+        "fields[1] (BIO).textual",
+        "textual fields are only supported in Items schemas, not users",
+    ),
+    (
+        "textual long",
+        with_fields("items", I, {"name": "N", "type": "long", "textual": True}),
+        "items",
+        "fields[1] (N).textual",
+        "only string fields can be textual; this field is long",
+    ),
+    (
+        "duplicate names",
+        with_fields("items", I, {**GENRE, "name": "GENRES_FIELD_1"}, {**GENRE, "name": "GENRESFIELD1"}),
+        "items",
+        "fields[2] (GENRESFIELD1)",
+        "duplicate field name (clashes with 'GENRES_FIELD_1')",
+    ),
+    (
+        "categorical EVENT_TYPE",
+        with_fields("interactions", U, I, T, {"name": "EVENT_TYPE", "type": "string", "categorical": True}),
+        "interactions",
+        "fields[3] (EVENT_TYPE).categorical",
+        "reserved keyword EVENT_TYPE cannot be categorical",
+    ),
+    (
+        "EVENT_VALUE string",
+        with_fields("interactions", U, I, T, {"name": "EVENT_VALUE", "type": "string"}),
+        "interactions",
+        "fields[3] (EVENT_VALUE).type",
+        "reserved keyword EVENT_VALUE must be 'double' or 'float'",
+    ),
+    (
+        "CREATION_TIMESTAMP int",
+        with_fields("items", I, GENRE, {"name": "CREATION_TIMESTAMP", "type": "int"}),
+        "items",
+        "fields[2] (CREATION_TIMESTAMP).type",
+        "reserved keyword CREATION_TIMESTAMP must be 'long'",
+    ),
+    (
+        "six interaction metadata",
+        with_fields("interactions", U, I, T, *({**GENRE, "name": f"M{n}"} for n in range(6))),
+        "interactions",
+        "fields",
+        "a Interactions schema allows at most 5",
+    ),
+    (
+        "26 user metadata",
+        with_fields("users", U, *({**GENRE, "name": f"M{n}"} for n in range(26))),
+        "users",
+        "fields",
+        "a Users schema allows at most 25",
+    ),
+    (
+        "items without metadata",
+        with_fields("items", I),
+        "items",
+        "fields",
+        "a Items schema needs at least one metadata field besides ITEM_ID",
+    ),
+    (
+        "bad field name",
+        with_fields("items", I, {**GENRE, "name": "my genre"}),
+        "items",
+        "fields[1].name",
+        "expected a name of letters, digits and '_'",
+    ),
+    (
+        "unknown attribute",
+        with_fields("items", I, {**GENRE, "categoricl": True}),
+        "items",
+        "fields[1] (GENRE).categoricl",
+        "unknown field attribute",
+    ),
+    (
+        "empty fields",
+        {**shipped("users"), "fields": []},
+        "users",
+        "fields",
+        "expected a non-empty list of fields",
+    ),
+    (
+        "categorical and textual",
+        with_fields("items", I, {**GENRE, "textual": True}),
+        "items",
+        "fields[1] (GENRE)",
+        "a field cannot be both categorical and textual",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("label", "schema", "dataset_type", "field", "message"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("label", "schema", "dataset_type", "field", "message"), CASES, ids=[c[0] for c in CASES]
+)
 def test_bad_schema(label: str, schema: object, dataset_type: str, field: str | None, message: str) -> None:
     found = errors(schema, dataset_type)
     assert any(f == field and message in m for f, _, m in found), found
@@ -101,8 +214,11 @@ def test_bad_schema(label: str, schema: object, dataset_type: str, field: str | 
 
 
 def test_many_problems_at_once() -> None:
-    schema = {"type": "record", "name": "Interaction", "fields": [
-        {"name": "USER_ID", "type": "int"}, {"name": "TIMESTAMP", "type": "string"}]}
+    schema = {
+        "type": "record",
+        "name": "Interaction",
+        "fields": [{"name": "USER_ID", "type": "int"}, {"name": "TIMESTAMP", "type": "string"}],
+    }
     found = errors(schema, "interactions")
     assert len(found) >= 4  # name, USER_ID type, TIMESTAMP type, missing ITEM_ID
 
