@@ -1,0 +1,75 @@
+"""Service operations seen in the local Personalize, attributed to the stack resource that started them.
+
+The critical path needs each service operation's start and end (an import job from CreateDatasetImportJob
+to ACTIVE, a training, a campaign creation or update) and which resource's handler started it. After
+every Lambda invocation the runner compares the local Personalize's resources with the previous
+snapshot: a new ARN (or a new campaign update) is an operation started by the resource that invocation
+served. Its end is the resource's `updated` time when it is first seen in a terminal status; the local
+Personalize stamps that with the exact virtual time of the transition, not the time it was noticed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+TERMINAL = ("ACTIVE", "CREATE FAILED")
+
+
+@dataclass
+class ServiceOp:
+    kind: str
+    arn: str
+    resource: str  # logical id of the stack resource whose handler started it
+    start: float
+    end: float | None = None
+    status: str = ""
+
+
+class OperationObserver:
+    """Watches `world.personalize.resources` (if the world has a local Personalize)."""
+
+    def __init__(self, world: Any) -> None:
+        self.backend = getattr(world, "personalize", None)
+        self.ops: list[ServiceOp] = []
+        self._seen: set[tuple[str, float]] = set()
+        self._open: list[tuple[ServiceOp, Any]] = []
+        if self.backend is not None:
+            self._seen = {key for key, _ in self._items()}
+
+    def _items(self) -> list[tuple[tuple[str, float], tuple[str, Any]]]:
+        items = []
+        for resource in list(self.backend.resources.values()):
+            items.append(((resource.arn, resource.created), (resource.KIND, resource)))
+            update = getattr(resource, "latest_update", None)
+            if update is not None:
+                items.append(((resource.arn + "#update", update.created), ("campaign-update", update)))
+        return items
+
+    def after_invoke(self, logical_id: str | None) -> None:
+        if self.backend is None:
+            return
+        for key, (kind, obj) in self._items():
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            if logical_id is None:
+                continue
+            op = ServiceOp(kind, key[0], logical_id, key[1])
+            self.ops.append(op)
+            self._open.append((op, obj))
+        still = []
+        for op, obj in self._open:
+            if obj.status in TERMINAL:
+                op.end, op.status = obj.updated, obj.status
+            else:
+                still.append((op, obj))
+        self._open = still
+
+    def close(self, now: float) -> None:
+        """Operations still running (or gone) at the end: end them where they were last seen."""
+        self.after_invoke(None)
+        for op, obj in self._open:
+            op.status = obj.status
+            op.end = obj.updated if obj.status in TERMINAL else None
+        self._open = []

@@ -1,0 +1,176 @@
+"""The end-of-operation summary, the critical path and the mermaid timeline.
+
+Critical path: the floor no orchestration could beat. Each stack resource weighs the time the
+service spent on the operations its handler started (the union of their [start, end] intervals, as
+the local Personalize recorded them: an import job from CreateDatasetImportJob to ACTIVE, a
+training, a campaign creation or update). The critical path is the heaviest chain through the
+template's dependency graph (DependsOn, Ref, GetAtt, Sub): a perfect orchestrator that starts each
+operation the instant its inputs exist and notices completion instantly would still need that long.
+Virtual deploy time / critical path is then the overhead of polling, waiting and ordering (1.0 is
+perfect); resources with no service operation (S3, IAM, Lambda records) weigh nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local.runner.engine import OperationResult
+
+
+def hms(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@dataclass
+class CriticalPath:
+    seconds: float
+    chain: list[tuple[str, float]] = field(default_factory=list)  # (logical id, service seconds)
+
+    def text(self) -> str:
+        return " -> ".join(f"{lid} {hms(w)}" for lid, w in self.chain if w > 0)
+
+
+def _union(intervals: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop <= end:
+            continue
+        total += stop - max(start, end)
+        end = stop
+    return total
+
+
+def service_seconds(result: OperationResult) -> dict[str, float]:
+    by_resource: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for op in result.service_ops:
+        end = op.end if op.end is not None else result.ended
+        if end >= op.start:
+            by_resource[op.resource].append((op.start, end))
+    return {lid: _union(spans) for lid, spans in by_resource.items()}
+
+
+def critical_path(result: OperationResult) -> CriticalPath | None:
+    if result.operation == "DELETE" or not result.service_ops:
+        return None
+    weights = service_seconds(result)
+    deps = result.dependencies
+    best: dict[str, tuple[float, list[str]]] = {}
+
+    def visit(node: str, stack: frozenset[str] = frozenset()) -> tuple[float, list[str]]:
+        if node in best:
+            return best[node]
+        if node in stack:  # cycles were rejected earlier; be safe
+            return 0.0, []
+        top: tuple[float, list[str]] = (0.0, [])
+        for dep in deps.get(node, []):
+            candidate = visit(dep, stack | {node})
+            if candidate[0] > top[0]:
+                top = candidate
+        value = (top[0] + weights.get(node, 0.0), [*top[1], node])
+        best[node] = value
+        return value
+
+    nodes = set(deps) | set(weights)
+    if not nodes:
+        return None
+    total, chain = max((visit(n) for n in sorted(nodes)), key=lambda v: v[0])
+    return CriticalPath(total, [(lid, weights.get(lid, 0.0)) for lid in chain])
+
+
+def describe_calls(calls: dict[str, int]) -> int:
+    return sum(n for k, n in calls.items() if k.split(":", 1)[-1].startswith(("Describe", "List", "Get")))
+
+
+def summary(result: OperationResult, timeline_path: str | None = None) -> str:
+    total_calls = sum(result.api_calls.values())
+    describes = describe_calls(result.api_calls)
+    lines = [f"{result.stack_name}: {result.status}" + (f"  ({result.reason})" if result.reason else "")]
+    lines.append(f"  virtual {result.operation.lower()} time  {hms(result.virtual_seconds)}")
+    cp = result.critical
+    if cp is not None and cp.seconds > 0:
+        lines.append(f"  critical path       {hms(cp.seconds)}  {cp.text()}")
+        lines.append(f"  ratio               {result.virtual_seconds / cp.seconds:.3f}  "
+                     "(virtual time / critical path; 1.000 is the floor)")
+        hours = sum(service_seconds(result).values()) / 3600
+        personalize_describes = sum(n for k, n in result.api_calls.items() if k.startswith("personalize:Describe"))
+        if hours > 0:
+            lines.append(f"  describe calls      {personalize_describes / hours:.1f} per operation-hour "
+                         f"({personalize_describes} over {hours:.2f} h of service operations)")
+    elif result.operation != "DELETE":
+        lines.append("  critical path       n/a (no service operations were recorded)")
+    lines.append(f"  API calls           {total_calls} (describe/list/get {describes}, other {total_calls - describes})")
+    lines.append(f"  Lambda invocations  {result.lambda_invocations}")
+    lines.append(f"  state transitions   {result.state_transitions}")
+    lines.append(f"  wall time           {result.wall_seconds:.1f} s")
+    if result.left_running:
+        lines.append(f"  still running       {', '.join(result.left_running)}")
+    if timeline_path:
+        lines.append(f"  timeline            {timeline_path}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def gantt(result: OperationResult, title: str) -> str:
+    """A mermaid gantt of the resources that took time, and the service operations; the critical
+    path marked `crit`."""
+    critical = {lid for lid, _ in result.critical.chain} if result.critical else set()
+    crit_ops = {id(op) for op in result.service_ops if op.resource in critical}
+    lines = ["```mermaid", "gantt", f"    title {title}", "    dateFormat X", "    axisFormat %H:%M",
+             "    todayMarker off"]
+    t0 = result.started
+    lines.append("    section Stack resources")
+    shown = 0
+    for timing in sorted(result.timings.values(), key=lambda t: (t.start, t.logical_id)):
+        end = timing.end if timing.end is not None else result.ended
+        if end - timing.start < 1 and timing.logical_id not in critical:
+            continue
+        tag = "crit, " if timing.logical_id in critical else ""
+        if timing.status.endswith("FAILED"):
+            tag += "done, "
+        start, stop = int(timing.start - t0), max(int(end - t0), int(timing.start - t0) + 1)
+        lines.append(f"    {_label(timing.logical_id)} :{tag}{start}, {stop}")
+        shown += 1
+    if result.service_ops:
+        lines.append("    section Service operations")
+        for op in sorted(result.service_ops, key=lambda o: o.start):
+            end = op.end if op.end is not None else result.ended
+            tag = "crit, " if id(op) in crit_ops else ""
+            name = f"{op.kind} {op.arn.rsplit('/', 1)[-1]}"
+            start, stop = int(op.start - t0), max(int(end - t0), int(op.start - t0) + 1)
+            lines.append(f"    {_label(name)} :{tag}{start}, {stop}")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def _label(text: str) -> str:
+    return text.replace(":", " ").replace("#", " ")[:60]
+
+
+def timeline_markdown(result: OperationResult, title: str) -> str:
+    cp = result.critical
+    head = [f"# {title}", "",
+            f"{result.stack_name} {result.operation.lower()}: {result.status}, virtual time "
+            f"{hms(result.virtual_seconds)}."]
+    if cp is not None and cp.seconds > 0:
+        head.append(f"Critical path {hms(cp.seconds)} ({cp.text()}); ratio "
+                    f"{result.virtual_seconds / cp.seconds:.3f}. Bars marked red (crit) are on it.")
+    head.append("Times are virtual, from the start of the operation (the axis shows them as HH:MM).")
+    return "\n".join(head) + "\n\n" + gantt(result, title) + "\n"
+
+
+def as_dict(result: OperationResult) -> dict[str, Any]:
+    cp = result.critical
+    return {
+        "stack": result.stack_name, "operation": result.operation, "status": result.status,
+        "virtual_seconds": result.virtual_seconds,
+        "critical_path_seconds": cp.seconds if cp else None,
+        "ratio": (result.virtual_seconds / cp.seconds) if cp and cp.seconds else None,
+        "api_calls": sum(result.api_calls.values()), "describe_calls": describe_calls(result.api_calls),
+        "lambda_invocations": result.lambda_invocations, "state_transitions": result.state_transitions,
+        "wall_seconds": result.wall_seconds,
+    }

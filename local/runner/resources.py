@@ -1,0 +1,577 @@
+"""Resource types the runner deploys, each as CloudFormation's resource provider would.
+
+A type has `create`, `update` and `delete`, generators run by the simulation (they may wait in
+virtual time), and `replaces(old, new)`: whether a property change needs a new physical resource
+(then the engine creates the new one and deletes the old one in the cleanup phase).
+
+Native types are created in moto (S3, IAM, Logs, Step Functions) or recorded (Lambda: the runner is
+the Lambda service). Custom resources go to `local.runner.custom`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from local.runner.lambdas import LambdaFunction
+from local.runner.sim import Cancelled, Proc, Until
+from local.runner.stepfunctions import AslError, Interpreter
+
+if TYPE_CHECKING:
+    from local.runner.engine import Engine
+
+Result = tuple[str, dict[str, Any]]
+
+
+class ResourceFailed(Exception):
+    """The resource operation failed; the message is CloudFormation's status reason."""
+
+
+@dataclass
+class Op:
+    """One resource operation: what the provider needs to know."""
+
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+    old_properties: dict[str, Any] | None = None
+    physical_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    generation: int = 0
+
+
+class ResourceType:
+    #: properties whose change needs replacement
+    replace_on: tuple[str, ...] = ()
+
+    def replaces(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        return any(old.get(k) != new.get(k) for k in self.replace_on)
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        raise NotImplementedError
+        yield
+
+    def update(self, eng: Engine, op: Op) -> Proc:
+        """Default: apply the new properties in place (create-style idempotent calls)."""
+        return (yield from self.create(eng, op))
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        return None
+        yield
+
+
+def generated_name(eng: Engine, op: Op, max_len: int, lower: bool = False, sep: str = "-") -> str:
+    """CloudFormation's generated names: <stack>-<logical id>-<random>, deterministic here."""
+    digest = hashlib.sha256(f"{eng.stack_id}/{op.logical_id}/{op.generation}".encode()).hexdigest()
+    suffix = digest[:12].upper()
+    head = f"{eng.stack_name}{sep}{op.logical_id}"
+    head = head[: max_len - len(suffix) - 1]
+    name = f"{head}{sep}{suffix}"
+    if lower:
+        name = re.sub(r"[^a-z0-9.-]", "-", name.lower())
+    return name
+
+
+def _client_error(error: ClientError) -> str:
+    err = error.response.get("Error", {})
+    return f"{err.get('Code')}: {err.get('Message')}"
+
+
+def _tags(props: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in props.get("Tags", [])]
+
+
+# --- S3 ----------------------------------------------------------------------------------------
+class S3Bucket(ResourceType):
+    replace_on = ("BucketName",)
+    #: applied in moto; anything else is recorded and listed in the deploy notes
+    APPLIED = ("BucketName", "Tags", "VersioningConfiguration", "BucketEncryption",
+               "PublicAccessBlockConfiguration", "OwnershipControls", "LoggingConfiguration")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        s3 = eng.client("s3")
+        name = op.physical_id or props.get("BucketName") or generated_name(eng, op, 63, lower=True)
+        if op.physical_id is None:
+            args: dict[str, Any] = {"Bucket": name}
+            if eng.region != "us-east-1":
+                args["CreateBucketConfiguration"] = {"LocationConstraint": eng.region}
+            try:
+                s3.create_bucket(**args)
+            except ClientError as error:
+                raise ResourceFailed(f"{name} already exists" if "Already" in _client_error(error)
+                                     else _client_error(error)) from error
+        self._configure(eng, s3, name, props, op.old_properties or {})
+        eng.note_unemulated(op, props, self.APPLIED)
+        return name, self.attributes(eng, name)
+        yield
+
+    def _configure(self, eng: Engine, s3: Any, name: str, props: dict[str, Any], old: dict[str, Any]) -> None:
+        try:
+            if props.get("Tags"):
+                s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tags(props)})
+            elif old.get("Tags"):
+                s3.delete_bucket_tagging(Bucket=name)
+            if "VersioningConfiguration" in props:
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={
+                    "Status": props["VersioningConfiguration"]["Status"]})
+            if "BucketEncryption" in props:
+                rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+            if "PublicAccessBlockConfiguration" in props:
+                s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+                    k: bool(v) for k, v in props["PublicAccessBlockConfiguration"].items()})
+            if "OwnershipControls" in props:
+                s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
+            if "LoggingConfiguration" in props:
+                logging = props["LoggingConfiguration"]
+                enabled: dict[str, Any] = {"TargetBucket": logging.get("DestinationBucketName", name),
+                                           "TargetPrefix": logging.get("LogFilePrefix", "")}
+                s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": enabled})
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+
+    def attributes(self, eng: Engine, name: str) -> dict[str, Any]:
+        return {
+            "Arn": f"arn:{eng.partition}:s3:::{name}",
+            "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{eng.region}.amazonaws.com",
+            "DualStackDomainName": f"{name}.s3.dualstack.{eng.region}.amazonaws.com",
+            "WebsiteURL": f"http://{name}.s3-website-{eng.region}.amazonaws.com",
+        }
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        s3 = eng.client("s3")
+        try:
+            s3.delete_bucket(Bucket=op.physical_id)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code == "NoSuchBucket":
+                return None
+            if code == "BucketNotEmpty":
+                raise ResourceFailed(
+                    "The bucket you tried to delete is not empty (Service: S3, Status Code: 409)"
+                ) from error
+            raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class S3BucketPolicy(ResourceType):
+    replace_on = ("Bucket",)
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        bucket = op.properties["Bucket"]
+        try:
+            eng.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(op.properties["PolicyDocument"]))
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return op.physical_id or generated_name(eng, op, 128), {}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        try:
+            eng.client("s3").delete_bucket_policy(Bucket=op.properties["Bucket"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+# --- IAM ---------------------------------------------------------------------------------------
+class IamRole(ResourceType):
+    replace_on = ("RoleName", "Path")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        iam = eng.client("iam")
+        name = op.physical_id or props.get("RoleName") or generated_name(eng, op, 64)
+        old = op.old_properties or {}
+        try:
+            if op.physical_id is None:
+                args: dict[str, Any] = {
+                    "RoleName": name, "Path": props.get("Path", "/"),
+                    "AssumeRolePolicyDocument": json.dumps(props["AssumeRolePolicyDocument"]),
+                }
+                if props.get("Description"):
+                    args["Description"] = props["Description"]
+                if props.get("MaxSessionDuration"):
+                    args["MaxSessionDuration"] = int(props["MaxSessionDuration"])
+                if props.get("PermissionsBoundary"):
+                    args["PermissionsBoundary"] = props["PermissionsBoundary"]
+                if props.get("Tags"):
+                    args["Tags"] = _tags(props)
+                iam.create_role(**args)
+            else:
+                iam.update_assume_role_policy(RoleName=name,
+                                              PolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]))
+            for arn in set(old.get("ManagedPolicyArns", [])) - set(props.get("ManagedPolicyArns", [])):
+                iam.detach_role_policy(RoleName=name, PolicyArn=arn)
+            for arn in props.get("ManagedPolicyArns", []):
+                self._attach(eng, iam, name, arn)
+            new_inline = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
+            for policy in old.get("Policies", []):
+                if policy["PolicyName"] not in new_inline:
+                    iam.delete_role_policy(RoleName=name, PolicyName=policy["PolicyName"])
+            for policy_name, document in new_inline.items():
+                iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
+            role = iam.get_role(RoleName=name)["Role"]
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+        yield
+
+    def _attach(self, eng: Engine, iam: Any, name: str, arn: str) -> None:
+        try:
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        except ClientError as error:
+            # moto may not carry every AWS managed policy; the attachment only matters for the
+            # Lambda execution roles, which the local Lambda service does not enforce.
+            if ":iam::aws:policy/" in arn and error.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                eng.note(f"AWS managed policy {arn} is not in moto: attachment recorded only")
+                return
+            raise
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        iam = eng.client("iam")
+        name = op.physical_id
+        try:
+            for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+                iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
+            for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+            iam.delete_role(RoleName=name)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class IamPolicy(ResourceType):
+    """An inline policy put on each role (users and groups are not emulated: an error)."""
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        if props.get("Users") or props.get("Groups"):
+            raise ResourceFailed("AWS::IAM::Policy on Users or Groups is not emulated locally")
+        iam = eng.client("iam")
+        old = op.old_properties or {}
+        try:
+            for role in set(old.get("Roles", [])) - set(props.get("Roles", [])):
+                iam.delete_role_policy(RoleName=role, PolicyName=old["PolicyName"])
+            if old.get("PolicyName") and old["PolicyName"] != props["PolicyName"]:
+                for role in old.get("Roles", []):
+                    iam.delete_role_policy(RoleName=role, PolicyName=old["PolicyName"])
+            for role in props.get("Roles", []):
+                iam.put_role_policy(RoleName=role, PolicyName=props["PolicyName"],
+                                    PolicyDocument=json.dumps(props["PolicyDocument"]))
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return op.physical_id or generated_name(eng, op, 128), {}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        iam = eng.client("iam")
+        for role in op.properties.get("Roles", []):
+            try:
+                iam.delete_role_policy(RoleName=role, PolicyName=op.properties["PolicyName"])
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
+                    raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class IamManagedPolicy(ResourceType):
+    replace_on = ("ManagedPolicyName", "Path")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        iam = eng.client("iam")
+        try:
+            if op.physical_id is None:
+                name = props.get("ManagedPolicyName") or generated_name(eng, op, 128)
+                arn = iam.create_policy(PolicyName=name, Path=props.get("Path", "/"),
+                                        PolicyDocument=json.dumps(props["PolicyDocument"]))["Policy"]["Arn"]
+            else:
+                arn = op.physical_id
+                versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+                for version in versions:
+                    if not version["IsDefaultVersion"]:
+                        iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+                iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(props["PolicyDocument"]),
+                                          SetAsDefault=True)
+            old_roles = set((op.old_properties or {}).get("Roles", []))
+            for role in old_roles - set(props.get("Roles", [])):
+                iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+            for role in props.get("Roles", []):
+                iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return arn, {"PolicyArn": arn}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        iam = eng.client("iam")
+        try:
+            for role in op.properties.get("Roles", []):
+                iam.detach_role_policy(RoleName=role, PolicyArn=op.physical_id)
+            for version in iam.list_policy_versions(PolicyArn=op.physical_id)["Versions"]:
+                if not version["IsDefaultVersion"]:
+                    iam.delete_policy_version(PolicyArn=op.physical_id, VersionId=version["VersionId"])
+            iam.delete_policy(PolicyArn=op.physical_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+# --- Lambda ------------------------------------------------------------------------------------
+class LambdaFunctionType(ResourceType):
+    """Recorded, not created in moto: the runner is the Lambda service (Python handlers run
+    in-process from their asset; other runtimes are only recorded)."""
+
+    replace_on = ("FunctionName",)
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        name = op.physical_id or props.get("FunctionName") or generated_name(eng, op, 64)
+        arn = f"arn:{eng.partition}:lambda:{eng.region}:{eng.account}:function:{name}"
+        code_dir = eng.function_code(op, props.get("Code", {}), str(props.get("Runtime", "")))
+        op.extra["code_dir"] = str(code_dir) if code_dir else None
+        self.register(eng, name, arn, props, code_dir, op.logical_id)
+        return name, {"Arn": arn}
+        yield
+
+    @staticmethod
+    def register(eng: Engine, name: str, arn: str, props: dict[str, Any], code_dir: Path | None,
+                 logical_id: str) -> None:
+        env = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
+        eng.lambdas.register(LambdaFunction(
+            name=name, arn=arn, handler=str(props.get("Handler", "")), runtime=str(props.get("Runtime", "")),
+            environment=env, code_dir=code_dir, timeout=int(props.get("Timeout", 3)),
+            memory=int(props.get("MemorySize", 128)), logical_id=logical_id))
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        eng.lambdas.unregister(op.attributes.get("Arn", ""))
+        return None
+        yield
+
+
+class LambdaLayer(ResourceType):
+    replace_on = ("Content", "LayerName", "CompatibleRuntimes")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        name = op.properties.get("LayerName") or generated_name(eng, op, 64)
+        arn = f"arn:{eng.partition}:lambda:{eng.region}:{eng.account}:layer:{name}:1"
+        return arn, {"LayerVersionArn": arn}
+        yield
+
+
+class LambdaPermission(ResourceType):
+    replace_on = ("FunctionName", "Principal", "Action", "SourceArn", "SourceAccount")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        return op.physical_id or generated_name(eng, op, 128), {}
+        yield
+
+
+# --- Logs, metadata ----------------------------------------------------------------------------
+class LogGroup(ResourceType):
+    replace_on = ("LogGroupName", "KmsKeyId")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        logs = eng.client("logs")
+        name = op.physical_id or props.get("LogGroupName") or generated_name(eng, op, 512)
+        try:
+            if op.physical_id is None:
+                logs.create_log_group(logGroupName=name, **({"tags": {t["Key"]: t["Value"] for t in _tags(props)}}
+                                                            if props.get("Tags") else {}))
+            if props.get("RetentionInDays"):
+                logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        arn = f"arn:{eng.partition}:logs:{eng.region}:{eng.account}:log-group:{name}:*"
+        return name, {"Arn": arn}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        try:
+            eng.client("logs").delete_log_group(logGroupName=op.physical_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class CdkMetadata(ResourceType):
+    def create(self, eng: Engine, op: Op) -> Proc:
+        return op.physical_id or generated_name(eng, op, 128), {}
+        yield
+
+
+# --- Step Functions ----------------------------------------------------------------------------
+class StateMachine(ResourceType):
+    replace_on = ("StateMachineName", "StateMachineType")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        definition = self.definition(props)
+        try:
+            Interpreter(definition, eng.lambdas, eng.now).validate()
+        except AslError as error:
+            raise ResourceFailed(f"state machine definition: {error}") from error
+        sfn = eng.client("stepfunctions")
+        try:
+            if op.physical_id is None:
+                name = props.get("StateMachineName") or generated_name(eng, op, 80, sep="-").split("-", 1)[-1]
+                arn = sfn.create_state_machine(
+                    name=name, definition=json.dumps(definition), roleArn=props["RoleArn"],
+                    type=props.get("StateMachineType", "STANDARD"),
+                    **({"tags": [{"key": t["Key"], "value": t["Value"]} for t in _tags(props)]}
+                       if props.get("Tags") else {}),
+                )["stateMachineArn"]
+            else:
+                arn = op.physical_id
+                sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(definition),
+                                         roleArn=props["RoleArn"])
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        name = arn.rsplit(":", 1)[-1]
+        return arn, {"Arn": arn, "Name": name, "StateMachineRevisionId": "INITIAL"}
+        yield
+
+    @staticmethod
+    def definition(props: dict[str, Any]) -> dict[str, Any]:
+        if "DefinitionString" in props:
+            text = props["DefinitionString"]
+        elif "Definition" in props:
+            text = json.dumps(props["Definition"])
+        else:
+            raise ResourceFailed("state machine needs DefinitionString or Definition (S3 locations are "
+                                 "not emulated)")
+        for key, value in props.get("DefinitionSubstitutions", {}).items():
+            text = text.replace("${" + key + "}", str(value))
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ResourceFailed(f"state machine definition is not JSON: {error}") from error
+        if not isinstance(parsed, dict):
+            raise ResourceFailed("state machine definition must be a JSON object")
+        return parsed
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        try:
+            eng.client("stepfunctions").delete_state_machine(stateMachineArn=op.physical_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "StateMachineDoesNotExist":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+# --- wait conditions ---------------------------------------------------------------------------
+class WaitConditionHandle(ResourceType):
+    def create(self, eng: Engine, op: Op) -> Proc:
+        if op.physical_id is not None:  # no properties: an update changes nothing
+            return op.physical_id, {}
+        token = hashlib.sha256(f"{eng.stack_id}/{op.logical_id}/{op.generation}".encode()).hexdigest()[:32]
+        op.extra["token"] = token
+        url = eng.signals.open_handle(token)
+        return url, {}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        if op.physical_id:
+            eng.signals.close_handle(eng.signals.token_of(op.physical_id))
+        return None
+        yield
+
+
+class WaitCondition(ResourceType):
+    """Waits (virtual time) for Count SUCCESS signals on its handle; fails on a FAILURE or timeout."""
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        if op.physical_id is not None:
+            if op.old_properties is not None and op.old_properties != props:
+                raise ResourceFailed("Updates are not supported for AWS::CloudFormation::WaitCondition")
+            return op.physical_id, op.attributes
+        handle = str(props.get("Handle", ""))
+        if "Timeout" not in props:
+            raise ResourceFailed("WaitCondition needs Timeout (CreationPolicy wait conditions are not emulated)")
+        timeout = int(str(props["Timeout"]))
+        if not 0 < timeout <= 43200:
+            raise ResourceFailed(f"WaitCondition Timeout must be 1..43200 seconds, got {timeout}")
+        count = int(str(props.get("Count", 1)))
+        token = eng.signals.token_of(handle)
+
+        def state() -> tuple[int, Any]:
+            signals = eng.signals.signals(token)
+            failure = next((s for s in signals.values() if s.status == "FAILURE"), None)
+            successes = sum(1 for s in signals.values() if s.status == "SUCCESS")
+            return successes, failure
+
+        def settled() -> bool:
+            successes, failure = state()
+            return failure is not None or successes >= count
+
+        try:
+            finished = yield Until(settled, timeout=float(timeout))
+        except Cancelled:
+            raise ResourceFailed("Resource creation cancelled") from None
+        successes, failure = state()
+        if failure is not None:
+            raise ResourceFailed(f"WaitCondition received failed message: '{failure.reason}' "
+                                 f"for uniqueId: {failure.unique_id}")
+        if not finished:
+            raise ResourceFailed(f"WaitCondition timed out. Received {successes} conditions when "
+                                 f"expecting {count}")
+        data = {s.unique_id: s.data for s in eng.signals.signals(token).values() if s.status == "SUCCESS"}
+        physical = f"arn:{eng.partition}:cloudformation:{eng.region}:{eng.account}:stack/" \
+                   f"{eng.stack_name}/{eng.stack_id.rsplit('/', 1)[-1]}/{op.logical_id}"
+        return physical, {"Data": json.dumps(data)}
+
+
+# --- registry ----------------------------------------------------------------------------------
+NATIVE: dict[str, ResourceType] = {
+    "AWS::S3::Bucket": S3Bucket(),
+    "AWS::S3::BucketPolicy": S3BucketPolicy(),
+    "AWS::IAM::Role": IamRole(),
+    "AWS::IAM::Policy": IamPolicy(),
+    "AWS::IAM::ManagedPolicy": IamManagedPolicy(),
+    "AWS::Lambda::Function": LambdaFunctionType(),
+    "AWS::Lambda::LayerVersion": LambdaLayer(),
+    "AWS::Lambda::Permission": LambdaPermission(),
+    "AWS::Logs::LogGroup": LogGroup(),
+    "AWS::CDK::Metadata": CdkMetadata(),
+    "AWS::StepFunctions::StateMachine": StateMachine(),
+    "AWS::CloudFormation::WaitConditionHandle": WaitConditionHandle(),
+    "AWS::CloudFormation::WaitCondition": WaitCondition(),
+}
+
+
+def unzip_into(path: Path, visit: Callable[[str, bytes], None]) -> None:
+    """Call `visit(relative_key, content)` for every file of a directory or a zip archive."""
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            visit(file.relative_to(path).as_posix(), file.read_bytes())
+        return
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.is_dir():
+                visit(info.filename, archive.read(info))
