@@ -38,17 +38,25 @@ class DataError(ValueError):
     """A value or header that does not fit the schema: says where (line, column), what and why."""
 
     def __init__(
-        self, message: str, *, line: int | None = None, column: str | None = None, value: Any = None
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        value: Any = None,
+        file: str | None = None,
     ):
         self.line = line
         self.column = column
         self.value = value
+        self.file = file
+        self.message = message
         where = []
         if line is not None:
             where.append(f"line {line}")
         if column is not None:
             where.append(f"column {column}")
-        text = (", ".join(where) + ": " if where else "") + message
+        text = (f"{file}: " if file else "") + (", ".join(where) + ": " if where else "") + message
         if value is not None:
             text += f" (got {value!r})"
         super().__init__(text)
@@ -168,9 +176,9 @@ def _rows(
     try:
         header = next(reader)
     except StopIteration:
-        raise DataError(f"{name}: the file is empty; expected a header row") from None
+        raise DataError("the file is empty; expected a header row", file=name) from None
     except csv.Error as exc:
-        raise DataError(f"{name}: unreadable CSV: {exc}", line=1) from None
+        raise DataError(f"unreadable CSV: {exc}", line=1, file=name) from None
     by_name = {s.name: s for s in specs}
     columns: list[FieldSpec] = []
     for column in header:
@@ -183,12 +191,12 @@ def _rows(
                 column=column,
             )
         if spec in columns:
-            raise DataError(f"{name}: header names a column twice", line=1, column=column)
+            raise DataError("header names a column twice", line=1, column=column, file=name)
         columns.append(spec)
     present = {s.name for s in columns}
     for spec in specs:
         if spec.name not in present and (not spec.nullable or spec.name in required):
-            raise DataError(f"{name}: header lacks the required field {spec.name}", line=1)
+            raise DataError(f"header lacks the required field {spec.name}", line=1, file=name)
 
     def generate() -> Iterator[tuple[int, list[Any]]]:
         try:
@@ -198,15 +206,19 @@ def _rows(
                     continue
                 if len(row) != len(columns):
                     raise DataError(
-                        f"{name}: expected {len(columns)} columns as in the header, found {len(row)}",
+                        f"expected {len(columns)} columns as in the header, found {len(row)}",
                         line=line,
+                        file=name,
                     )
                 try:
-                    yield line, [_convert(spec, cell, line) for spec, cell in zip(columns, row, strict=True)]
+                    values = [_convert(spec, cell, line) for spec, cell in zip(columns, row, strict=True)]
                 except DataError as exc:
-                    raise DataError(f"{name}: {exc}") from None
+                    raise DataError(
+                        exc.message, line=exc.line, column=exc.column, value=exc.value, file=name
+                    ) from None
+                yield line, values
         except csv.Error as exc:
-            raise DataError(f"{name}: unreadable CSV: {exc}", line=reader.line_num) from None
+            raise DataError(f"unreadable CSV: {exc}", line=reader.line_num, file=name) from None
 
     return columns, generate()
 
@@ -286,7 +298,7 @@ class Interactions:
                 None if value is None else float(value),
             )
             for name, pos in ix:
-                table.extra[name].append(None if pos is None else row[pos])
+                table.extra[name][-1] = None if pos is None else row[pos]
         return table
 
     def add(

@@ -405,3 +405,130 @@ def test_personalization_beats_popularity_on_the_sample_data() -> None:
     )
     related = train("aws-sims", interactions, items, users, {}).metrics()
     assert related["precision_at_10"] > popular["precision_at_10"]
+
+
+# -- solution config -------------------------------------------------------------------------------
+def test_events_config_selects_and_weights_event_types(datasets: tuple[Interactions, Items, Users]) -> None:
+    interactions, items, users = datasets
+    only_purchases = {"eventsConfig": {"eventParametersList": [{"eventType": "PURCHASE", "weight": 1.0}]}}
+    model = train("aws-popularity-count", interactions, items, users, only_purchases)
+    assert "P" not in _ids(model.recommend(num_results=50))
+    heavy_views = {
+        "eventsConfig": {
+            "eventParametersList": [
+                {"eventType": "view", "weight": 1.0},
+                {"eventType": "purchase", "eventValueThreshold": 5, "weight": 100.0},
+            ]
+        }
+    }
+    weighted = train("aws-popularity-count", interactions, items, users, heavy_views)
+    assert _ids(weighted.recommend(num_results=1)) == ["B"]  # 40 purchases of value 5, weighed 100x
+    with pytest.raises(ValueError, match="eventValueThreshold must be a number"):
+        train("aws-popularity-count", interactions, items, users, {"eventValueThreshold": "high"})
+    with pytest.raises(ValueError, match="need an eventType"):
+        train(
+            "aws-popularity-count",
+            interactions,
+            items,
+            users,
+            {"eventsConfig": {"eventParametersList": [{}]}},
+        )
+
+
+def test_trend_discovery_frequency_is_parsed(datasets: tuple[Interactions, Items, Users]) -> None:
+    interactions, items, users = datasets
+    config = {"featureTransformationParameters": {"trend_discovery_frequency": "30 minutes"}}
+    model = train("aws-trending-now", interactions, items, users, config)
+    assert model.scorer.window == 1800  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="trend_discovery_frequency"):
+        train(
+            "aws-trending-now",
+            interactions,
+            items,
+            users,
+            {"featureTransformationParameters": {"trend_discovery_frequency": "often"}},
+        )
+
+
+def test_related_items_filter_uses_the_optional_user(datasets: tuple[Interactions, Items, Users]) -> None:
+    interactions, items, users = datasets
+    model = train("aws-sims", interactions, items, users, {})
+    assert not model.returns_scores
+    exclude = compile_filter('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")')
+    assert _ids(model.recommend(item_id="A", num_results=1))[0] == "B"
+    assert "B" not in _ids(
+        model.recommend(user_id="u0", item_id="A", num_results=5, filter=exclude)
+    )  # u0 bought B
+    assert _ids(model.recommend(user_id="u1", item_id="A", num_results=1, filter=exclude)) == ["B"]
+    with pytest.raises(ValueError, match="itemId is required"):
+        model.recommend(user_id="u1")
+
+
+# -- data edge cases -------------------------------------------------------------------------------
+def test_values_are_typed_and_checked(tmp_path: Path) -> None:
+    schema = {
+        "type": "record",
+        "name": "Items",
+        "fields": [
+            {"name": "ITEM_ID", "type": "string"},
+            {"name": "IN_STOCK", "type": "boolean"},
+            {"name": "RATING", "type": ["null", "double"]},
+            {"name": "GENRES", "type": ["null", "string"], "categorical": True},
+        ],
+    }
+    path = tmp_path / "items.csv"
+    path.write_bytes("\ufeffITEM_ID,IN_STOCK,RATING,GENRES\ni1,True,,a|b\ni2,false,4.5,\n".encode())
+    items = Items.from_csv(str(path), schema)  # a path; the byte-order mark is skipped
+    assert items.get("i1") == {"IN_STOCK": True, "RATING": None, "GENRES": "a|b"}
+    assert items.values("i1", "GENRES") == ("a", "b") and items.values("i2", "GENRES") == ()
+    assert items.value("i2", "RATING") == 4.5 and "i3" not in items and items.get("i3") is None
+    with pytest.raises(
+        DataError, match=r"items.csv: line 2, column IN_STOCK: expected true or false \(got 'yes'\)"
+    ):
+        path.write_text("ITEM_ID,IN_STOCK\ni1,yes\n")
+        Items.from_csv(str(path), schema)
+    with pytest.raises(DataError, match="line 2, column ITEM_ID: empty value in a required field"):
+        Items.from_csv("ITEM_ID,IN_STOCK\n,true\n", schema)
+    with pytest.raises(DataError, match="expected 2 columns as in the header, found 3"):
+        Items.from_csv("ITEM_ID,IN_STOCK\ni1,true,extra\n", schema)
+    with pytest.raises(DataError, match="a union must be one type"):
+        Items.from_csv(
+            "ITEM_ID\ni1\n", {"type": "record", "fields": [{"name": "ITEM_ID", "type": ["string", "int"]}]}
+        )
+    with pytest.raises(DataError, match="empty; expected a header row"):
+        Items.from_csv(io.BytesIO(b""), schema)
+    with pytest.raises(DataError, match="an Interactions schema needs the field TIMESTAMP"):
+        Interactions.from_csv(
+            "USER_ID,ITEM_ID\nu,i\n",
+            {
+                "type": "record",
+                "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"}],
+            },
+        )
+
+
+def test_interactions_keep_extra_columns_across_appends() -> None:
+    schema = {
+        **INTERACTIONS_SCHEMA,
+        "fields": [
+            *INTERACTIONS_SCHEMA["fields"],
+            {"name": "DEVICE", "type": ["null", "string"], "categorical": True},
+        ],
+    }
+    first = Interactions.from_csv("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE\nu1,i1,1,view,web\n", schema)
+    first.append(
+        Interactions.from_csv("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE\nu2,i2,2,view,app\n", schema)
+    )
+    first.add("u3", "i1", 3, "view")
+    assert first.extra["DEVICE"] == ["web", "app", None]
+    assert (
+        len(first) == 3
+        and first.unique_users() == ["u1", "u2", "u3"]
+        and first.unique_items() == ["i1", "i2"]
+    )
+    with pytest.raises(DataError, match="different schema"):
+        first.append(
+            Interactions.from_csv("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nu,i,1,v\n", INTERACTIONS_SCHEMA)
+        )
+    with pytest.raises(DataError, match=r"^<data>: line 1: header lacks the required field EVENT_TYPE$"):
+        Interactions.from_csv("USER_ID,ITEM_ID,TIMESTAMP\nu,i,1\n", schema)
