@@ -192,6 +192,8 @@ class Kind:
 
     def on_event(self, ctx: Ctx) -> dict[str, Any]:
         event = ctx.event
+        if self.waiter_kind and ctx.props.get("WaitHandle") and event.request_type != "Delete":
+            waiter.check_configured(self.label, ctx.name)  # before starting anything billable
         if event.request_type == "Create":
             arn = self.create(ctx)
             self.started(ctx, arn, update=False)

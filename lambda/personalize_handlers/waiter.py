@@ -28,13 +28,19 @@ def execution_name(handle_url: str) -> str:
     return "wait-" + digest(handle_url, length=64)
 
 
-def start_waiter(kind: str, arn: str, handle_url: str, resource: str, label: str, name: str) -> None:
-    """StartExecution on the waiter state machine; ExecutionAlreadyExists means a duplicate
-    event already started it, which is fine."""
+def check_configured(label: str, name: str) -> str:
+    """The waiter's state machine ARN, or a clear error when the function lacks it."""
     state_machine = os.environ.get(ENV_STATE_MACHINE)
     if not state_machine:
         raise HandlerError(f"{label} {name}: StartExecution failed: WaitHandle is set but the "
                            f"environment variable {ENV_STATE_MACHINE} is not")
+    return state_machine
+
+
+def start_waiter(kind: str, arn: str, handle_url: str, resource: str, label: str, name: str) -> None:
+    """StartExecution on the waiter state machine; ExecutionAlreadyExists means a duplicate
+    event already started it, which is fine."""
+    state_machine = check_configured(label, name)
     payload = {"kind": kind, "arn": arn, "handleUrl": handle_url, "startedAt": int(time.time()),
                "resource": resource}
     sfn = Api("stepfunctions", label, name)

@@ -80,9 +80,11 @@ class Provider:
 
     def update(self, resource_type: str, physical_id: str, old: dict[str, Any], new: dict[str, Any],
                **kw: Any) -> dict[str, Any]:
-        return self.send(self.event("Update", resource_type, new, physical_id=physical_id, old_props=old, **kw))
+        event = self.event("Update", resource_type, new, physical_id=physical_id, old_props=old, **kw)
+        return self.send(event)
 
-    def delete(self, resource_type: str, physical_id: str, props: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    def delete(self, resource_type: str, physical_id: str, props: dict[str, Any],
+               **kw: Any) -> dict[str, Any]:
         return self.send(self.event("Delete", resource_type, props, physical_id=physical_id, **kw))
 
 
@@ -149,8 +151,8 @@ class Pipeline:
 
     def data(self, kinds: tuple[str, ...] = ("interactions",)) -> None:
         for kind in kinds:
-            self.schemas[kind] = self.provider.create(SCHEMA, {"Name": f"test-{kind}-s1",
-                                                               "Schema": schema_text(kind)})["PhysicalResourceId"]
+            schema = {"Name": f"test-{kind}-s1", "Schema": schema_text(kind)}
+            self.schemas[kind] = self.provider.create(SCHEMA, schema)["PhysicalResourceId"]
             self.datasets[kind] = self.provider.create(DATASET, {
                 "Name": f"test-retail-{kind}", "DatasetGroupArn": self.group, "DatasetType": kind.title(),
                 "SchemaArn": self.schemas[kind]})["PhysicalResourceId"]
@@ -171,7 +173,8 @@ class Pipeline:
                 "PerformAutoTraining": "false"}
 
     def trained(self, recipe: str = "aws-popularity-count") -> str:
-        self.solution = self.provider.create(SOLUTION, self.solution_props(recipe=recipe))["PhysicalResourceId"]
+        props = self.solution_props(recipe=recipe)
+        self.solution = self.provider.create(SOLUTION, props)["PhysicalResourceId"]
         self.version = self.provider.create(VERSION, {"SolutionArn": self.solution, "Trigger": "t1"})[
             "PhysicalResourceId"]
         return self.version

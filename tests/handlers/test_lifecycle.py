@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from personalize_handlers.common import HandlerError
-
 from handler_harness import (
     CAMPAIGN,
     DATASET,
@@ -25,6 +23,7 @@ from handler_harness import (
     schema_text,
     setup_data_access,
 )
+from personalize_handlers.common import HandlerError
 
 
 def gone(describe: str, **arn: str) -> bool:
@@ -57,7 +56,8 @@ def test_dataset_group_lifecycle(world: Any) -> None:
     # an immutable change without a new name is refused clearly, before touching anything
     with pytest.raises(HandlerError, match=r"DatasetGroup test-dg: Update failed: KmsKeyArn, RoleArn cannot "
                                            r"change in place"):
-        provider.update(DG, arn, new_props, {**new_props, "KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
+        provider.update(DG, arn, new_props, {**new_props,
+                                             "KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
                                              "RoleArn": "arn:aws:iam::123456789012:role/r"})
 
     # a new name is a replacement; CloudFormation then deletes the old one
@@ -97,7 +97,8 @@ def test_service_error_names_resource_operation_and_message(world: Any) -> None:
             "Name": "test-orphan", "DatasetType": "Interactions",
             "DatasetGroupArn": "arn:aws:personalize:us-east-1:123456789012:dataset-group/missing",
             "SchemaArn": "arn:aws:personalize:us-east-1:123456789012:schema/missing"})
-    assert str(info.value).startswith("Dataset test-orphan: CreateDataset failed: ResourceNotFoundException: ")
+    assert str(info.value).startswith(
+        "Dataset test-orphan: CreateDataset failed: ResourceNotFoundException: ")
 
 
 def test_data_chain_import_and_teardown_with_dependents_still_deleting(world: Any) -> None:
@@ -137,7 +138,8 @@ def test_failed_import_surfaces_failure_reason_and_dataset_deletes(world: Any) -
     with pytest.raises(HandlerError) as info:
         provider.create(IMPORT, pipe.import_props("interactions"))
     message = str(info.value)
-    assert message.startswith("DatasetImportJob test-retail-interactions-abc123: CreateDatasetImportJob failed: ")
+    assert message.startswith(
+        "DatasetImportJob test-retail-interactions-abc123: CreateDatasetImportJob failed: ")
     assert "TIMESTAMP" in message
     provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
     provider.delete(DG, pipe.group, {"Name": "test-retail"})
@@ -268,7 +270,8 @@ def test_failed_campaign_deletes_cleanly(world: Any) -> None:
 
     event = provider.event("Create", CAMPAIGN, props)
     arn = entry.on_event(event)["PhysicalResourceId"]
-    with pytest.raises(HandlerError, match="Campaign test-bad-campaign: CreateCampaign failed: Insufficient capacity"):
+    with pytest.raises(HandlerError,
+                       match="Campaign test-bad-campaign: CreateCampaign failed: Insufficient capacity"):
         provider.send(event)
     provider.delete(CAMPAIGN, arn, props)
     assert gone("describe_campaign", campaignArn=arn)
@@ -287,7 +290,8 @@ def test_event_tracker_and_filter_lifecycle(world: Any) -> None:
     created = provider.create(FILTER, filter_props)["PhysicalResourceId"]
     replaced = provider.update(FILTER, created, filter_props, {
         **filter_props, "Name": "test-no-purchased-2",
-        "FilterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'})["PhysicalResourceId"]
+        "FilterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")',
+    })["PhysicalResourceId"]
     assert replaced != created
     with pytest.raises(HandlerError, match="FilterExpression cannot change in place"):
         provider.update(FILTER, replaced, filter_props, {**filter_props, "FilterExpression": "EXCLUDE x"})
