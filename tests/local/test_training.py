@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -532,3 +535,29 @@ def test_interactions_keep_extra_columns_across_appends() -> None:
         )
     with pytest.raises(DataError, match=r"^<data>: line 1: header lacks the required field EVENT_TYPE$"):
         Interactions.from_csv("USER_ID,ITEM_ID,TIMESTAMP\nu,i,1\n", schema)
+
+
+@pytest.mark.skipif(not (DATA / "interactions.csv").exists(), reason="sample data not generated")
+def test_results_do_not_depend_on_string_hashing() -> None:
+    """Python salts str hashes per process: nothing may depend on the iteration order of str sets."""
+    script = (
+        "import json\n"
+        "from local.personalize.data import Interactions, Items\n"
+        "from local.personalize.training import train\n"
+        "s = lambda n: json.load(open(f'data/schemas/{n}.json'))\n"
+        "i = Interactions.from_csv('data/interactions.csv', s('interactions'))\n"
+        "items = Items.from_csv('data/items.csv', s('items'))\n"
+        "for r in ('aws-user-personalization-v2', 'aws-similar-items'):\n"
+        "    m = train(r, i, items, None, {}, seed=5)\n"
+        "    recs = m.recommend(user_id='u0001', item_id='i0001', num_results=10)\n"
+        "    print(json.dumps([m.metrics(), recs]))\n"
+    )
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(REPO)}
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, check=True
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    assert outputs.pop().count("precision_at_10") == 2
