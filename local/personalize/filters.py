@@ -369,6 +369,37 @@ class CompiledFilter:
     def uses_interactions(self) -> bool:
         return any(part.dataset == "Interactions" for part in self.parts)
 
+    def check_schemas(self, schemas: Mapping[str, Mapping[str, Any] | str | None]) -> None:
+        """ValueError unless every dataset the filter reads exists and has the fields it names.
+
+        `schemas`: dataset type ("Interactions", "Items", "Users") -> its Avro schema (dict or JSON
+        text), None or absent when the dataset group has no such dataset. The service refuses
+        filters on textual (unstructured) item fields and on boolean fields.
+        """
+        from local.personalize.data import parse_schema
+
+        for dataset, name in self.fields:
+            schema = schemas.get(dataset)
+            if schema is None:
+                raise ValueError(
+                    f"The filter expression uses {dataset}.{name}, but the dataset group has no "
+                    f"{dataset} dataset"
+                )
+            specs = {spec.name: spec for spec in parse_schema(schema)}
+            spec = specs.get(name)
+            if spec is None:
+                raise ValueError(
+                    f"The filter expression uses {dataset}.{name}, but the {dataset} schema has no "
+                    f"field {name}; its fields are {sorted(specs)}"
+                )
+            if spec.textual:
+                raise ValueError(f"{dataset}.{name} is a textual field; filters cannot use unstructured text")
+            if spec.type == "boolean":
+                raise ValueError(
+                    f"{dataset}.{name} is a boolean field; filters cannot use boolean values "
+                    '(use a string field with "True"/"False" or an int field with 0/1)'
+                )
+
     def _resolve(self, condition: Condition, filter_values: Mapping[str, str]) -> tuple[str, ...] | None:
         if condition.param is None:
             return condition.values

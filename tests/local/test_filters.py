@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from local.personalize.data import Items, Users
@@ -206,3 +208,35 @@ def test_user_filters_compile_but_do_not_filter_items() -> None:
     assert compiled.target == "UserID"
     with pytest.raises(ValueError, match="user segments"):
         compiled.apply(CANDIDATES, user_history=[], items=ITEMS, filter_values={})
+
+
+def test_filters_are_checked_against_the_schemas() -> None:
+    interactions = {
+        "type": "record",
+        "fields": [
+            {"name": "USER_ID", "type": "string"},
+            {"name": "ITEM_ID", "type": "string"},
+            {"name": "TIMESTAMP", "type": "long"},
+            {"name": "EVENT_TYPE", "type": "string"},
+        ],
+    }
+    items = {
+        **ITEMS_SCHEMA,
+        "fields": [
+            *ITEMS_SCHEMA["fields"],
+            {"name": "TEXT", "type": "string", "textual": True},
+            {"name": "NEW", "type": "boolean"},
+        ],
+    }
+    schemas: dict[str, Any] = {"Interactions": interactions, "Items": items}
+    compile_filter(
+        'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("x") | INCLUDE ItemID WHERE Items.PRICE < 3'
+    ).check_schemas(schemas)
+    with pytest.raises(ValueError, match="the Items schema has no field COLOUR"):
+        compile_filter('EXCLUDE ItemID WHERE Items.COLOUR IN ("red")').check_schemas(schemas)
+    with pytest.raises(ValueError, match="no Users dataset"):
+        compile_filter("INCLUDE ItemID WHERE Items.PRICE < 3 IF CurrentUser.AGE > 3").check_schemas(schemas)
+    with pytest.raises(ValueError, match="textual field"):
+        compile_filter('EXCLUDE ItemID WHERE Items.TEXT IN ("a")').check_schemas(schemas)
+    with pytest.raises(ValueError, match="boolean field"):
+        compile_filter('EXCLUDE ItemID WHERE Items.NEW IN ("true")').check_schemas(schemas)
