@@ -80,30 +80,37 @@ class Campaign(Kind):
             raise failure(self.label, ctx.name, "UpdateCampaign", f"{arn} does not exist")
         if not self.mismatches(ctx, current):
             return  # a duplicate event: the update is already under way or done
+        if (current.get("latestCampaignUpdate") or {}).get("status") in IN_PROGRESS:
+            return  # another update (e.g. the one a rollback undoes) is in flight: is_complete follows up
         self.call(ctx, "UpdateCampaign", campaignArn=arn, **self.wanted(ctx))
 
-    def ready(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+    def is_complete(self, ctx: Ctx) -> dict[str, Any]:
+        """As the base, plus reconciliation: when the campaign is not at the wanted configuration
+        and no update towards it is under way (a rollback arriving while the update it undoes was
+        still running), wait for the running one to end, then issue UpdateCampaign."""
+        if ctx.event.request_type == "Delete":
+            return super().is_complete(ctx)
+        arn = ctx.event.physical_id or ""
+        waited_elsewhere = bool(ctx.props.get("WaitHandle"))
         described = self.describe(ctx, arn)
         if described is None:
             raise failure(self.label, ctx.name, "DescribeCampaign", f"{arn} does not exist")
         status = described.get("status")
-        if status in IN_PROGRESS:
-            return None
-        if status == CREATE_FAILED:
-            raise failure(self.label, ctx.name, self.create_op,
-                          described.get("failureReason") or "CREATE FAILED without a failureReason")
-        if status != ACTIVE:
-            raise failure(self.label, ctx.name, self.create_op, f"unexpected status {status!r}")
+        if status != ACTIVE:  # creating, failed: the base answers (the waiter's job with a WaitHandle)
+            return super().is_complete(ctx)
         update = described.get("latestCampaignUpdate") or {}
-        if update and not self.config_diffs(ctx, update):
-            if update.get("status") in IN_PROGRESS:
-                return None
-            if update.get("status") == CREATE_FAILED:
-                raise failure(self.label, ctx.name, "UpdateCampaign",
-                              update.get("failureReason") or "CREATE FAILED without a failureReason")
-            return self.data(ctx, arn, described)
-        if self.config_diffs(ctx, described):
+        at_wanted = not self.config_diffs(ctx, described)
+        update_is_ours = bool(update) and not self.config_diffs(ctx, update)
+        if update.get("status") in IN_PROGRESS:
+            if update_is_ours and waited_elsewhere:
+                return {"IsComplete": True, "Data": self.data(ctx, arn, described)}
+            return {"IsComplete": False}
+        if update_is_ours and update.get("status") == CREATE_FAILED and not at_wanted:
             raise failure(self.label, ctx.name, "UpdateCampaign",
-                          "the campaign's configuration differs from the wanted one and no update is "
-                          f"under way ({'; '.join(self.config_diffs(ctx, described))})")
-        return self.data(ctx, arn, described)
+                          update.get("failureReason") or "CREATE FAILED without a failureReason")
+        if at_wanted or update_is_ours:
+            return {"IsComplete": True, "Data": self.data(ctx, arn, described)}
+        self.call(ctx, "UpdateCampaign", campaignArn=arn, **self.wanted(ctx))
+        if waited_elsewhere:
+            return {"IsComplete": True, "Data": self.data(ctx, arn, described)}
+        return {"IsComplete": False}

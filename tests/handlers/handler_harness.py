@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 from personalize_handlers import entry
+from personalize_handlers.clients import RETRY_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -89,7 +90,8 @@ class Provider:
 
 
 def personalize() -> Any:
-    return boto3.client("personalize", region_name=REGION)
+    """The tests' own client: standard retries too, so injected throttling cannot fail an assertion."""
+    return boto3.client("personalize", region_name=REGION, config=RETRY_CONFIG)
 
 
 def setup_data_access(files: dict[str, bytes] | None = None) -> None:

@@ -300,3 +300,58 @@ def test_event_tracker_and_filter_lifecycle(world: Any) -> None:
     provider.delete(TRACKER, tracker["PhysicalResourceId"], {"Name": "test-events"})
     assert gone("describe_filter", filterArn=created)
     assert gone("describe_event_tracker", eventTrackerArn=tracker["PhysicalResourceId"])
+
+
+def test_campaign_rollback_while_the_update_still_runs(world: Any) -> None:
+    """UPDATE_ROLLBACK: CloudFormation sends the old properties while the update it undoes is still
+    in progress. The campaign waits for it, moves back to the old version, and serves throughout."""
+    setup_data_access()
+    provider = Provider(world)
+    pipe = Pipeline(provider)
+    pipe.dataset_group()
+    pipe.data(("interactions",))
+    pipe.imported(("interactions",))
+    v1 = pipe.trained()
+    v2 = provider.create(VERSION, {"SolutionArn": pipe.solution, "Trigger": "t2"})["PhysicalResourceId"]
+    old = {"Name": "test-recs", "SolutionVersionArn": v1}
+    campaign = provider.create(CAMPAIGN, old)["PhysicalResourceId"]
+    new = {**old, "SolutionVersionArn": v2}
+    from personalize_handlers import entry
+
+    entry.on_event(provider.event("Update", CAMPAIGN, new, physical_id=campaign, old_props=old))
+    world.clock.advance(60)
+    rollback = provider.event("Update", CAMPAIGN, old, physical_id=campaign, old_props=new)
+    answer = entry.on_event(rollback)
+    merged = {**rollback, **answer}
+    for _ in range(200):
+        assert personalize().describe_campaign(campaignArn=campaign)["campaign"]["status"] == "ACTIVE"
+        if entry.is_complete(merged)["IsComplete"]:
+            break
+        world.clock.advance(30)
+    final = personalize().describe_campaign(campaignArn=campaign)["campaign"]
+    assert final["solutionVersionArn"] == v1
+    assert final["latestCampaignUpdate"]["solutionVersionArn"] == v1
+    assert final["latestCampaignUpdate"]["status"] == "ACTIVE"
+
+
+def test_failed_campaign_update_surfaces_and_old_version_keeps_serving(world: Any) -> None:
+    setup_data_access()
+    provider = Provider(world)
+    pipe = Pipeline(provider)
+    pipe.dataset_group()
+    pipe.data(("interactions",))
+    pipe.imported(("interactions",))
+    v1 = pipe.trained()
+    v2 = provider.create(VERSION, {"SolutionArn": pipe.solution, "Trigger": "t2"})["PhysicalResourceId"]
+    old = {"Name": "test-recs", "SolutionVersionArn": v1}
+    campaign = provider.create(CAMPAIGN, old)["PhysicalResourceId"]
+    world.faults.fail_campaign("test-recs", "injected: update failed")
+    new = {**old, "SolutionVersionArn": v2}
+    with pytest.raises(HandlerError,
+                       match="Campaign test-recs: UpdateCampaign failed: injected: update failed"):
+        provider.update(CAMPAIGN, campaign, old, new)
+    world.faults.clear()
+    # the rollback (old properties) completes at once: the campaign never left v1
+    assert provider.update(CAMPAIGN, campaign, new, old)["waited"] == 0
+    described = personalize().describe_campaign(campaignArn=campaign)["campaign"]
+    assert described["status"] == "ACTIVE" and described["solutionVersionArn"] == v1
