@@ -197,6 +197,7 @@ def check_import_access(account: str, region: str, role_arn: str | None, bucket:
                     f"(fix the service role's policy)")
         if by_bucket != "allow":
             return (f"Insufficient privileges for accessing data in Amazon S3: AccessDenied: the bucket "
-                    f"policy of {bucket} does not allow {SERVICE_PRINCIPAL} {request.action} on "
+                    f"policy of {bucket} does not allow {SERVICE_PRINCIPAL} (or role {role_arn}) "
+                    f"{request.action} on "
                     f"{request.resource} (fix the bucket policy)")
     return None
