@@ -2,16 +2,16 @@
 SolutionConfig, EventType, Tags.
 
 performAutoTraining is always sent, default false: the service's own default retrains every
-7 days at the customer's cost. It changes in place (UpdateSolution); everything else is immutable
-and its replacement carries a new (hashed) name."""
+7 days at the customer's cost. Everything but Tags is immutable here (the stack hashes all of it,
+performAutoTraining included, into the name), so a change is a replacement under a new name."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from .base import CREATE_FAILED, IN_PROGRESS, Ctx, Kind, diff, list_all
-from .common import failure, is_subset, require, to_bool, to_json_object, to_tags
+from .base import Ctx, Kind, diff, list_all
+from .common import is_subset, require, to_bool, to_json_object, to_tags
 
 
 class Solution(Kind):
@@ -20,7 +20,6 @@ class Solution(Kind):
     arn_kind = "solution"
     arn_key = "solutionArn"
     result_key = "solution"
-    in_place = frozenset({"Tags", "PerformAutoTraining"})
 
     def wanted(self, ctx: Ctx, name: str) -> dict[str, Any]:
         config = to_json_object(ctx.props.get("SolutionConfig"), "SolutionConfig")
@@ -61,23 +60,3 @@ class Solution(Kind):
             if item.get("name") == name:
                 return self.describe(ctx, item["solutionArn"])
         return None
-
-    def update_in_place(self, ctx: Ctx, arn: str, changed: set[str]) -> None:
-        super().update_in_place(ctx, arn, changed)
-        if "PerformAutoTraining" in changed:
-            wanted = to_bool(ctx.props.get("PerformAutoTraining"), "PerformAutoTraining")
-            current = self.describe(ctx, arn) or {}
-            if bool(current.get("performAutoTraining", False)) != wanted:
-                self.call(ctx, "UpdateSolution", solutionArn=arn, performAutoTraining=wanted)
-
-    def ready(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
-        data = super().ready(ctx, arn)
-        if data is None or ctx.event.request_type != "Update":
-            return data
-        update = (self.describe(ctx, arn) or {}).get("latestSolutionUpdate") or {}
-        if update.get("status") in IN_PROGRESS:
-            return None
-        if update.get("status") == CREATE_FAILED:
-            raise failure(self.label, ctx.name, "UpdateSolution",
-                          update.get("failureReason") or CREATE_FAILED)
-        return data
