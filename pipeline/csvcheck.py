@@ -141,6 +141,7 @@ class _Checker:
             (i for i, f in enumerate(fields) if f.name in TIMESTAMP_FIELDS and f.type == "long"), None
         )
         self.id_cols = {names.index(n) for n in ID_FIELDS.get(dataset_type, ()) if n in names}
+        self.limited_cols = any(i in self.id_cols or _limited(f) for i, f in enumerate(fields))
         self.rows = 0
         self.user_counts: Counter[bytes] = Counter()
         self.item_ids: set[bytes] = set()
@@ -184,6 +185,8 @@ class _Checker:
         rows = block.count(b"\n")
         if block.translate(None, _KEEP_SEPARATORS) != self.shape * rows:
             return False
+        # Lengths: no line longer than the smallest limit means no field over any limit.
+        long_lines = self.limited_cols and max(map(len, block.split(b"\n"))) > MAX_ID_CHARS
         values = block.replace(b"\n", b",").split(b",")
         del values[-1]
         columns = [values[k :: self.n] for k in range(self.n)]
@@ -204,7 +207,7 @@ class _Checker:
                     if _limited(spec)
                     else None
                 )
-                if limit is not None and max(map(len, column)) > limit:
+                if limit is not None and long_lines and max(map(len, column)) > limit:
                     return False  # bytes > limit; the slow path counts characters
             elif spec.type in ("int", "long"):
                 found = self._fast_integers(column, spec, index == self.ts_col)

@@ -18,6 +18,8 @@ from pipeline.problems import Problem, ProblemReport
 from pipeline.recipes import RECIPES, RETIRED
 from pipeline.schema import fields_of, load_schema
 
+#: Bulk interactions per import job (limits page): FULL up to 100 GB, INCREMENTAL up to 1 GB.
+MAX_IMPORT_BYTES = {"FULL": 100 * 1024**3, "INCREMENTAL": 1024**3}
 #: Examples shown in a cross-dataset warning.
 SHOW_IDS = 5
 _FILTER_FIELD = re.compile(r"\b(Items|Users|Interactions)\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -72,6 +74,15 @@ class ValidationResult:
         """Raise ProblemReport (errors and warnings together) when there is any error."""
         if self.errors:
             raise ProblemReport(self.problems)
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
 
 
 def _resolve(root: Path, path: str) -> Path:
@@ -131,6 +142,15 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
                 f"no such file ({source_path}); expected a CSV in this repository or an s3:// URI",
             )
             continue
+        size = source_path.stat().st_size
+        if dataset_type == "interactions" and size > MAX_IMPORT_BYTES[dataset.import_mode]:
+            add(
+                config_file,
+                f"datasets.{dataset_type}.source",
+                dataset.source,
+                f"{_human(size)}; a {dataset.import_mode} import job takes at most "
+                f"{_human(MAX_IMPORT_BYTES[dataset.import_mode])} of interactions",
+            )
         if schema is None:
             continue  # the schema's problems are reported; its data cannot be read without it
         checked = check_csv(source_path, schema, dataset_type, file=source_file)

@@ -179,3 +179,16 @@ def test_cli_through_the_dispatcher(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["validate", "-c", "env=prod"]) == 0
     assert "Environment 'prod'" in capsys.readouterr().out
+
+
+def test_incremental_import_size_cap(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import validate as module
+
+    monkeypatch.setitem(module.MAX_IMPORT_BYTES, "INCREMENTAL", 1024**3 // 2048)  # 512 KiB stands in for 1 GB
+    config = load(
+        repo,
+        ('source = "data/interactions.csv"', 'source = "data/interactions.csv"\nimport_mode = "INCREMENTAL"'),
+    )
+    (problem,) = validate(config, repo).errors
+    assert problem.field == "datasets.interactions.source"
+    assert problem.message == "954.3 KB; a INCREMENTAL import job takes at most 512.0 KB of interactions"
