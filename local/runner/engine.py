@@ -17,12 +17,13 @@ A successful update ends with the cleanup phase: old physical resources of repla
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,11 +125,12 @@ class Runner:
         self.region = region
         self.account = getattr(world, "account_id", "123456789012")
         self.signals = SignalServer(store.root / "waitcondition.port")
-        self.lambdas = LambdaService(region, world.clock.now)
+        self.lambdas = LambdaService(region, world.clock.now, store.root / "lambda.log")
         self.quiet_events = quiet_events
 
     def close(self) -> None:
         self.signals.close()
+        self.lambdas.logs.close()
 
     # --- public operations ---------------------------------------------------------------------
     def deploy(self, artifact: StackArtifact, parameters: dict[str, str] | None = None) -> OperationResult:
@@ -392,8 +394,8 @@ class Engine:
     def deploy(self) -> OperationResult:
         template = self.artifact.template
         wall = time.perf_counter()
-        with self.world.active():
-            calls_before = dict(getattr(self.world, "stats", None).calls) if hasattr(self.world, "stats") else {}
+        with self.world.active(), deferred_access_logs():
+            calls_before = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}
             self._register_previous_functions()
             try:
                 resources, deps = self._validate(template)
@@ -710,7 +712,7 @@ class Engine:
         assert self.previous is not None
         state = self.previous
         wall = time.perf_counter()
-        with self.world.active():
+        with self.world.active(), deferred_access_logs():
             calls_before = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}
             self._register_previous_functions()
             self.resources = state.resources
@@ -761,6 +763,22 @@ class Engine:
             left_running=left)
         result.critical = report.critical_path(result)
         return result
+
+
+@contextlib.contextmanager
+def deferred_access_logs() -> Iterator[None]:
+    """S3 delivers server access logs best-effort, typically hours later; moto writes them into the
+    target bucket synchronously, which would refill an access-log bucket between its auto-delete
+    and its deletion (a DELETE_FAILED real CloudFormation does not see). During a stack operation
+    the deliveries are dropped (they would land after the operation, often in a deleted bucket)."""
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.log_incoming_request
+    S3Backend.log_incoming_request = lambda self, request, bucket_name: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        S3Backend.log_incoming_request = original  # type: ignore[method-assign]
 
 
 def _check_functions(value: Any, where: str) -> None:

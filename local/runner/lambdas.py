@@ -76,12 +76,47 @@ class InvocationRecord:
     ok: bool
 
 
+class LogSink:
+    """Where handlers' stdout/stderr go (Lambda sends them to CloudWatch Logs): one file, each
+    line prefixed with the function name. A stable object, so loggers that captured sys.stdout at
+    import keep writing here."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.current = "-"
+        self._stream: Any = None
+
+    def write(self, text: str) -> int:
+        if self.path is None:
+            return len(text)
+        if self._stream is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
+        for line in text.splitlines():
+            if line.strip():
+                self._stream.write(f"{self.current} {line}\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._stream is not None:
+            self._stream.flush()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def isatty(self) -> bool:
+        return False
+
+
 class LambdaService:
     """Functions by ARN and name; `invoke` runs a Python handler in-process."""
 
-    def __init__(self, region: str, now: Callable[[], float]) -> None:
+    def __init__(self, region: str, now: Callable[[], float], log_path: Path | None = None) -> None:
         self.region = region
         self.now = now
+        self.logs = LogSink(log_path)
         self.functions: dict[str, LambdaFunction] = {}
         self.invocations: list[InvocationRecord] = []
         #: called after every invocation (the runner looks for new Step Functions executions)
@@ -115,7 +150,9 @@ class LambdaService:
             handler = self._entry(fn)
             context = LambdaContext(fn.name, fn.arn, fn.memory, fn.timeout,
                                     log_group_name=f"/aws/lambda/{fn.name}")
-            with _installed(fn), _environment(fn, self.region):
+            self.logs.current = fn.name
+            with _installed(fn), _environment(fn, self.region), contextlib.redirect_stdout(self.logs), \
+                    contextlib.redirect_stderr(self.logs):
                 try:
                     result = handler(event, context)
                 except Exception as error:  # a function error, as Lambda reports it
@@ -136,7 +173,8 @@ class LambdaService:
             module_name, _, attr = fn.handler.rpartition(".")
             if not module_name:
                 raise LambdaError("Runtime.MalformedHandlerName", f"bad handler {fn.handler!r}")
-            with _installed(fn), _environment(fn, self.region):
+            with _installed(fn), _environment(fn, self.region), contextlib.redirect_stdout(self.logs), \
+                    contextlib.redirect_stderr(self.logs):
                 try:
                     module = importlib.import_module(module_name)
                 except Exception as error:
