@@ -493,6 +493,19 @@ def _blocks(stream: BinaryIO, first: bytes) -> Any:
         yield block
 
 
+def _first_line(stream: BinaryIO) -> tuple[bytes, bytes]:
+    """The header line and what was read past it, with read() only (S3 bodies have no readline)."""
+    data = b""
+    while True:
+        chunk = stream.read(64 * 1024)
+        data += chunk
+        end = data.find(b"\n")
+        if end >= 0:
+            return data[: end + 1], data[end + 1 :]
+        if not chunk:
+            return data, b""
+
+
 def check_csv(
     source: Path | BinaryIO,
     schema: dict[str, Any],
@@ -508,7 +521,7 @@ def check_csv(
     fields = fields_of(schema)
     problems = _Problems(file, max_per_kind)
     checker = _Checker(fields, dataset_type, problems)
-    header_raw = source.readline()
+    header_raw, rest = _first_line(source)
     if not header_raw.strip():
         problems.add(
             "header", 1, None, None, f"empty file; expected a header row: {','.join(f.name for f in fields)}"
@@ -544,7 +557,7 @@ def check_csv(
         )
         return CsvResult(problems.finish(), 0, CsvStats())
     line = 2
-    for block in _blocks(source, b""):
+    for block in _blocks(source, rest):
         if not checker.fast(block):
             checker.slow(block, line)
         line += block.count(b"\n")

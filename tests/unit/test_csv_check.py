@@ -333,3 +333,21 @@ def _schema() -> dict[str, Any]:
 def test_stream_source() -> None:
     result = check_csv(io.BytesIO(interactions().encode()), _schema(), "interactions", file="s3://b/k.csv")
     assert result.ok and result.rows == 1200
+
+
+class _ReadOnly:
+    """A stream like botocore's StreamingBody: read(n) only, returning short reads."""
+
+    def __init__(self, data: bytes):
+        self._buffer = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._buffer.read(min(size, 777) if size and size > 0 else size)
+
+
+def test_read_only_stream_with_short_reads() -> None:
+    text = interactions(replace={900: f"u1,i1,{T0 * 1000},view,web\n"})
+    result = check_csv(_ReadOnly(text.encode()), _schema(), "interactions", file="s3://b/k.csv")  # type: ignore[arg-type]
+    assert result.rows == 1200
+    (problem,) = result.problems
+    assert (problem.file, problem.line, problem.field) == ("s3://b/k.csv", 900, "TIMESTAMP")
