@@ -236,7 +236,11 @@ def _sorted_top(
 # Similarities
 # --------------------------------------------------------------------------------------------------
 def _cooccurrence_neighbours(
-    baskets: Sequence[Sequence[int]], n_items: int, ids: Sequence[str], damping: float
+    baskets: Sequence[Sequence[int]],
+    n_items: int,
+    ids: Sequence[str],
+    damping: float,
+    method: str | None = None,
 ) -> tuple[list[list[tuple[int, float]]], list[int]]:
     """For each item, its NEIGHBOURS most similar items by co-occurrence in the same baskets.
 
@@ -253,7 +257,7 @@ def _cooccurrence_neighbours(
     bitset_cost = len(active) * len(active) // 2 * (1 + words / 8)
     pair_cost = sum(len(b) * len(b) for b in baskets)
     pair_counts: list[dict[int, int]] = [{} for _ in range(n_items)]
-    if bitset_cost <= pair_cost:
+    if method == "bitset" or (method is None and bitset_cost <= pair_cost):
         masks = [0] * n_items
         for position, basket in enumerate(baskets):
             bit = 1 << position
