@@ -19,7 +19,9 @@ class LongWait(Construct):
     """`<label>WaitHandle<hash>` and `<label>Wait<hash>`; pass `handle_ref` to the custom resource as
     WaitHandle, then call `after(resource)` so the condition starts waiting once the operation started."""
 
-    def __init__(self, scope: Construct, id: str, *, label: str, inputs_hash: str, timeout_seconds: int) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, label: str, inputs_hash: str, timeout_seconds: int
+    ) -> None:
         super().__init__(scope, id)
         if not 0 < timeout_seconds <= MAX_WAIT_SECONDS:
             raise ValueError(f"{label}: wait timeout {timeout_seconds}s is outside 1..{MAX_WAIT_SECONDS}s")

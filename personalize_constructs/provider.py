@@ -65,9 +65,7 @@ POLL_ACTIONS = ["DescribeDatasetImportJob", "DescribeSolutionVersion", "Describe
 
 
 def _log_group(scope: Construct, id: str) -> logs.LogGroup:
-    return logs.LogGroup(
-        scope, id, retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
-    )
+    return logs.LogGroup(scope, id, retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY)
 
 
 class PersonalizeProvider(Construct):
@@ -91,7 +89,9 @@ class PersonalizeProvider(Construct):
             str(asset_dir), exclude=["**/__pycache__", "**/*.pyc", "tests", "**/.pytest_cache"]
         )
 
-        log_groups = {fid: _log_group(self, f"{fid}Logs") for fid in ("OnEvent", "IsComplete", "Poll", "Signal")}
+        log_groups = {
+            fid: _log_group(self, f"{fid}Logs") for fid in ("OnEvent", "IsComplete", "Poll", "Signal")
+        }
 
         def logs_statement(*fids: str) -> iam.PolicyStatement:
             # CloudWatch Logs for the functions' own log groups only (no AWSLambdaBasicExecutionRole);

@@ -44,7 +44,9 @@ class PersonalizeContext:
         name = physical_name(self.env, self.dataset_group, *parts, version_of=version_of)
         if not name.startswith(self.prefix + "-"):
             # The provider's IAM policy scopes by this prefix; a truncated name would fall outside it.
-            raise ValueError(f"derived name {name!r} does not start with {self.prefix + '-'!r}; shorten the names")
+            raise ValueError(
+                f"derived name {name!r} does not start with {self.prefix + '-'!r}; shorten the names"
+            )
         return name
 
     def tag_list(self) -> list[dict[str, str]]:
@@ -268,7 +270,13 @@ class Campaign(Construct):
     Exposes `campaign`, `wait`, `arn`, `name`, `solution`."""
 
     def __init__(
-        self, scope: Construct, id: str, *, ctx: PersonalizeContext, config: CampaignConfig, solution: Solution
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PersonalizeContext,
+        config: CampaignConfig,
+        solution: Solution,
     ) -> None:
         super().__init__(scope, id)
         label = logical_label(config.name)

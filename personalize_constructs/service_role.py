@@ -39,7 +39,9 @@ class PersonalizeServiceRole(Construct):
                 actions=["s3:GetObject"],
                 resources=[bucket.arn_for_objects(f"{data_prefix}*")],
             ),
-            iam.PolicyStatement(sid="ListDataBucket", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]),
+            iam.PolicyStatement(
+                sid="ListDataBucket", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
+            ),
         ]
         # s3:// sources: exactly those objects and their buckets (their bucket policies must also
         # let Personalize in; see README).

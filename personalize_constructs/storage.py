@@ -46,9 +46,7 @@ class DataBucket(Construct):
         stack = cdk.Stack.of(self)
         destroy = removal == "destroy"
         self.removal_policy = cdk.RemovalPolicy.DESTROY if destroy else cdk.RemovalPolicy.RETAIN
-        self.key: kms.IKey | None = (
-            kms.Key.from_key_arn(self, "Key", kms_key_arn) if kms_key_arn else None
-        )
+        self.key: kms.IKey | None = kms.Key.from_key_arn(self, "Key", kms_key_arn) if kms_key_arn else None
 
         # Server access logs only support SSE-S3 on the target bucket.
         self.log_bucket = s3.Bucket(
@@ -87,7 +85,9 @@ class DataBucket(Construct):
         # behalf of this account (confused-deputy protection).
         source = {
             "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:*"},
+            "ArnLike": {
+                "aws:SourceArn": f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:*"
+            },
         }
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(

@@ -10,7 +10,6 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-
 #: Every uploaded dataset lives under this prefix (the service role may read only there).
 DATA_PREFIX = "datasets/"
 

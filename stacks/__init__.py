@@ -51,7 +51,7 @@ def validate_config(config: PipelineConfig, root: Path) -> list[Problem]:
     raise pipeline.problems.ProblemReport listing every error. Returns the warnings."""
     warnings: list[Problem] = []
     if importlib.util.find_spec("pipeline.validate") is not None:
-        from pipeline import validate as validation  # noqa: PLC0415 (optional module)
+        from pipeline import validate as validation
 
         result = validation.validate(config, root)
         result.raise_for_errors()

@@ -50,7 +50,7 @@ def _flatten(node: Any) -> str:
             return _flatten(node["Fn::ImportValue"])
         if "Ref" in node:
             return f"<{_flatten(node['Ref'])}>"
-    import json  # noqa: PLC0415
+    import json
 
     return json.dumps(node, separators=(",", ":"))
 
@@ -84,7 +84,8 @@ def wildcard_findings(resource: cdk.CfnResource) -> list[str]:
 
 
 def ack(construct: IConstruct, rule: str, reason: str) -> None:
-    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+    # The id as cdk-nag prints it ("Acknowledge with ..."): plugin name, "::", finding id.
+    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))
 
 
 def ack_wildcards(construct: IConstruct, reasons: Iterable[tuple[str, str]]) -> None:
@@ -114,7 +115,8 @@ def _personalize_reasons(prefix: str) -> list[tuple[str, str]]:
         ),
         (
             rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:dataset/{re.escape(prefix)}/\*$",
-            f"Datasets are named dataset/<dataset group>/<TYPE>: this covers only the datasets of '{prefix}'.",
+            "Datasets are named dataset/<dataset group>/<TYPE>: this covers only the datasets of "
+            f"'{prefix}'.",
         ),
         (
             rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:event-tracker/\*$",
@@ -184,8 +186,10 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
     framework = provider.provider
     for child in framework.node.find_all():
         if isinstance(child, iam.CfnRole):
-            for finding in ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                            "AWSLambdaBasicExecutionRole]",):
+            for finding in (
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+            ):
                 if _uses_basic_execution(child):
                     ack(
                         child,

@@ -137,28 +137,44 @@ class PersonalizeStack(cdk.Stack):
         datasets = list(self.datasets.values())
         self.solutions = {
             s.name: Solution(
-                self, f"Solution{logical_label(s.name)}", ctx=ctx, config=s,
-                dataset_group=self.dataset_group, datasets=datasets,
+                self,
+                f"Solution{logical_label(s.name)}",
+                ctx=ctx,
+                config=s,
+                dataset_group=self.dataset_group,
+                datasets=datasets,
             )
             for s in config.solutions
         }
         self.campaigns = {
             c.name: Campaign(
-                self, f"Campaign{logical_label(c.name)}", ctx=ctx, config=c, solution=self.solutions[c.solution]
+                self,
+                f"Campaign{logical_label(c.name)}",
+                ctx=ctx,
+                config=c,
+                solution=self.solutions[c.solution],
             )
             for c in config.campaigns
         }
         self.filters = {
             f.name: Filter(
-                self, f"Filter{logical_label(f.name)}", ctx=ctx, config=f,
-                dataset_group=self.dataset_group, datasets=datasets,
+                self,
+                f"Filter{logical_label(f.name)}",
+                ctx=ctx,
+                config=f,
+                dataset_group=self.dataset_group,
+                datasets=datasets,
             )
             for f in config.filters
         }
         self.event_tracker = (
             EventTracker(
-                self, "EventTracker", ctx=ctx, config=config.event_tracker,
-                dataset_group=self.dataset_group, datasets=datasets,
+                self,
+                "EventTracker",
+                ctx=ctx,
+                config=config.event_tracker,
+                dataset_group=self.dataset_group,
+                datasets=datasets,
             )
             if config.event_tracker
             else None
@@ -178,7 +194,8 @@ class PersonalizeStack(cdk.Stack):
         }
         for name, solution in self.solutions.items():
             out[f"SolutionVersionArn{logical_label(name)}"] = (
-                solution.version_arn, f"Trained solution version of {name}"
+                solution.version_arn,
+                f"Trained solution version of {name}",
             )
         samples = sample_ids(interactions)
         region = cdk.Stack.of(self).region
@@ -187,9 +204,7 @@ class PersonalizeStack(cdk.Stack):
             out[f"CampaignArn{label}"] = (campaign.arn, f"Campaign {name}")
             family = campaign.solution.recipe.family
             if family == RecipeFamily.PERSONALIZED_RANKING:
-                tail = (
-                    f" --user-id {samples.user_id} --input-list {' '.join(samples.items)}"
-                )
+                tail = f" --user-id {samples.user_id} --input-list {' '.join(samples.items)}"
                 command = "get-personalized-ranking"
             elif family == RecipeFamily.RELATED_ITEMS:
                 tail, command = f" --item-id {samples.item_id} --num-results 10", "get-recommendations"

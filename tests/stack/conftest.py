@@ -40,12 +40,12 @@ class Synth:
         return self.outdir / f"Personalize-{self.env}.template.json"
 
 
-def synth(
-    env: str, outdir: Path, *, config: PipelineConfig | None = None, root: Path = FIXTURES
-) -> Synth:
+def synth(env: str, outdir: Path, *, config: PipelineConfig | None = None, root: Path = FIXTURES) -> Synth:
     from stacks import build_app
 
-    app = build_app(env, str(outdir), config=config or load_config(env), root=root, asset_dir=REPO_ROOT / "lambda")
+    app = build_app(
+        env, str(outdir), config=config or load_config(env), root=root, asset_dir=REPO_ROOT / "lambda"
+    )
     app.synth()
     template = json.loads((outdir / f"Personalize-{env}.template.json").read_text())
     return Synth(env, outdir, template)

@@ -72,7 +72,8 @@ def test_waits_reference_their_handles(dev: Synth) -> None:
         assert handle == logical_id.replace("Wait", "WaitHandle", 1)
         # Exactly one custom resource carries that handle, and the condition waits after it.
         holders = [
-            k for k, r in dev.resources.items()
+            k
+            for k, r in dev.resources.items()
             if r.get("Properties", {}).get("WaitHandle") == {"Ref": handle}
         ]
         assert len(holders) == 1

@@ -107,8 +107,12 @@ def test_immutable_kinds_carry_a_hash(dev: Synth) -> None:
     for kind in ("Custom::PersonalizeSchema", "Custom::PersonalizeSolution", "Custom::PersonalizeFilter"):
         for resource in dev.of_type(kind).values():
             assert re.search(r"-[0-9a-f]{6}$", resource["Properties"]["Name"]), resource["Properties"]["Name"]
-    job_names = [r["Properties"]["JobName"] for r in dev.of_type("Custom::PersonalizeDatasetImportJob").values()]
-    for job, resource in zip(job_names, dev.of_type("Custom::PersonalizeDatasetImportJob").values(), strict=True):
+    job_names = [
+        r["Properties"]["JobName"] for r in dev.of_type("Custom::PersonalizeDatasetImportJob").values()
+    ]
+    for job, resource in zip(
+        job_names, dev.of_type("Custom::PersonalizeDatasetImportJob").values(), strict=True
+    ):
         assert job.endswith("-" + resource["Properties"]["SourceHash"][:6])
         assert len(job) <= 56  # the handler appends -<7 chars>
 
@@ -145,8 +149,13 @@ def test_tags_on_custom_resources_and_taggable_resources(dev: Synth) -> None:
     expected = [{"tagKey": "owner", "tagValue": "data-team"}, {"tagKey": "project", "tagValue": "recs"}]
     assert dev.resources["DatasetGroup"]["Properties"]["Tags"] == expected
     assert "Tags" not in dev.resources["SchemaInteractions"]["Properties"]  # CreateSchema takes none
-    for kind in ("AWS::S3::Bucket", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine",
-                 "AWS::Logs::LogGroup"):
+    for kind in (
+        "AWS::S3::Bucket",
+        "AWS::IAM::Role",
+        "AWS::Lambda::Function",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::Logs::LogGroup",
+    ):
         for logical_id, resource in dev.of_type(kind).items():
             tags = {t["Key"]: t["Value"] for t in resource["Properties"].get("Tags", [])}
             assert tags.get("project") == "recs" and tags.get("owner") == "data-team", logical_id
@@ -154,7 +163,8 @@ def test_tags_on_custom_resources_and_taggable_resources(dev: Synth) -> None:
 
 def _our_functions(synth: Synth) -> dict[str, dict[str, Any]]:
     return {
-        k: r for k, r in synth.of_type("AWS::Lambda::Function").items()
+        k: r
+        for k, r in synth.of_type("AWS::Lambda::Function").items()
         if str(r["Properties"].get("Handler", "")).startswith("personalize_handlers.")
     }
 
@@ -207,7 +217,9 @@ def _role(synth: Synth) -> str:
 
 
 def _waiter_state_machine(synth: Synth) -> str:
-    return next(k for k in synth.of_type("AWS::StepFunctions::StateMachine") if k.startswith("ProviderWaiter"))
+    return next(
+        k for k in synth.of_type("AWS::StepFunctions::StateMachine") if k.startswith("ProviderWaiter")
+    )
 
 
 def _definition_text(resource: dict[str, Any]) -> str:

@@ -119,7 +119,9 @@ def test_service_role_trust_has_confused_deputy_conditions(any_synth: Synth) -> 
 def test_service_role_is_read_only(any_synth: Synth) -> None:
     role = _service_role(any_synth)["Properties"]
     assert "ManagedPolicyArns" not in role
-    actions = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in _as_list(s["Action"])}
+    actions = {
+        a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in _as_list(s["Action"])
+    }
     allowed = {"s3:GetObject", "s3:ListBucket", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
     assert actions <= allowed
     has_key = "KmsKeyArn" in any_synth.resources["DatasetGroup"]["Properties"]
@@ -128,12 +130,18 @@ def test_service_role_is_read_only(any_synth: Synth) -> None:
 
 def _data_bucket(synth: Synth) -> tuple[str, dict[str, Any]]:
     # The data bucket is the one that logs to the other.
-    return next((k, r) for k, r in synth.of_type("AWS::S3::Bucket").items() if "LoggingConfiguration" in r["Properties"])
+    return next(
+        (k, r)
+        for k, r in synth.of_type("AWS::S3::Bucket").items()
+        if "LoggingConfiguration" in r["Properties"]
+    )
 
 
 def _policy_of(synth: Synth, bucket_id: str) -> list[dict[str, Any]]:
     policy = next(
-        r for r in synth.of_type("AWS::S3::BucketPolicy").values() if r["Properties"]["Bucket"] == {"Ref": bucket_id}
+        r
+        for r in synth.of_type("AWS::S3::BucketPolicy").values()
+        if r["Properties"]["Bucket"] == {"Ref": bucket_id}
     )
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
@@ -141,7 +149,10 @@ def _policy_of(synth: Synth, bucket_id: str) -> list[dict[str, Any]]:
 def test_bucket_policy_grants_personalize_read_with_conditions(any_synth: Synth) -> None:
     bucket_id, _ = _data_bucket(any_synth)
     statements = {s.get("Sid"): s for s in _policy_of(any_synth, bucket_id)}
-    for sid, action in (("PersonalizeReadObjects", "s3:GetObject"), ("PersonalizeListBucket", "s3:ListBucket")):
+    for sid, action in (
+        ("PersonalizeReadObjects", "s3:GetObject"),
+        ("PersonalizeListBucket", "s3:ListBucket"),
+    ):
         statement = statements[sid]
         assert statement["Effect"] == "Allow"
         assert statement["Principal"] == {"Service": "personalize.amazonaws.com"}
@@ -165,8 +176,10 @@ def test_buckets_are_private_encrypted_and_tls_only(any_synth: Synth) -> None:
         assert len(deny) == 1
         assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         assert "AWS" in deny[0]["Principal"] and "Service" in deny[0]["Principal"]
-    data_id, data = _data_bucket(any_synth)
-    assert data["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith("DataAccessLogs")
+    _, data = _data_bucket(any_synth)
+    assert data["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith(
+        "DataAccessLogs"
+    )
 
 
 def test_kms_key_used_for_bucket_role_and_dataset_group(kms: Synth, dev: Synth) -> None:
@@ -174,7 +187,9 @@ def test_kms_key_used_for_bucket_role_and_dataset_group(kms: Synth, dev: Synth) 
     rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KMS_KEY}
     role = _service_role(kms)["Properties"]
-    kms_statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if s["Sid"] == "UseDataKey"]
+    kms_statements = [
+        s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if s["Sid"] == "UseDataKey"
+    ]
     assert kms_statements[0]["Resource"] == KMS_KEY
     group = kms.resources["DatasetGroup"]["Properties"]
     assert group["KmsKeyArn"] == KMS_KEY and "RoleArn" in group
@@ -194,8 +209,14 @@ def test_removal_policies_per_environment(dev: Synth, prod: Synth) -> None:
         assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     assert not prod.of_type("Custom::S3AutoDeleteObjects")
     # prod's uploads keep their objects when the stack goes; dev's go with the bucket.
-    assert all(r["Properties"]["RetainOnDelete"] is True for r in prod.of_type("Custom::CDKBucketDeployment").values())
-    assert all(r["Properties"]["RetainOnDelete"] is False for r in dev.of_type("Custom::CDKBucketDeployment").values())
+    assert all(
+        r["Properties"]["RetainOnDelete"] is True
+        for r in prod.of_type("Custom::CDKBucketDeployment").values()
+    )
+    assert all(
+        r["Properties"]["RetainOnDelete"] is False
+        for r in dev.of_type("Custom::CDKBucketDeployment").values()
+    )
 
 
 def test_no_account_or_secret_literals(any_synth: Synth) -> None:
