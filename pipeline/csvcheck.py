@@ -27,6 +27,8 @@ from pipeline.schema import ID_FIELDS, MAX_EVENT_TYPES_PLUS_METADATA, REQUIRED, 
 #: Training minimums (limits page): interactions, and users with at least 2 interactions.
 MIN_INTERACTIONS = 1000
 MIN_USERS_WITH_2 = 25
+#: Problem codes of rules that apply to training, not to an import job (the local import job skips them).
+TRAINING_ONLY_CODES = frozenset({"minimum-users"})
 #: Categorical values and impressions: at most 1000 characters (limits; *-dataset-requirements).
 MAX_CATEGORICAL_CHARS = 1000
 #: User and item ids: at most 256 characters (user-/item-dataset-requirements).
@@ -99,7 +101,7 @@ class _Problems:
         self.counts[key] += 1
         if isinstance(value, str) and len(value) > SHOW_CHARS:
             value = value[:SHOW_CHARS] + f"... ({len(value)} characters)"
-        problem = Problem(self.file, line, column, value, message, severity)
+        problem = Problem(self.file, line, column, value, message, severity, kind)
         if self.counts[key] <= self.max:
             self.items.append(problem)
             self.example.setdefault(key, problem)
@@ -117,6 +119,7 @@ class _Problems:
                         None,
                         f"... and {count - self.max} more like this ({first.message})",
                         first.severity,
+                        first.code,
                     )
                 )
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,6 +17,9 @@ class Problem:
     value: Any
     message: str
     severity: Literal["error", "warning"] = "error"
+    #: A stable name for the kind of problem (e.g. csvcheck's "millis", "minimum-users"), for code that
+    #: must tell kinds apart without parsing messages.
+    code: str | None = dataclasses.field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line is not None else "")

@@ -351,3 +351,11 @@ def test_read_only_stream_with_short_reads() -> None:
     assert result.rows == 1200
     (problem,) = result.problems
     assert (problem.file, problem.line, problem.field) == ("s3://b/k.csv", 900, "TIMESTAMP")
+
+
+def test_problem_codes_for_callers(check_both: Check) -> None:
+    """The import job tells training-only rules apart by code, not by message text."""
+    result = check_both(interactions(rows=999, users=999), "interactions")
+    codes = {p.code for p in result.problems}
+    assert codes == {"minimum", "minimum-users"}
+    assert {p.code for p in result.problems if p.code in csvcheck.TRAINING_ONLY_CODES} == {"minimum-users"}
