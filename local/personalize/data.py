@@ -318,6 +318,9 @@ class Interactions:
         for column in self.extra.values():
             if len(column) < len(self.user_codes):
                 column.append(None)
+        index = self.__dict__.get("_rows_by_user")
+        if index is not None:
+            index.setdefault(self.user_codes[-1], []).append(len(self.user_codes) - 1)
 
     def append(self, other: Interactions) -> None:
         """Add the rows of another import (INCREMENTAL import mode)."""
@@ -378,6 +381,37 @@ class Interactions:
 
     def unique_items(self) -> list[str]:
         return list(self.items.values)
+
+    def user_rows(self, user_id: str) -> list[tuple[str, str | None, int]]:
+        """(item id, event type, timestamp) of one user's rows, oldest first: what filters read.
+
+        The per-user index is built on first use and kept up to date by `add`; it is not pickled.
+        """
+        index = self.__dict__.get("_rows_by_user")
+        if index is None:
+            index = {}
+            for row, user in enumerate(self.user_codes):
+                index.setdefault(user, []).append(row)
+            self.__dict__["_rows_by_user"] = index
+        code = self.users.index.get(user_id)
+        if code is None:
+            return []
+        items, events = self.items.values, self.event_type_vocab.values
+        rows = [
+            (
+                items[self.item_codes[r]],
+                None if self.event_type_codes[r] < 0 else events[self.event_type_codes[r]],
+                self.timestamps[r],
+            )
+            for r in index.get(code, ())
+        ]
+        rows.sort(key=lambda row: row[2])
+        return rows
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_rows_by_user", None)
+        return state
 
 
 class _Entities:

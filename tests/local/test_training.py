@@ -388,6 +388,11 @@ def test_containers_read_append_and_report_bad_rows() -> None:
     assert len(items) == 2 and items.values("i1", "CATEGORY") == ("c",) and items.value("i1", "PRICE") == 3.0
     restored = pickle.loads(pickle.dumps(first))
     assert list(restored) == list(first) and restored.items.index == first.items.index
+    assert first.user_rows("u2") == [("i1", "click", 11)]
+    first.add("u2", "i9", 5, "view")  # older: rows come back in time order, index kept up to date
+    assert first.user_rows("u2") == [("i9", "view", 5), ("i1", "click", 11)]
+    assert first.user_rows("nobody") == []
+    assert "_rows_by_user" not in pickle.loads(pickle.dumps(first)).__dict__
 
 
 # -- the sample data in data/ ----------------------------------------------------------------------
