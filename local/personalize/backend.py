@@ -631,6 +631,10 @@ class PersonalizeBackend:
                            version.gen, "There is no data in the Interactions dataset of dataset group "
                            f"{solution.dataset_group_arn}. Import interactions before training.")
             return
+        short = _training_minimums(data, solution.event_type)
+        if short:
+            self._schedule(at + seconds / 4, "failed", version.arn, version.gen, short)
+            return
         from local.personalize.training import train
 
         items = datasets.get("items")
@@ -1048,6 +1052,29 @@ class PersonalizeBackend:
         with self._lock:
             self.settle()
             return self.resources.get(arn)
+
+
+#: Training minimums (limits page): interaction records after event-type filtering, and users
+#: with at least 2 interactions.
+MIN_TRAINING_INTERACTIONS = 1000
+MIN_USERS_WITH_2 = 25
+
+
+def _training_minimums(data: Any, event_type: str | None) -> str | None:
+    """Why the service would refuse to train on `data`, or None."""
+    from collections import Counter
+
+    users = data.user_ids
+    if event_type:
+        users = [u for u, e in zip(users, data.event_types, strict=True) if e == event_type]
+    counts = Counter(users)
+    with_two = sum(1 for n in counts.values() if n >= 2)
+    selection = f" of event type {event_type}" if event_type else ""
+    if len(users) < MIN_TRAINING_INTERACTIONS or with_two < MIN_USERS_WITH_2:
+        return (f"Insufficient data for training: {len(users)} interactions{selection} from {with_two} users "
+                f"with at least 2 interactions; training needs at least {MIN_TRAINING_INTERACTIONS} "
+                f"interactions and {MIN_USERS_WITH_2} users with at least 2 interactions each.")
+    return None
 
 
 def _training_rule(problem: Any) -> bool:

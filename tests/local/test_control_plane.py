@@ -477,3 +477,22 @@ def test_event_tracker_and_filter_lifecycle(world: World, pz: Any, pipeline: Pip
     assert [t["name"] for t in pz.list_event_trackers(datasetGroupArn=pipeline.dg)["eventTrackers"]] == []
     with pytest.raises(ClientError):
         pz.describe_filter(filterArn=flt)
+
+
+def test_training_minimums(world: World, pz: Any, pipeline: Pipeline) -> None:
+    pipeline.group()
+    pipeline.dataset("interactions")
+    rows = "".join(f"u{n % 10},i{n % 50},{1767225600 + n},view,web\n" for n in range(1000))
+    job = pipeline.imported(
+        "interactions",
+        upload(pipeline.s3, "few-users.csv", "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE\n" + rows),
+        "few-users",
+    )
+    assert job["status"] == "ACTIVE", job.get("failureReason")
+    version = pipeline.trained(pipeline.solution("pop", "aws-popularity-count"))
+    assert version["status"] == "CREATE FAILED"
+    assert "Insufficient data" in version["failureReason"] and "10 users" in version["failureReason"]
+    assert pipeline.imported("interactions", name="full")["status"] == "ACTIVE"
+    picky = pipeline.trained(pipeline.solution("picky", "aws-popularity-count", eventType="no-such-event"))
+    assert picky["status"] == "CREATE FAILED" and "of event type no-such-event" in picky["failureReason"]
+    assert pipeline.trained(pipeline.solution("fine", "aws-popularity-count"))["status"] == "ACTIVE"
