@@ -9,6 +9,7 @@ from pathlib import Path
 
 from local.runner import report
 from local.runner.cli_support import add_common, region_for_env, runner_for, stack_name
+from local.runner.commands_shared import show_left
 from local.runner.inventory import leftovers
 from local.runner.state import StackStore
 
@@ -37,20 +38,10 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(report.summary(result))
     print()
-    print(describe_left(left, args.env))
+    print(show_left(left, args.env))
     return 0 if result is None or result.ok else 1
 
 
 def _region(stack_id: str, default: str) -> str:
     parts = stack_id.split(":")
     return parts[3] if len(parts) > 4 and parts[3] else default
-
-
-def describe_left(left: dict[str, list[str]], env: str) -> str:
-    if not any(left.values()):
-        return f"Left in the local world for {env}: nothing."
-    lines = [f"Left in the local world for {env}:"]
-    for kind, items in left.items():
-        for item in items:
-            lines.append(f"  {kind}: {item}")
-    return "\n".join(lines)
