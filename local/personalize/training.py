@@ -225,11 +225,20 @@ def _histories(
 def _sorted_top(
     scores: Mapping[int, float] | Sequence[float], k: int, ids: Sequence[str], exclude: Iterable[int] = ()
 ) -> list[tuple[int, float]]:
-    """Top k (code, score) by score descending, then item id ascending; zero scores dropped."""
+    """Top k (code, score) by score descending, then item id ascending; zero scores dropped.
+
+    The k-th largest value (found in C by heapq) bounds the candidates first, so only about k
+    (score, id) keys are built and sorted.
+    """
     skip = set(exclude)
+    values = list(scores.values()) if isinstance(scores, Mapping) else scores
     pairs = scores.items() if isinstance(scores, Mapping) else enumerate(scores)
-    candidates = ((-s, ids[c], c) for c, s in pairs if s > 0 and c not in skip)
-    return [(c, -s) for s, _, c in heapq.nsmallest(k, candidates)]
+    threshold = 0.0
+    if len(values) > k + len(skip):
+        threshold = heapq.nlargest(k + len(skip), values)[-1]
+    chosen = [(c, s) for c, s in pairs if s > 0 and s >= threshold and c not in skip]
+    chosen.sort(key=lambda pair: (-pair[1], ids[pair[0]]))
+    return chosen[:k]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -494,24 +503,22 @@ class _PersonalScorer(_Scorer):
                 recent[code] += 0.5 * weight * self.decay**rank
         if not recent:
             return list(pop)
-        cf: dict[int, float] = {}
+        cf = [0.0] * len(pop)  # dense: faster than a dict for catalogues of this size
         for code, weight in recent.items():
             for j, s in self.neighbours[code]:
-                if j not in recent:
-                    cf[j] = cf.get(j, 0.0) + weight * s
-        pop_rest = sum(p for c, p in enumerate(pop) if c not in recent) or 1.0
-        cf_total = sum(cf.values())
+                cf[j] += weight * s
+        for code in recent:
+            cf[code] = 0.0
+        pop_rest = sum(pop) - sum(pop[c] for c in recent) or 1.0
+        cf_total = sum(cf)
         novel_share = 1.0 - self.repeat_rate
-        scores = [0.0] * len(pop)
-        for c, p in enumerate(pop):
-            if c in recent:
-                continue
-            share = (
-                (1.0 - POPULARITY_MIX) * cf.get(c, 0.0) / cf_total + POPULARITY_MIX * p / pop_rest
-                if cf_total > 0
-                else p / pop_rest
-            )
-            scores[c] = novel_share * share
+        if cf_total > 0:
+            a = novel_share * (1.0 - POPULARITY_MIX) / cf_total
+            b = novel_share * POPULARITY_MIX / pop_rest
+            scores = [a * x + b * p for x, p in zip(cf, pop, strict=True)]
+        else:
+            b = novel_share / pop_rest
+            scores = [b * p for p in pop]
         repeat_total = sum(recent.values())
         for code, weight in recent.items():
             scores[code] = self.repeat_rate * weight / repeat_total
@@ -920,6 +927,8 @@ def _fit(
     seed: int = 0,
     decay: float | None = None,
 ) -> _Scorer:
+    """Fit the recipe's scorer on these histories (called for the validation, holdout and full fits,
+    so that metrics never see the held-out users); `decay` reuses an already chosen recency decay."""
     if family is RecipeFamily.POPULAR_ITEMS:
         if recipe == "aws-trending-now":
             return _TrendingScorer(n_items, histories, _trend_window(config))
