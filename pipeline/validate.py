@@ -22,7 +22,11 @@ from pipeline.schema import fields_of, load_schema
 MAX_IMPORT_BYTES = {"FULL": 100 * 1024**3, "INCREMENTAL": 1024**3}
 #: Examples shown in a cross-dataset warning.
 SHOW_IDS = 5
-_FILTER_FIELD = re.compile(r"\b(Items|Users|Interactions)\.([A-Za-z_][A-Za-z0-9_]*)")
+_FILTER_FIELD = re.compile(r"\b(Items|Users|Interactions|CurrentItem|CurrentUser)\.([A-Za-z_][A-Za-z0-9_]*)")
+_FILTER_HEAD = re.compile(r"^\s*(EXCLUDE|INCLUDE)\s+(ItemID|UserID|ActionID)\s+WHERE\s+\S")
+#: `|` between expressions, outside double quotes.
+_FILTER_PARTS = re.compile(r'\|(?=(?:[^"]*"[^"]*")*[^"]*$)')
+_FILTER_EVENT_TYPES = re.compile(r"Interactions\.EVENT_TYPE\s+(?:NOT\s+)?IN\s*\(([^)]*)\)")
 
 
 @dataclass
@@ -235,12 +239,37 @@ def _recipe_needs(config: PipelineConfig, result: ValidationResult, config_file:
 
 
 def _filters(config: PipelineConfig, result: ValidationResult, config_file: str, add: Any) -> None:
-    """Filter expressions may only name fields the datasets have."""
-    names = {"Items": "items", "Users": "users", "Interactions": "interactions"}
+    """Filter expressions: `EXCLUDE|INCLUDE ItemID|UserID WHERE <dataset>.<field> ...` per part
+    (parts joined by `|`), naming only fields the schemas have (creating-filter-expressions)."""
+    names = {
+        "Items": "items",
+        "Users": "users",
+        "Interactions": "interactions",
+        "CurrentItem": "items",
+        "CurrentUser": "users",
+    }
+    interactions = result.datasets.get("interactions")
     for index, flt in enumerate(config.filters):
+        where = f"filters[{index}] ({flt.name}).expression"
+        for part in _FILTER_PARTS.split(flt.expression):
+            head = _FILTER_HEAD.match(part)
+            if head is None:
+                add(
+                    config_file,
+                    where,
+                    part.strip(),
+                    "expected EXCLUDE|INCLUDE ItemID|UserID WHERE <dataset>.<field> IN|NOT IN (...)",
+                )
+                continue
+            if head.group(2) == "ActionID":
+                add(
+                    config_file,
+                    where,
+                    part.strip(),
+                    "ActionID filters need an actions dataset, which this pipeline does not provision",
+                )
         for dataset_name, field_name in _FILTER_FIELD.findall(flt.expression):
             dataset_type = names[dataset_name]
-            where = f"filters[{index}] ({flt.name}).expression"
             if dataset_type not in result.datasets:
                 add(
                     config_file,
@@ -257,6 +286,18 @@ def _filters(config: PipelineConfig, result: ValidationResult, config_file: str,
                     f"{dataset_name}.{field_name}",
                     f"no such field in the {dataset_type} schema; expected one of {fields}",
                 )
+        if interactions is not None and interactions.checked:
+            for listed in _FILTER_EVENT_TYPES.findall(flt.expression):
+                for value in re.findall(r'"([^"]*)"', listed):
+                    if value not in interactions.event_types:
+                        add(
+                            config_file,
+                            where,
+                            value,
+                            f"no interactions have this EVENT_TYPE (found "
+                            f"{sorted(interactions.event_types)}); the filter matches nothing",
+                            "warning",
+                        )
 
 
 def _names(config: PipelineConfig, config_file: str, add: Any) -> None:

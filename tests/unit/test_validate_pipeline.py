@@ -192,3 +192,44 @@ def test_incremental_import_size_cap(repo: Path, monkeypatch: pytest.MonkeyPatch
     (problem,) = validate(config, repo).errors
     assert problem.field == "datasets.interactions.source"
     assert problem.message == "954.3 KB; a INCREMENTAL import job takes at most 512.0 KB of interactions"
+
+
+@pytest.mark.parametrize(
+    ("expression", "value", "message"),
+    [
+        (
+            'REMOVE ItemID WHERE Items.STYLE IN (\\"a\\")',
+            'REMOVE ItemID WHERE Items.STYLE IN ("a")',
+            "expected EXCLUDE|INCLUDE ItemID|UserID WHERE",
+        ),
+        (
+            'INCLUDE ItemID WHERE Items.STYLE IN ($S) | EXCLUDE ItemID Interactions.EVENT_TYPE IN (\\"x\\")',
+            'EXCLUDE ItemID Interactions.EVENT_TYPE IN ("x")',
+            "expected EXCLUDE|INCLUDE",
+        ),
+        (
+            "INCLUDE ItemID WHERE Items.PRICE < CurrentItem.COST",
+            "CurrentItem.COST",
+            "no such field in the items",
+        ),
+        (
+            'EXCLUDE ActionID WHERE Actions.X IN (\\"a\\")',
+            'EXCLUDE ActionID WHERE Actions.X IN ("a")',
+            "ActionID filters need an actions dataset",
+        ),
+    ],
+)
+def test_bad_filter_expressions(repo: Path, expression: str, value: str, message: str) -> None:
+    old = "expression = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"purchase\")'"
+    config = load(repo, (old, f'expression = "{expression}"'))
+    (problem,) = validate(config, repo).errors
+    assert (problem.field, problem.value) == ("filters[0] (exclude-purchased).expression", value)
+    assert message in problem.message
+
+
+def test_filter_on_an_event_type_the_data_lacks_warns(repo: Path) -> None:
+    config = load(repo, ('IN ("purchase")', 'IN ("purchase", "add-to-cart")'))
+    result = validate(config, repo)
+    assert result.ok
+    (warning,) = result.warnings
+    assert warning.value == "add-to-cart" and "no interactions have this EVENT_TYPE" in warning.message
