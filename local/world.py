@@ -360,9 +360,13 @@ class World:
     # --- persistence ----------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         moto_state = _capture_moto(detach=False) if self.is_active else self._moto
-        return {"format": _FORMAT, "clock": self._clock, "faults": self.faults,
+        # A saved world always holds a VirtualClock at the current time: whoever loads it (the
+        # runner, the demo) advances it; the server puts a ScaledClock back on at start.
+        clock = self._clock if isinstance(self._clock, VirtualClock) else VirtualClock(self._clock.now())
+        retry_sleep = self.retry_sleep if isinstance(self._clock, VirtualClock) else "clock"
+        return {"format": _FORMAT, "clock": clock, "faults": self.faults,
                 "personalize": self.personalize, "stats": self.stats, "account_id": self.account_id,
-                "retry_sleep": self.retry_sleep, "moto": moto_state}
+                "retry_sleep": retry_sleep, "moto": moto_state}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("format") != _FORMAT:
