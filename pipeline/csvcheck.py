@@ -194,8 +194,13 @@ class _Checker:
         del values[-1]
         columns = [values[k :: self.n] for k in range(self.n)]
         ts_range: tuple[int, int] | None = None
+        # Empty values: `,,` anywhere, a line starting with `,` or ending with `,`. Without the first
+        # two only the last column can hold empties, so only it is scanned.
+        inner_empty = b",," in block or b"\n," in block or block.startswith(b",")
+        last_empty = inner_empty or b",\n" in block
+        last = self.n - 1
         for index, (spec, column) in enumerate(zip(self.fields, columns, strict=True)):
-            if b"" in column:
+            if (inner_empty or (index == last and last_empty)) and b"" in column:
                 if not spec.nullable:
                     return False
                 if spec.type != "string":
