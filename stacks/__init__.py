@@ -80,13 +80,21 @@ def build_app(
     root: Path = REPO_ROOT,
     asset_dir: Path | None = None,
     nag: bool = True,
+    builtin_validation: bool = False,
 ) -> cdk.App:
     """The app for one environment, ready to `synth()`.
 
     `env` defaults to the `env` context (`cdk synth -c env=prod`), read here and only here. Raises
     ProblemReport (before any template is written) when the config or data is bad.
+
+    `builtin_validation` is aws-cdk-lib's default CloudFormation rule engine: off by default because
+    it costs ~5.7 s per synth on this template (more than everything else together, see
+    bench/synth.py), reports warnings only, found nothing here, and cfn-lint checks the same
+    templates with errors failing `make test` (tests/stack/test_cfn_lint.py).
     """
-    app = cdk.App(outdir=outdir, context=cdk_json_context())
+    app = cdk.App(
+        outdir=outdir, context=cdk_json_context(), builtin_cloud_formation_validation=builtin_validation
+    )
     env = env or app.node.try_get_context("env") or DEFAULT_ENV
     config = config or load_config(env)
     for warning in validate_config(config, root):
