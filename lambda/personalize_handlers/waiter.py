@@ -82,16 +82,24 @@ def operation_state(kind: str, arn: str, resource: str, pz: Api) -> tuple[str, s
 
 def poll(event: Mapping[str, Any], pz: Api | None = None) -> dict[str, Any]:
     """One describe; the answer carries the input forward, plus state, reason, the next delay
-    (from the pure schedule, on the seconds waited so far) and counters."""
+    (from the pure schedule, on the seconds waited so far) and counters (`polls`: describes made).
+
+    The execution's first invocation (no `waitedSeconds` yet) describes nothing: on_event started
+    the operation a moment ago, so a describe at t = 0 would only cost a call (see schedule)."""
     kind, arn = event.get("kind"), event.get("arn")
     if kind not in KINDS or not isinstance(arn, str) or not arn:
         raise HandlerError(f"waiter poll: expected kind in {KINDS} and an arn, got {dict(event)!r}"[:1000])
     resource = str(event.get("resource") or arn)
-    waited = float(event.get("waitedSeconds", 0) or 0)
+    polls = int(event.get("polls", 0) or 0)
+    if "waitedSeconds" not in event:
+        delay = next_delay(0)
+        return {**event, "state": PENDING, "waitSeconds": delay, "polls": polls, "waitedSeconds": delay,
+                "reason": f"{kind} {resource} started; first describe in {delay} s"}
+    waited = float(event.get("waitedSeconds") or 0)
     state, reason = operation_state(kind, arn, resource, pz or Api("personalize", kind, resource))
     delay = next_delay(waited) if state == PENDING else 0
     return {**event, "state": state, "reason": reason, "waitSeconds": delay,
-            "polls": int(event.get("polls", 0) or 0) + 1, "waitedSeconds": int(waited + delay)}
+            "polls": polls + 1, "waitedSeconds": int(waited + delay)}
 
 
 def _reason_from(event: Mapping[str, Any]) -> str:

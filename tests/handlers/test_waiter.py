@@ -73,9 +73,13 @@ def executions(state_machine: str) -> list[dict[str, Any]]:
 
 def run_waiter(world: Any, execution_input: dict[str, Any]) -> dict[str, Any]:
     """What the state machine does: Poll, Wait waitSeconds, Poll ... until done."""
-    state = dict(execution_input)
+    state, first = dict(execution_input), True
     while True:
+        describes = world.stats.describe_calls()
         state = entry.poll(state)
+        # the first invocation only schedules; every later one is exactly one describe
+        assert world.stats.describe_calls() - describes == (0 if first else 1)
+        first = False
         if state["state"] != "PENDING":
             return state
         assert state["waitSeconds"] == next_delay(state["waitedSeconds"] - state["waitSeconds"])
@@ -118,7 +122,7 @@ def test_training_through_the_waiter(world: Any, state_machine: str,
     duration = finished - start
     lateness = world.clock.now() - finished
     assert 0 <= lateness < next_delay(duration)  # noticed within one gap of the schedule
-    assert final["polls"] <= 1 + duration / 65 + 1  # at most one describe per 65 s, plus first and last
+    assert final["polls"] <= duration / 65 + 1  # one describe per 65 s, plus the last
     entry.signal(final)
     assert recorder.bodies == [{"Status": "SUCCESS", "Reason": final["reason"], "UniqueId": version,
                                 "Data": version}]
@@ -168,8 +172,12 @@ def test_campaign_update_through_the_waiter(world: Any, state_machine: str,
 
 def test_poll_reports_a_deleted_resource_as_failed(world: Any) -> None:
     arn = "arn:aws:personalize:us-east-1:123456789012:dataset-import-job/nope"
-    out = entry.poll({"kind": "DatasetImportJob", "arn": arn, "handleUrl": "http://127.0.0.1:1/x",
-                      "resource": "ImportX"})
+    first = {"kind": "DatasetImportJob", "arn": arn, "handleUrl": "http://127.0.0.1:1/x",
+             "resource": "ImportX"}
+    scheduled = entry.poll(first)  # the first invocation only schedules
+    assert scheduled["state"] == "PENDING" and scheduled["polls"] == 0
+    assert scheduled["waitSeconds"] == 65
+    out = entry.poll(scheduled)
     assert out["state"] == "FAILED" and "no longer exists" in out["reason"] and out["polls"] == 1
 
 
