@@ -47,6 +47,17 @@ ACTIONS_BY_KIND: dict[str, list[str]] = {
     "filter": ["CreateFilter", "DescribeFilter", "DeleteFilter"],
     "event-tracker": ["CreateEventTracker", "DescribeEventTracker", "DeleteEventTracker"],
 }
+#: Creates whose request names a parent resource, and the kinds those parents are.
+CREATE_WITH_PARENTS = [
+    "CreateDataset",
+    "CreateDatasetImportJob",
+    "CreateSolution",
+    "CreateSolutionVersion",
+    "CreateCampaign",
+    "CreateEventTracker",
+    "CreateFilter",
+]
+PARENT_KINDS = ["dataset-group", "schema", "dataset", "solution"]
 TAG_ACTIONS = ["TagResource", "UntagResource", "ListTagsForResource"]
 #: List calls find a resource by name (adoption after a lost response); the API takes no resource.
 LIST_ACTIONS = [
@@ -173,11 +184,18 @@ class PersonalizeProvider(Construct):
             iam.PolicyStatement(
                 sid="PersonalizeList", actions=[f"personalize:{a}" for a in LIST_ACTIONS], resources=["*"]
             ),
+            # A create call names its parent resources (dataset group, schema, dataset, solution,
+            # recipe); where IAM authorizes those too, they are this environment's (and the
+            # configured recipes) only.
             iam.PolicyStatement(
-                sid="PersonalizeRecipes",
-                actions=["personalize:DescribeRecipe"],
+                sid="PersonalizeCreateWithParents",
+                actions=[f"personalize:{a}" for a in CREATE_WITH_PARENTS],
                 resources=[
-                    f"arn:{stack.partition}:personalize:::recipe/{name}" for name in sorted(set(recipe_names))
+                    *(arn for kind in PARENT_KINDS for arn in self.resource_arns(kind)),
+                    *(
+                        f"arn:{stack.partition}:personalize:::recipe/{name}"
+                        for name in sorted(set(recipe_names))
+                    ),
                 ],
             ),
             iam.PolicyStatement(
