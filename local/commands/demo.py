@@ -48,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
                 order = {"user": 0, "related-items": 1, "ranking": 2}
                 for query in sorted(campaigns(state).values(), key=lambda q: (order[q.kind], q.name)):
                     if query.kind == "ranking":
-                        banner(f"{query.name}: personalized ranking of {', '.join(query.input_list)} "
-                               f"for user {query.user_id}")
+                        banner(
+                            f"{query.name}: personalized ranking of {', '.join(query.input_list)} "
+                            f"for user {query.user_id}"
+                        )
                         rows = recommend(query, region, user_id=query.user_id, rank=query.input_list)
                     elif query.kind == "related-items":
                         banner(f"{query.name}: items similar to {query.item_id}")

@@ -14,11 +14,18 @@ from local.runner.engine import StackError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
-    parser.add_argument("--synth", action="store_true",
-                        help="run `npx cdk synth -c env=<name>` first if cdk.out is missing, stale or for "
-                             "another environment")
-    parser.add_argument("--timeline", type=Path, default=None,
-                        help="markdown file for the mermaid timeline (default: <state-dir>/<env>-timeline.md)")
+    parser.add_argument(
+        "--synth",
+        action="store_true",
+        help="run `npx cdk synth -c env=<name>` first if cdk.out is missing, stale or for "
+        "another environment",
+    )
+    parser.add_argument(
+        "--timeline",
+        type=Path,
+        default=None,
+        help="markdown file for the mermaid timeline (default: <state-dir>/<env>-timeline.md)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-resource events, only the summary")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -36,8 +43,11 @@ def run(args: argparse.Namespace) -> int:
     timeline.parent.mkdir(parents=True, exist_ok=True)
     timeline.write_text(report.timeline_markdown(result, f"{artifact.name} local deploy timeline"))
     if args.json:
-        print(json.dumps({**report.as_dict(result), "outputs": result.outputs, "timeline": str(timeline)},
-                         indent=1))
+        print(
+            json.dumps(
+                {**report.as_dict(result), "outputs": result.outputs, "timeline": str(timeline)}, indent=1
+            )
+        )
     else:
         print()
         print(report.summary(result, str(timeline)))

@@ -20,8 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--item-id", help="item to find related items for")
     parser.add_argument("--rank", help="comma-separated item ids to rank for --user-id")
     parser.add_argument("--filter", help="filter name from the config (e.g. exclude-purchased)")
-    parser.add_argument("--filter-value", action="append", default=[], metavar="KEY=VALUE",
-                        help="value for a $placeholder in the filter expression")
+    parser.add_argument(
+        "--filter-value",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="value for a $placeholder in the filter expression",
+    )
     parser.add_argument("--num", type=int, default=10, help="number of results (1-500, default 10)")
     parser.add_argument("--json", action="store_true", help="print the raw result as JSON")
 
@@ -43,9 +48,16 @@ def run(args: argparse.Namespace) -> int:
         query = find_campaign(state, args.campaign)
         with world.active():
             farn = filter_arn(state, args.filter, region) if args.filter else None  # type: ignore[arg-type]
-            rows = recommend(query, region, user_id=args.user_id, item_id=args.item_id,
-                             rank=args.rank.split(",") if args.rank else None, num=args.num,
-                             filter_arn=farn, filter_values=values or None)
+            rows = recommend(
+                query,
+                region,
+                user_id=args.user_id,
+                item_id=args.item_id,
+                rank=args.rank.split(",") if args.rank else None,
+                num=args.num,
+                filter_arn=farn,
+                filter_values=values or None,
+            )
     except QueryError as error:
         print(f"recommend: {error}")
         return 1

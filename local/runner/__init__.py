@@ -7,6 +7,13 @@ from local.runner.intrinsics import TemplateError
 from local.runner.state import StackState, StackStore
 
 __all__ = [
-    "AssemblyError", "CloudAssembly", "OperationResult", "Runner", "StackArtifact", "StackError",
-    "StackState", "StackStore", "TemplateError",
+    "AssemblyError",
+    "CloudAssembly",
+    "OperationResult",
+    "Runner",
+    "StackArtifact",
+    "StackError",
+    "StackState",
+    "StackStore",
+    "TemplateError",
 ]

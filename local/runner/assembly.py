@@ -103,5 +103,7 @@ def _load_assets(directory: Path, artifact: dict[str, Any], manifest: dict[str, 
                 continue  # executable-produced assets are not emulated; fail if referenced
             for dest in entry.get("destinations", {}).values():
                 key = dest["objectKey"]
-                assets[key] = Asset(asset_hash, directory / source["path"], source.get("packaging", "file"), key)
+                assets[key] = Asset(
+                    asset_hash, directory / source["path"], source.get("packaging", "file"), key
+                )
     return assets

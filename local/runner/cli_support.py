@@ -32,10 +32,18 @@ def stack_name(env: str) -> str:
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cdk-out", type=Path, default=REPO_ROOT / "cdk.out",
-                        help="the cloud assembly to deploy (default: ./cdk.out)")
-    parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / STATE_DIR,
-                        help="where the world file, stack state and timelines live (default: .local)")
+    parser.add_argument(
+        "--cdk-out",
+        type=Path,
+        default=REPO_ROOT / "cdk.out",
+        help="the cloud assembly to deploy (default: ./cdk.out)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=REPO_ROOT / STATE_DIR,
+        help="where the world file, stack state and timelines live (default: .local)",
+    )
 
 
 def world_path(args: argparse.Namespace) -> Path:
@@ -63,7 +71,9 @@ def run_synth(env: str, cdk_out: Path) -> None:
     if node_bin.is_dir():
         env_vars["PATH"] = f"{node_bin}{os.pathsep}{env_vars.get('PATH', '')}"
     if shutil.which("npx", path=env_vars["PATH"]) is None:
-        raise SystemExit("npx is not on PATH: run `make install` (it installs the pinned Node.js and CDK CLI)")
+        raise SystemExit(
+            "npx is not on PATH: run `make install` (it installs the pinned Node.js and CDK CLI)"
+        )
     print("$ " + " ".join(cmd), flush=True)
     done = subprocess.run(cmd, cwd=REPO_ROOT, env=env_vars, check=False)
     if done.returncode != 0:
@@ -79,15 +89,20 @@ def assembly_for(env: str, cdk_out: Path, synth: bool) -> StackArtifact:
     if stale and synth:
         problem = stale
     elif stale:
-        print(f"warning: {stale}; run `npx cdk synth -c env={env}` (or pass --synth) to deploy the "
-              "current code", flush=True)
+        print(
+            f"warning: {stale}; run `npx cdk synth -c env={env}` (or pass --synth) to deploy the "
+            "current code",
+            flush=True,
+        )
     if problem and synth:
         print(f"{problem}: synthesizing", flush=True)
         run_synth(env, cdk_out)
         problem = assembly_problem(env, cdk_out)
     if problem:
-        raise SystemExit(f"{problem}.\nRun `npx cdk synth -c env={env}` first "
-                         f"(or pass --synth to let this command run it).")
+        raise SystemExit(
+            f"{problem}.\nRun `npx cdk synth -c env={env}` first "
+            f"(or pass --synth to let this command run it)."
+        )
     return CloudAssembly.load(cdk_out).stack(name)
 
 
@@ -122,8 +137,11 @@ def _inputs() -> Iterator[Path]:
             yield path
         elif path.is_dir():
             for file in path.rglob("*"):
-                if file.is_file() and "__pycache__" not in file.parts and file.suffix in (
-                        ".py", ".toml", ".json", ".csv"):
+                if (
+                    file.is_file()
+                    and "__pycache__" not in file.parts
+                    and file.suffix in (".py", ".toml", ".json", ".csv")
+                ):
                     yield file
 
 
@@ -131,8 +149,10 @@ def region_of(artifact: StackArtifact, default: str = "us-east-1") -> str:
     """The region the stack was synthesized for (manifest environment), else `default`."""
     manifest = json.loads((artifact.directory / "manifest.json").read_text())
     for entry in manifest.get("artifacts", {}).values():
-        if entry.get("type") == "aws:cloudformation:stack" and (
-                entry.get("properties", {}).get("stackName") or entry.get("displayName")) == artifact.name:
+        if (
+            entry.get("type") == "aws:cloudformation:stack"
+            and (entry.get("properties", {}).get("stackName") or entry.get("displayName")) == artifact.name
+        ):
             region = str(entry.get("environment", "")).rsplit("/", 1)[-1]
             if region and region != "unknown-region":
                 return region

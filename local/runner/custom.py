@@ -20,6 +20,7 @@ aws-cdk-lib/custom-resources/lib/provider-framework/runtime/framework.ts serves 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -39,10 +40,12 @@ if TYPE_CHECKING:
 
 CREATE_FAILED_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 CFN_TIMEOUT_SECONDS = 3600
-NO_RESPONSE = ("CloudFormation did not receive a response from your Custom Resource. Please check your "
-               "logs for requestId [{request_id}]. If you are using the Python cfn-response module, you "
-               "may need to update your Lambda function code so that CloudFormation can attach the "
-               "updated version.")
+NO_RESPONSE = (
+    "CloudFormation did not receive a response from your Custom Resource. Please check your "
+    "logs for requestId [{request_id}]. If you are using the Python cfn-response module, you "
+    "may need to update your Lambda function code so that CloudFormation can attach the "
+    "updated version."
+)
 
 
 class ProviderSettings:
@@ -58,9 +61,14 @@ class ProviderSettings:
         task = definition.get("States", {}).get("framework-isComplete-task")
         if not task:
             raise ResourceFailed("the Provider's waiter state machine has no framework-isComplete-task")
-        retry = next((r for r in task.get("Retry", []) if "States.ALL" in r.get("ErrorEquals", [])), {})
-        return cls(float(retry.get("IntervalSeconds", 1)), int(retry.get("MaxAttempts", 3)),
-                   float(retry.get("BackoffRate", 2.0)))
+        retry: dict[str, Any] = next(
+            (r for r in task.get("Retry", []) if "States.ALL" in r.get("ErrorEquals", [])), {}
+        )
+        return cls(
+            float(retry.get("IntervalSeconds", 1)),
+            int(retry.get("MaxAttempts", 3)),
+            float(retry.get("BackoffRate", 2.0)),
+        )
 
 
 class CustomResource(ResourceType):
@@ -86,14 +94,16 @@ class CustomResource(ResourceType):
         try:
             fn = eng.lambdas.find(token)
         except LambdaError as error:
-            raise ResourceFailed(f"ServiceToken {token} is not a function of this stack: {error.message}") \
-                from error
+            raise ResourceFailed(
+                f"ServiceToken {token} is not a function of this stack: {error.message}"
+            ) from error
         if "USER_ON_EVENT_FUNCTION_ARN" in fn.environment:
             return (yield from provider_request(eng, op, request_type, fn))
         raise ResourceFailed(
             f"custom resource {op.type} is served by {fn.name} ({fn.runtime}), which is not a CDK Provider "
             "framework function: only Provider-backed custom resources, BucketDeployment and S3 "
-            "auto-delete are emulated locally")
+            "auto-delete are emulated locally"
+        )
 
 
 def request_id(eng: Engine, op: Op, request_type: str) -> str:
@@ -137,18 +147,24 @@ def provider_request(eng: Engine, op: Op, request_type: str, framework: LambdaFu
             result = eng.invoke(arn, payload, op.logical_id)
         except LambdaError as error:
             name = arn.rsplit(":", 1)[-1]
-            raise fail(f"{error.message} (Logs: /aws/lambda/{name})",
-                       payload.get("PhysicalResourceId")) from error
+            raise fail(
+                f"{error.message} (Logs: /aws/lambda/{name})", payload.get("PhysicalResourceId")
+            ) from error
         if result is not None and not isinstance(result, dict):
-            raise fail(f"handler returned {type(result).__name__}, expected an object", payload.get(
-                "PhysicalResourceId"))
+            raise fail(
+                f"handler returned {type(result).__name__}, expected an object",
+                payload.get("PhysicalResourceId"),
+            )
         return result or {}
 
     result = user_call(user_on_event, event)
     physical_id = result.get("PhysicalResourceId") or (rid if request_type == "Create" else op.physical_id)
     if request_type == "Delete" and physical_id != op.physical_id:
-        raise fail(f'DELETE: cannot change the physical resource ID from "{op.physical_id}" to '
-                   f'"{result.get("PhysicalResourceId")}" during deletion', op.physical_id)
+        raise fail(
+            f'DELETE: cannot change the physical resource ID from "{op.physical_id}" to '
+            f'"{result.get("PhysicalResourceId")}" during deletion',
+            op.physical_id,
+        )
     resource_event = {**event, **result, "PhysicalResourceId": physical_id}
     if not user_is_complete:
         op.physical_id = physical_id
@@ -164,7 +180,7 @@ def provider_request(eng: Engine, op: Op, request_type: str, framework: LambdaFu
             raise fail('"Data" is not allowed if "IsComplete" is "False"', physical_id)
         if attempt >= settings.max_attempts:
             raise fail("Operation timed out", physical_id)
-        delay = settings.interval * settings.backoff ** attempt
+        delay = settings.interval * settings.backoff**attempt
         attempt += 1
         if eng.now() + delay > deadline:
             yield Sleep(max(0.0, deadline - eng.now()))
@@ -187,14 +203,20 @@ def bucket_deployment(eng: Engine, op: Op, request_type: str) -> Proc:
             _remove_prefix(s3, props["DestinationBucketName"], props.get("DestinationBucketKeyPrefix", ""))
         return physical_id, {}
     for unsupported in ("SourceMarkers", "SourceMarkersConfig", "DistributionId"):
-        if any(props.get(unsupported) or []) if isinstance(props.get(unsupported), list) \
-                else props.get(unsupported):
+        if (
+            any(props.get(unsupported) or [])
+            if isinstance(props.get(unsupported), list)
+            else props.get(unsupported)
+        ):
             raise ResourceFailed(f"BucketDeployment {unsupported} is not emulated locally")
     bucket = props["DestinationBucketName"]
     prefix = props.get("DestinationBucketKeyPrefix", "")
     old = op.old_properties or {}
-    if request_type == "Update" and not retain and (
-        old.get("DestinationBucketName"), old.get("DestinationBucketKeyPrefix", "")) != (bucket, prefix):
+    if (
+        request_type == "Update"
+        and not retain
+        and (old.get("DestinationBucketName"), old.get("DestinationBucketKeyPrefix", "")) != (bucket, prefix)
+    ):
         _remove_prefix(s3, old["DestinationBucketName"], old.get("DestinationBucketKeyPrefix", ""))
     extract = str(props.get("Extract", "true")).lower() == "true"
     wanted: dict[str, bytes] = {}
@@ -207,22 +229,25 @@ def bucket_deployment(eng: Engine, op: Op, request_type: str) -> Proc:
             wanted[_join(prefix, key)] = asset.path.read_bytes()
     excludes = [_glob(p) for p in props.get("Exclude", [])]
     includes = [_glob(p) for p in props.get("Include", [])]
-    wanted = {k: v for k, v in wanted.items()
-              if not any(x.match(k[len(prefix):]) for x in excludes) or any(i.match(k[len(prefix):])
-                                                                             for i in includes)}
+    wanted = {
+        k: v
+        for k, v in wanted.items()
+        if not any(x.match(k[len(prefix) :]) for x in excludes)
+        or any(i.match(k[len(prefix) :]) for i in includes)
+    }
     try:
         for key, data in sorted(wanted.items()):
             s3.put_object(Bucket=bucket, Key=key, Body=data)
         if str(props.get("Prune", "true")).lower() == "true":
             for key in _list_keys(s3, bucket, prefix):
-                if key not in wanted and not any(x.match(key[len(prefix):]) for x in excludes):
+                if key not in wanted and not any(x.match(key[len(prefix) :]) for x in excludes):
                     s3.delete_object(Bucket=bucket, Key=key)
     except ClientError as error:
         raise ResourceFailed(f"BucketDeployment to s3://{bucket}/{prefix}: {error}") from error
-    data = {"DestinationBucketArn": f"arn:{eng.partition}:s3:::{bucket}"}
+    attributes = {"DestinationBucketArn": f"arn:{eng.partition}:s3:::{bucket}"}
     if str(props.get("OutputObjectKeys", "true")).lower() == "true":
-        data["SourceObjectKeys"] = json.dumps(keys)
-    return physical_id, data
+        attributes["SourceObjectKeys"] = json.dumps(keys)
+    return physical_id, attributes
     yield
 
 
@@ -284,8 +309,10 @@ def empty_bucket(eng: Engine, s3: Any, bucket: str) -> None:
         return
     paginator = s3.get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=bucket):
-        batch = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        batch = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
         if batch:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
 
@@ -296,15 +323,11 @@ def log_retention(eng: Engine, op: Op, request_type: str) -> Proc:
     name = op.properties["LogGroupName"]
     if request_type == "Delete":
         if str(op.properties.get("RemovalPolicy", "retain")).lower() == "destroy":
-            try:
+            with contextlib.suppress(ClientError):
                 logs.delete_log_group(logGroupName=name)
-            except ClientError:
-                pass
         return op.physical_id, {}
-    try:
+    with contextlib.suppress(ClientError):  # it may exist already (Lambda creates it on first log)
         logs.create_log_group(logGroupName=name)
-    except ClientError:
-        pass
     days = op.properties.get("RetentionInDays")
     if days and str(days) != "0":
         logs.put_retention_policy(logGroupName=name, retentionInDays=int(str(days)))

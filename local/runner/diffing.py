@@ -38,8 +38,13 @@ class Change:
         return text
 
 
-def diff(template: dict[str, Any], state: StackState | None, account: str, region: str,
-         parameters: dict[str, Any] | None = None) -> list[Change]:
+def diff(
+    template: dict[str, Any],
+    state: StackState | None,
+    account: str,
+    region: str,
+    parameters: dict[str, Any] | None = None,
+) -> list[Change]:
     resources = template.get("Resources", {})
     if state is None or state.status in ("DELETE_COMPLETE", "ROLLBACK_COMPLETE"):
         return [Change(lid, spec.get("Type", "?"), "Add") for lid, spec in resources.items()]
@@ -56,9 +61,15 @@ def diff(template: dict[str, Any], state: StackState | None, account: str, regio
             raise _Unknown(name)
         return deployed[name].attributes.get(attr)
 
-    ctx = Context(account=account, region=region, stack_name=state.name, stack_id=state.stack_id,
-                  parameters=dict(state.parameters) | dict(parameters or {}),
-                  mappings=template.get("Mappings", {}), condition_defs=template.get("Conditions", {}))
+    ctx = Context(
+        account=account,
+        region=region,
+        stack_name=state.name,
+        stack_id=state.stack_id,
+        parameters=dict(state.parameters) | dict(parameters or {}),
+        mappings=template.get("Mappings", {}),
+        condition_defs=template.get("Conditions", {}),
+    )
     for name, spec in template.get("Parameters", {}).items():
         ctx.parameters.setdefault(name, "30" if "SSM" in str(spec.get("Type")) else spec.get("Default"))
     ctx.ref, ctx.getatt = ref, getatt
@@ -92,7 +103,9 @@ def diff(template: dict[str, Any], state: StackState | None, account: str, regio
             changes.append(Change(lid, type_name, "Modify", note=note))
             changed.add(lid)
             continue
-        keys = sorted(k for k in set(new_props) | set(old.properties) if new_props.get(k) != old.properties.get(k))
+        keys = sorted(
+            k for k in set(new_props) | set(old.properties) if new_props.get(k) != old.properties.get(k)
+        )
         if keys:
             replace = resource_type(type_name).replaces(old.properties, new_props)
             changes.append(Change(lid, type_name, "Replace" if replace else "Modify", keys))

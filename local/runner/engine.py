@@ -39,8 +39,8 @@ from local.runner.intrinsics import Context, Resolver, TemplateError, references
 from local.runner.lambdas import LambdaError, LambdaService
 from local.runner.observe import OperationObserver
 from local.runner.resources import NATIVE, LambdaFunctionType, Op, ResourceFailed, ResourceType, StateMachine
-from local.runner.sim import Cancelled, Proc, Simulation, Task, Until
 from local.runner.signals import SignalServer
+from local.runner.sim import Cancelled, Proc, Simulation, Task, Until
 from local.runner.state import ResourceState, StackState, StackStore
 from local.runner.stepfunctions import ExecutionResult, Interpreter
 
@@ -117,8 +117,14 @@ class OperationResult:
 class Runner:
     """The local CloudFormation: one per process, over one World."""
 
-    def __init__(self, world: Any, store: StackStore, out: Callable[[str], None] = print,
-                 region: str = "us-east-1", quiet_events: bool = False) -> None:
+    def __init__(
+        self,
+        world: Any,
+        store: StackStore,
+        out: Callable[[str], None] = print,
+        region: str = "us-east-1",
+        quiet_events: bool = False,
+    ) -> None:
         self.world = world
         self.store = store
         self.out = out
@@ -142,8 +148,9 @@ class Runner:
         if previous is not None and previous.status == "DELETE_COMPLETE":
             previous = None
         if previous is not None and not previous.status.endswith("_COMPLETE"):
-            raise StackError(f"stack {artifact.name} is in {previous.status}: it cannot be updated "
-                             "(destroy it first)")
+            raise StackError(
+                f"stack {artifact.name} is in {previous.status}: it cannot be updated (destroy it first)"
+            )
         engine = Engine(self, artifact, previous, parameters or {})
         return engine.deploy()
 
@@ -161,11 +168,16 @@ class Runner:
 class Engine:
     """One stack operation."""
 
-    def __init__(self, runner: Runner, artifact: StackArtifact | None, previous: StackState | None,
-                 parameters: dict[str, str]) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        artifact: StackArtifact | None,
+        previous: StackState | None,
+        parameters: dict[str, str],
+    ) -> None:
         self.runner = runner
         self.world = runner.world
-        self.artifact = artifact  # type: ignore[assignment]
+        self._artifact = artifact
         self.previous = previous
         self.lambdas: LambdaService = runner.lambdas
         self.signals: SignalServer = runner.signals
@@ -174,9 +186,14 @@ class Engine:
         self.partition = "aws"
         name = artifact.name if artifact else previous.name  # type: ignore[union-attr]
         self.stack_name = name
-        self.stack_id = previous.stack_id if previous else (
-            f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{name}/"
-            f"{uuid.UUID(hashlib.md5(f'{name}/{self.now()}'.encode()).hexdigest())}")
+        self.stack_id = (
+            previous.stack_id
+            if previous
+            else (
+                f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{name}/"
+                f"{uuid.UUID(hashlib.md5(f'{name}/{self.now()}'.encode()).hexdigest())}"
+            )
+        )
         self.parameter_values = parameters
         self.request_counter = 0
         self.notes: list[str] = []
@@ -194,6 +211,12 @@ class Engine:
         self.t0 = self.now()
         self.lambdas.after_invoke = [self._after_invoke]
 
+    @property
+    def artifact(self) -> StackArtifact:
+        if self._artifact is None:
+            raise ResourceFailed("no cloud assembly for this operation (assets are only read on deploy)")
+        return self._artifact
+
     # --- services for resource types -----------------------------------------------------------
     def now(self) -> float:
         return float(self.world.clock.now())
@@ -201,7 +224,10 @@ class Engine:
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = boto3.client(
-                service, region_name=self.region, config=Config(retries={"mode": "standard", "max_attempts": 10}))
+                service,
+                region_name=self.region,
+                config=Config(retries={"mode": "standard", "max_attempts": 10}),
+            )
         return self._clients[service]
 
     def note(self, message: str) -> None:
@@ -276,10 +302,17 @@ class Engine:
                     continue
                 owner = self.current_resource or "?"
                 self.execution_owner[execution.execution_arn] = owner
-                interpreter = Interpreter(json.loads(machine.definition), self.lambdas, self.now,
-                                          execution.execution_arn, execution.name, machine.arn)
-                task = self.sim.spawn(self._execution(interpreter, execution, owner),
-                                      f"execution {execution.name}", daemon=True)
+                interpreter = Interpreter(
+                    json.loads(machine.definition),
+                    self.lambdas,
+                    self.now,
+                    execution.execution_arn,
+                    execution.name,
+                    machine.arn,
+                )
+                task = self.sim.spawn(
+                    self._execution(interpreter, execution, owner), f"execution {execution.name}", daemon=True
+                )
                 self.executions[execution.execution_arn] = task
 
     def _execution(self, interpreter: Interpreter, execution: Any, owner: str) -> Proc:
@@ -314,9 +347,15 @@ class Engine:
 
     # --- template ------------------------------------------------------------------------------
     def _context(self, template: dict[str, Any]) -> Context:
-        ctx = Context(account=self.account, region=self.region, stack_name=self.stack_name,
-                      stack_id=self.stack_id, mappings=template.get("Mappings", {}),
-                      condition_defs=template.get("Conditions", {}), parameters=self._parameters(template))
+        ctx = Context(
+            account=self.account,
+            region=self.region,
+            stack_name=self.stack_name,
+            stack_id=self.stack_id,
+            mappings=template.get("Mappings", {}),
+            condition_defs=template.get("Conditions", {}),
+            parameters=self._parameters(template),
+        )
         ctx.ref = self._ref
         ctx.getatt = self._getatt
         return ctx
@@ -353,10 +392,13 @@ class Engine:
         if attribute in res.attributes:
             return res.attributes[attribute]
         if res.type.startswith("Custom::") or res.type == "AWS::CloudFormation::CustomResource":
-            raise TemplateError(f"CustomResource attribute error: Vendor response doesn't contain "
-                                f"{attribute} attribute in object {self.stack_id}|{logical_id}|{res.physical_id}")
-        raise TemplateError(f"Template error: resource {logical_id} does not support attribute type "
-                            f"{attribute} in Fn::GetAtt")
+            raise TemplateError(
+                f"CustomResource attribute error: Vendor response doesn't contain "
+                f"{attribute} attribute in object {self.stack_id}|{logical_id}|{res.physical_id}"
+            )
+        raise TemplateError(
+            f"Template error: resource {logical_id} does not support attribute type {attribute} in Fn::GetAtt"
+        )
 
     def _validate(self, template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """Unknown types, functions, dependencies and cycles fail before anything is created."""
@@ -384,8 +426,10 @@ class Engine:
             implicit = [r for r in references(spec.get("Properties", {})) if r not in params]
             missing = sorted({d for d in explicit + implicit if d not in resources})
             if missing:
-                raise TemplateError(f"Template format error: Unresolved resource dependencies {missing} "
-                                    f"in the Resources block of the template ({lid})")
+                raise TemplateError(
+                    f"Template format error: Unresolved resource dependencies {missing} "
+                    f"in the Resources block of the template ({lid})"
+                )
             deps[lid] = sorted(set(explicit + implicit))
         _check_cycles(deps)
         return resources, deps
@@ -406,7 +450,8 @@ class Engine:
             creating = prev is None
             kind = "CREATE" if creating else "UPDATE"
             self.resources: dict[str, ResourceState] = (
-                {k: copy.deepcopy(v) for k, v in prev.resources.items()} if prev else {})
+                {k: copy.deepcopy(v) for k, v in prev.resources.items()} if prev else {}
+            )
             state = prev or StackState(name=self.stack_name, stack_id=self.stack_id)
             state.status, state.reason = f"{kind}_IN_PROGRESS", ""
             state.template, state.assembly = template, str(self.artifact.directory)
@@ -417,13 +462,15 @@ class Engine:
             self.failing = False
             self.first_failure = ""
             self.touched: dict[str, dict[str, Any]] = {}
-            tasks = {lid: self.sim.spawn(self._deploy_resource(lid, resources[lid], deps[lid], kind), lid)
-                     for lid in resources}
+            tasks = {
+                lid: self.sim.spawn(self._deploy_resource(lid, resources[lid], deps[lid], kind), lid)
+                for lid in resources
+            }
             self.tasks = tasks
             self.sim.after_step = self._cancel_waits_if_failing
             self.sim.run()
             self.sim.after_step = None
-            for lid, task in tasks.items():
+            for task in tasks.values():
                 if task.error is not None and not isinstance(task.error, (ResourceFailed, Cancelled)):
                     raise task.error
             removed = [lid for lid in (prev.resources if prev else {}) if lid not in resources]
@@ -456,8 +503,14 @@ class Engine:
         for res in self.previous.resources.values():
             if res.type == "AWS::Lambda::Function" and res.physical_id:
                 code = res.extra.get("code_dir")
-                LambdaFunctionType.register(self, res.physical_id, res.attributes.get("Arn", ""),
-                                            res.properties, Path(code) if code else None, res.logical_id)
+                LambdaFunctionType.register(
+                    self,
+                    res.physical_id,
+                    res.attributes.get("Arn", ""),
+                    res.properties,
+                    Path(code) if code else None,
+                    res.logical_id,
+                )
             if res.type == "AWS::CloudFormation::WaitConditionHandle" and res.physical_id:
                 self.signals.open_handle(self.signals.token_of(res.physical_id), res.extra.get("signals"))
 
@@ -466,8 +519,13 @@ class Engine:
             return
         for lid, task in self.tasks.items():
             res = self.resources.get(lid)
-            if not task.done and task.started and task.predicate is not None and res is not None \
-                    and res.type == "AWS::CloudFormation::WaitCondition":
+            if (
+                not task.done
+                and task.started
+                and task.predicate is not None
+                and res is not None
+                and res.type == "AWS::CloudFormation::WaitCondition"
+            ):
                 self.sim.cancel(task)
 
     def _deploy_resource(self, lid: str, spec: dict[str, Any], deps: list[str], kind: str) -> Proc:
@@ -482,8 +540,12 @@ class Engine:
         type_name = spec["Type"]
         rtype = resource_type(type_name)
         res = ResourceState(
-            logical_id=lid, type=type_name, deletion_policy=spec.get("DeletionPolicy", "Delete"),
-            update_replace_policy=spec.get("UpdateReplacePolicy", "Delete"), depends_on=deps)
+            logical_id=lid,
+            type=type_name,
+            deletion_policy=spec.get("DeletionPolicy", "Delete"),
+            update_replace_policy=spec.get("UpdateReplacePolicy", "Delete"),
+            depends_on=deps,
+        )
         try:
             props = Resolver(self.ctx).resolve(spec.get("Properties", {}))
         except TemplateError as error:
@@ -503,19 +565,32 @@ class Engine:
             op = Op(lid, type_name, props, generation=prev.generation + 1)
         else:
             action = "UPDATE"
-            op = Op(lid, type_name, props, old_properties=prev.properties, physical_id=prev.physical_id,
-                    attributes=dict(prev.attributes), extra=dict(prev.extra), generation=prev.generation)
+            op = Op(
+                lid,
+                type_name,
+                props,
+                old_properties=prev.properties,
+                physical_id=prev.physical_id,
+                attributes=dict(prev.attributes),
+                extra=dict(prev.extra),
+                generation=prev.generation,
+            )
         verb = "CREATE" if action == "CREATE" else "UPDATE"
         self.touched[lid] = {"action": action, "previous": copy.deepcopy(prev), "attempted": props}
         self.timings[lid] = Timing(lid, type_name, action, self.now())
-        self.event(lid, f"{verb}_IN_PROGRESS", "Requested update requires the creation of a new physical "
-                   "resource; hence creating one." if action == "REPLACE" else "")
+        self.event(
+            lid,
+            f"{verb}_IN_PROGRESS",
+            "Requested update requires the creation of a new physical resource; hence creating one."
+            if action == "REPLACE"
+            else "",
+        )
         res.properties, res.generation, res.extra = props, op.generation, op.extra
         res.status = f"{verb}_IN_PROGRESS"
         if action == "UPDATE":
             res.physical_id, res.attributes = prev.physical_id, dict(prev.attributes)  # type: ignore[union-attr]
         # during an update, dependents keep seeing the old values until it completes
-        self.resources[lid] = res if action != "UPDATE" else copy.deepcopy(prev)  # type: ignore[arg-type]
+        self.resources[lid] = res if action != "UPDATE" or prev is None else copy.deepcopy(prev)
         try:
             proc = rtype.update(self, op) if action == "UPDATE" else rtype.create(self, op)
             physical_id, attributes = yield from self._with_owner(proc, lid)
@@ -567,8 +642,9 @@ class Engine:
             except TemplateError as error:
                 self.failing = True
                 self.first_failure = f"output {name}: {error}"
-                self.event(self.stack_name, "UPDATE_FAILED" if self.previous else "CREATE_FAILED",
-                           self.first_failure)
+                self.event(
+                    self.stack_name, "UPDATE_FAILED" if self.previous else "CREATE_FAILED", self.first_failure
+                )
         return outputs
 
     # --- rollback and cleanup ------------------------------------------------------------------
@@ -577,7 +653,9 @@ class Engine:
         state.reason = self.first_failure
         if kind == "CREATE":
             state.status = "ROLLBACK_IN_PROGRESS"
-            self.event(self.stack_name, state.status, f"The following resource(s) failed: {self.first_failure}")
+            self.event(
+                self.stack_name, state.status, f"The following resource(s) failed: {self.first_failure}"
+            )
             doomed = [lid for lid, r in self.resources.items() if r.physical_id]
             failed = self._delete_all(doomed, {lid: self.resources[lid] for lid in doomed}, rollback=True)
             for lid in list(self.resources):
@@ -594,25 +672,31 @@ class Engine:
         rollback_updates = [lid for lid, t in self.touched.items() if t["previous"] is not None]
         self.sim.after_step = None
         order = _topological(rollback_updates, self.deps)
-        tasks = {}
+        tasks: dict[str, Task] = {}
         for lid in order:
-            tasks[lid] = self.sim.spawn(self._rollback_update(lid, tasks, cleanup, failures), f"rollback {lid}")
+            tasks[lid] = self.sim.spawn(
+                self._rollback_update(lid, tasks, cleanup, failures), f"rollback {lid}"
+            )
         self.sim.run()
         created = [lid for lid, t in self.touched.items() if t["previous"] is None]
         state.status = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
         self.event(self.stack_name, state.status)
-        doomed = {lid: self.resources[lid] for lid in created if self.resources.get(lid)
-                  and self.resources[lid].physical_id}
-        doomed.update({f"{lid} (new)": r for lid, r in cleanup.items()})
-        failed = self._delete_all(list(doomed), doomed, rollback=True)
+        leftover = {
+            lid: self.resources[lid]
+            for lid in created
+            if lid in self.resources and self.resources[lid].physical_id
+        }
+        leftover.update({f"{lid} (new)": r for lid, r in cleanup.items()})
+        failed = self._delete_all(list(leftover), leftover, rollback=True)
         for lid in created:
             if lid not in failed:
                 self.resources.pop(lid, None)
         state.status = "UPDATE_ROLLBACK_FAILED" if failures or failed else "UPDATE_ROLLBACK_COMPLETE"
         self.event(self.stack_name, state.status)
 
-    def _rollback_update(self, lid: str, tasks: dict[str, Task], cleanup: dict[str, ResourceState],
-                         failures: list[str]) -> Proc:
+    def _rollback_update(
+        self, lid: str, tasks: dict[str, Task], cleanup: dict[str, ResourceState], failures: list[str]
+    ) -> Proc:
         before = [tasks[d] for d in self.deps.get(lid, []) if d in tasks]
         if not all(t.done for t in before):
             yield Until(lambda: all(t.done for t in before))
@@ -627,8 +711,16 @@ class Engine:
             self.event(lid, "UPDATE_COMPLETE", "rolled back to the previous physical resource", count=False)
             return
         physical_id = touched.get("failed_physical_id") or current.physical_id or prev.physical_id
-        op = Op(lid, prev.type, prev.properties, old_properties=touched["attempted"], physical_id=physical_id,
-                attributes=dict(current.attributes), extra=dict(current.extra), generation=prev.generation)
+        op = Op(
+            lid,
+            prev.type,
+            prev.properties,
+            old_properties=touched["attempted"],
+            physical_id=physical_id,
+            attributes=dict(current.attributes),
+            extra=dict(current.extra),
+            generation=prev.generation,
+        )
         self.event(lid, "UPDATE_IN_PROGRESS", "rolling back to the previous properties")
         try:
             new_id, attributes = yield from self._with_owner(resource_type(prev.type).update(self, op), lid)
@@ -649,10 +741,16 @@ class Engine:
         doomed: dict[str, ResourceState] = {}
         for lid, touched in self.touched.items():
             prev = touched["previous"]
-            if touched["action"] == "REPLACE" and prev is not None and prev.physical_id and \
-                    prev.physical_id != self.resources[lid].physical_id:
+            if (
+                touched["action"] == "REPLACE"
+                and prev is not None
+                and prev.physical_id
+                and prev.physical_id != self.resources[lid].physical_id
+            ):
                 if prev.update_replace_policy == "Retain":
-                    self.note(f"{lid}: old physical resource {prev.physical_id} retained (UpdateReplacePolicy)")
+                    self.note(
+                        f"{lid}: old physical resource {prev.physical_id} retained (UpdateReplacePolicy)"
+                    )
                     continue
                 doomed[f"{lid} (old)"] = prev
         for lid in removed:
@@ -671,13 +769,21 @@ class Engine:
         failed: set[str] = set()
         self.progress_total, self.progress_done = len(keys), 0
         for key in keys:
-            tasks[key] = self.sim.spawn(self._delete_one(key, items[key], dependents[key], tasks, failed, rollback),
-                                        f"delete {key}")
+            tasks[key] = self.sim.spawn(
+                self._delete_one(key, items[key], dependents[key], tasks, failed, rollback), f"delete {key}"
+            )
         self.sim.run()
         return {items[k].logical_id for k in failed}
 
-    def _delete_one(self, key: str, res: ResourceState, dependents: list[str], tasks: dict[str, Task],
-                    failed: set[str], rollback: bool) -> Proc:
+    def _delete_one(
+        self,
+        key: str,
+        res: ResourceState,
+        dependents: list[str],
+        tasks: dict[str, Task],
+        failed: set[str],
+        rollback: bool,
+    ) -> Proc:
         def ready() -> bool:
             return all(tasks[d].done for d in dependents)
 
@@ -686,15 +792,23 @@ class Engine:
         policy = res.deletion_policy
         if policy == "Retain" or (policy == "RetainExceptOnCreate" and not rollback):
             self.event(key, "DELETE_SKIPPED", count=True)
-            self.state.retained.append({"logical_id": res.logical_id, "type": res.type,
-                                        "physical_id": res.physical_id})
+            self.state.retained.append(
+                {"logical_id": res.logical_id, "type": res.type, "physical_id": res.physical_id}
+            )
             return
         if res.physical_id is None:
             return
         self.event(key, "DELETE_IN_PROGRESS")
         start = self.now()
-        op = Op(res.logical_id, res.type, res.properties, physical_id=res.physical_id,
-                attributes=dict(res.attributes), extra=dict(res.extra), generation=res.generation)
+        op = Op(
+            res.logical_id,
+            res.type,
+            res.properties,
+            physical_id=res.physical_id,
+            attributes=dict(res.attributes),
+            extra=dict(res.extra),
+            generation=res.generation,
+        )
         try:
             yield from self._with_owner(resource_type(res.type).delete(self, op), res.logical_id)
         except (ResourceFailed, Exception) as error:
@@ -703,8 +817,9 @@ class Engine:
             self.event(key, "DELETE_FAILED", str(error), count=True)
             return
         res.status = "DELETE_COMPLETE"
-        self.timings.setdefault(f"delete {key}", Timing(key, res.type, "DELETE", start, self.now(),
-                                                        "DELETE_COMPLETE"))
+        self.timings.setdefault(
+            f"delete {key}", Timing(key, res.type, "DELETE", start, self.now(), "DELETE_COMPLETE")
+        )
         self.event(key, "DELETE_COMPLETE", count=True)
 
     # --- destroy -------------------------------------------------------------------------------
@@ -729,8 +844,9 @@ class Engine:
                 if lid not in failed:
                     state.resources.pop(lid)
             state.status = "DELETE_FAILED" if failed else "DELETE_COMPLETE"
-            state.reason = "; ".join(f"{lid}: {self.resources.get(lid).reason if lid in self.resources else ''}"
-                                     for lid in failed)
+            state.reason = "; ".join(
+                f"{lid}: {self.resources[lid].reason if lid in self.resources else ''}" for lid in failed
+            )
             if not failed:
                 state.outputs = {}
             self.event(self.stack_name, state.status)
@@ -750,17 +866,37 @@ class Engine:
                 res.extra["signals"] = self.signals.export(self.signals.token_of(res.physical_id))
         self.runner.store.save(state)
 
-    def _result(self, kind: str, state: StackState, ended: float, wall: float, before: dict[str, int],
-                after: dict[str, int], left: list[str]) -> OperationResult:
+    def _result(
+        self,
+        kind: str,
+        state: StackState,
+        ended: float,
+        wall: float,
+        before: dict[str, int],
+        after: dict[str, int],
+        left: list[str],
+    ) -> OperationResult:
         calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
         result = OperationResult(
-            stack_name=self.stack_name, operation=kind, status=state.status, reason=state.reason,
-            started=self.t0, ended=ended, wall_seconds=time.perf_counter() - wall, events=self.events,
-            timings=self.timings, service_ops=self.observer.ops, api_calls=calls,
+            stack_name=self.stack_name,
+            operation=kind,
+            status=state.status,
+            reason=state.reason,
+            started=self.t0,
+            ended=ended,
+            wall_seconds=time.perf_counter() - wall,
+            events=self.events,
+            timings=self.timings,
+            service_ops=self.observer.ops,
+            api_calls=calls,
             lambda_invocations=sum(1 for i in self.lambdas.invocations if i.at >= self.t0),
-            state_transitions=self.transitions, dependencies=self.deps, notes=self.notes,
-            outputs=dict(state.outputs), changes=len(self.touched) if hasattr(self, "touched") else 0,
-            left_running=left)
+            state_transitions=self.transitions,
+            dependencies=self.deps,
+            notes=self.notes,
+            outputs=dict(state.outputs),
+            changes=len(self.touched) if hasattr(self, "touched") else 0,
+            left_running=left,
+        )
         result.critical = report.critical_path(result)
         return result
 
@@ -802,7 +938,7 @@ def _check_cycles(deps: dict[str, list[str]]) -> None:
         if state.get(node) == 2:
             return
         if state.get(node) == 1:
-            cycle = path[path.index(node):]
+            cycle = path[path.index(node) :]
             raise TemplateError(f"Circular dependency between resources: {sorted(set(cycle))}")
         state[node] = 1
         for dep in deps.get(node, []):

@@ -36,18 +36,48 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 PSEUDO_PARAMETERS = (
-    "AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix", "AWS::StackName",
-    "AWS::StackId", "AWS::NoValue", "AWS::NotificationARNs",
+    "AWS::AccountId",
+    "AWS::Region",
+    "AWS::Partition",
+    "AWS::URLSuffix",
+    "AWS::StackName",
+    "AWS::StackId",
+    "AWS::NoValue",
+    "AWS::NotificationARNs",
 )
 INTRINSICS = (
-    "Ref", "Fn::GetAtt", "Fn::Join", "Fn::Sub", "Fn::Select", "Fn::Split", "Fn::If", "Fn::Equals",
-    "Fn::Not", "Fn::And", "Fn::Or", "Fn::GetAZs", "Fn::Base64", "Fn::FindInMap", "Condition",
+    "Ref",
+    "Fn::GetAtt",
+    "Fn::Join",
+    "Fn::Sub",
+    "Fn::Select",
+    "Fn::Split",
+    "Fn::If",
+    "Fn::Equals",
+    "Fn::Not",
+    "Fn::And",
+    "Fn::Or",
+    "Fn::GetAZs",
+    "Fn::Base64",
+    "Fn::FindInMap",
+    "Condition",
 )
 #: Functions CloudFormation has but the runner does not emulate: an error naming them.
 KNOWN_UNSUPPORTED = (
-    "Fn::ImportValue", "Fn::Cidr", "Fn::Length", "Fn::ToJsonString", "Fn::ForEach", "Fn::Transform",
-    "Fn::GetStackOutput", "Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn", "Fn::RefAll",
-    "Fn::ValueOf", "Fn::ValueOfAll", "Fn::Base64Decode",
+    "Fn::ImportValue",
+    "Fn::Cidr",
+    "Fn::Length",
+    "Fn::ToJsonString",
+    "Fn::ForEach",
+    "Fn::Transform",
+    "Fn::GetStackOutput",
+    "Fn::Contains",
+    "Fn::EachMemberEquals",
+    "Fn::EachMemberIn",
+    "Fn::RefAll",
+    "Fn::ValueOf",
+    "Fn::ValueOfAll",
+    "Fn::Base64Decode",
 )
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 
@@ -126,10 +156,20 @@ class Resolver:
     # --- the functions ----------------------------------------------------------------------
     def _call(self, name: str, arg: Any) -> Any:
         method = {
-            "Ref": self._ref, "Fn::GetAtt": self._getatt, "Fn::Join": self._join, "Fn::Sub": self._sub,
-            "Fn::Select": self._select, "Fn::Split": self._split, "Fn::If": self._if,
-            "Fn::Equals": self._equals, "Fn::Not": self._not, "Fn::And": self._and, "Fn::Or": self._or,
-            "Fn::GetAZs": self._getazs, "Fn::Base64": self._base64, "Fn::FindInMap": self._findinmap,
+            "Ref": self._ref,
+            "Fn::GetAtt": self._getatt,
+            "Fn::Join": self._join,
+            "Fn::Sub": self._sub,
+            "Fn::Select": self._select,
+            "Fn::Split": self._split,
+            "Fn::If": self._if,
+            "Fn::Equals": self._equals,
+            "Fn::Not": self._not,
+            "Fn::And": self._and,
+            "Fn::Or": self._or,
+            "Fn::GetAZs": self._getazs,
+            "Fn::Base64": self._base64,
+            "Fn::FindInMap": self._findinmap,
             "Condition": self._condition,
         }.get(name)
         if method is None:

@@ -20,7 +20,8 @@ def leftovers(world: Any, env: str, region: str, state: StackState | None) -> di
         for resource in personalize.resources.values():
             if resource.name.startswith(f"{env}-") or f"/{env}-" in resource.arn:
                 found.setdefault(f"personalize {resource.KIND}", []).append(
-                    f"{resource.arn} ({resource.status})")
+                    f"{resource.arn} ({resource.status})"
+                )
     s3 = boto3.client("s3", region_name=region)
     retained = {r["physical_id"] for r in (state.retained if state else [])}
     for bucket in s3.list_buckets().get("Buckets", []):
@@ -40,13 +41,15 @@ def leftovers(world: Any, env: str, region: str, state: StackState | None) -> di
             found.setdefault("log group", []).append(group["logGroupName"])
     sfn = boto3.client("stepfunctions", region_name=region)
     for machine in sfn.list_state_machines().get("stateMachines", []):
-        if machine["name"].startswith(stack) or (state and any(
-                r.physical_id == machine["stateMachineArn"] for r in state.resources.values())):
+        if machine["name"].startswith(stack) or (
+            state and any(r.physical_id == machine["stateMachineArn"] for r in state.resources.values())
+        ):
             found.setdefault("state machine", []).append(machine["name"])
     if state is not None:
         for res in state.resources.values():
             found.setdefault("stack resource (not deleted)", []).append(
-                f"{res.logical_id} {res.type} {res.physical_id} ({res.status}: {res.reason})")
+                f"{res.logical_id} {res.type} {res.physical_id} ({res.status}: {res.reason})"
+            )
     return found
 
 

@@ -148,11 +148,16 @@ class LambdaService:
         ok = False
         try:
             handler = self._entry(fn)
-            context = LambdaContext(fn.name, fn.arn, fn.memory, fn.timeout,
-                                    log_group_name=f"/aws/lambda/{fn.name}")
+            context = LambdaContext(
+                fn.name, fn.arn, fn.memory, fn.timeout, log_group_name=f"/aws/lambda/{fn.name}"
+            )
             self.logs.current = fn.name
-            with _installed(fn), _environment(fn, self.region), contextlib.redirect_stdout(self.logs), \
-                    contextlib.redirect_stderr(self.logs):
+            with (
+                _installed(fn),
+                _environment(fn, self.region),
+                contextlib.redirect_stdout(self.logs),
+                contextlib.redirect_stderr(self.logs),
+            ):
                 try:
                     result = handler(event, context)
                 except Exception as error:  # a function error, as Lambda reports it
@@ -173,8 +178,12 @@ class LambdaService:
             module_name, _, attr = fn.handler.rpartition(".")
             if not module_name:
                 raise LambdaError("Runtime.MalformedHandlerName", f"bad handler {fn.handler!r}")
-            with _installed(fn), _environment(fn, self.region), contextlib.redirect_stdout(self.logs), \
-                    contextlib.redirect_stderr(self.logs):
+            with (
+                _installed(fn),
+                _environment(fn, self.region),
+                contextlib.redirect_stdout(self.logs),
+                contextlib.redirect_stderr(self.logs),
+            ):
                 try:
                     module = importlib.import_module(module_name)
                 except Exception as error:

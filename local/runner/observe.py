@@ -30,7 +30,7 @@ class OperationObserver:
     """Watches `world.personalize.resources` (if the world has a local Personalize)."""
 
     def __init__(self, world: Any) -> None:
-        self.backend = getattr(world, "personalize", None)
+        self.backend: Any = getattr(world, "personalize", None)
         self.ops: list[ServiceOp] = []
         self._seen: set[tuple[str, float]] = set()
         self._open: list[tuple[ServiceOp, Any]] = []

@@ -52,8 +52,14 @@ def campaigns(state: StackState | None) -> dict[str, CampaignQuery]:
     names = json.loads(outputs.get("CampaignNames", "{}"))
     found = {}
     for config_name, personalize_name in names.items():
-        arn = next((v for k, v in outputs.items() if k.startswith("CampaignArn")
-                    and str(v).endswith(f"campaign/{personalize_name}")), None)
+        arn = next(
+            (
+                v
+                for k, v in outputs.items()
+                if k.startswith("CampaignArn") and str(v).endswith(f"campaign/{personalize_name}")
+            ),
+            None,
+        )
         if arn is None:
             continue
         command = next((str(v) for k, v in outputs.items() if k.startswith("Command") and arn in str(v)), "")
@@ -71,7 +77,7 @@ def _parse_command(name: str, arn: str, command: str) -> CampaignQuery:
         elif word == "--item-id" and i + 1 < len(words):
             query.item_id = words[i + 1]
         elif word == "--input-list":
-            query.input_list = [w for w in words[i + 1:] if not w.startswith("--")]
+            query.input_list = [w for w in words[i + 1 :] if not w.startswith("--")]
     return query
 
 
@@ -94,20 +100,31 @@ def filter_arn(state: StackState, name: str, region: str) -> str:
     raise QueryError(f"filter {name!r} not found in {group}; filters: {[f['name'] for f in filters]}")
 
 
-def recommend(query: CampaignQuery, region: str, user_id: str | None = None, item_id: str | None = None,
-              rank: list[str] | None = None, num: int = 10, filter_arn: str | None = None,
-              filter_values: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def recommend(
+    query: CampaignQuery,
+    region: str,
+    user_id: str | None = None,
+    item_id: str | None = None,
+    rank: list[str] | None = None,
+    num: int = 10,
+    filter_arn: str | None = None,
+    filter_values: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
     """Call the campaign (inside `world.active()`); returns [{itemId, score}]."""
     runtime = boto3.client("personalize-runtime", region_name=region)
     extra: dict[str, Any] = {}
     if filter_arn:
         extra["filterArn"] = filter_arn
         if filter_values:
-            extra["filterValues"] = {k: v if v.startswith('"') else json.dumps(v) for k, v in filter_values.items()}
+            extra["filterValues"] = {
+                k: v if v.startswith('"') else json.dumps(v) for k, v in filter_values.items()
+            }
     if rank:
         if not user_id:
             raise QueryError("--rank needs --user-id (GetPersonalizedRanking ranks items for a user)")
-        answer = runtime.get_personalized_ranking(campaignArn=query.arn, userId=user_id, inputList=rank, **extra)
+        answer = runtime.get_personalized_ranking(
+            campaignArn=query.arn, userId=user_id, inputList=rank, **extra
+        )
         return list(answer.get("personalizedRanking", []))
     if not (user_id or item_id):
         raise QueryError("give --user-id or --item-id (or --rank with --user-id)")
@@ -153,5 +170,5 @@ def solution_metrics(state: StackState, region: str) -> dict[str, dict[str, floa
     for key, arn in sorted(state.outputs.items()):
         if key.startswith("SolutionVersionArn"):
             answer = client.get_solution_metrics(solutionVersionArn=arn)
-            metrics[key[len("SolutionVersionArn"):]] = dict(answer.get("metrics", {}))
+            metrics[key[len("SolutionVersionArn") :]] = dict(answer.get("metrics", {}))
     return metrics

@@ -93,16 +93,23 @@ def summary(result: OperationResult, timeline_path: str | None = None) -> str:
     cp = result.critical
     if cp is not None and cp.seconds > 0:
         lines.append(f"  critical path       {hms(cp.seconds)}  {cp.text()}")
-        lines.append(f"  ratio               {result.virtual_seconds / cp.seconds:.3f}  "
-                     "(virtual time / critical path; 1.000 is the floor)")
+        lines.append(
+            f"  ratio               {result.virtual_seconds / cp.seconds:.3f}  "
+            "(virtual time / critical path; 1.000 is the floor)"
+        )
         hours = sum(service_seconds(result).values()) / 3600
-        personalize_describes = sum(n for k, n in result.api_calls.items() if k.startswith("personalize:Describe"))
+        personalize_describes = sum(
+            n for k, n in result.api_calls.items() if k.startswith("personalize:Describe")
+        )
         if hours > 0:
-            lines.append(f"  describe calls      {personalize_describes / hours:.1f} per operation-hour "
-                         f"({personalize_describes} over {hours:.2f} h of service operations)")
+            lines.append(
+                f"  describe calls      {personalize_describes / hours:.1f} per operation-hour "
+                f"({personalize_describes} over {hours:.2f} h of service operations)"
+            )
     elif result.operation != "DELETE":
         lines.append("  critical path       n/a (no service operations were recorded)")
-    lines.append(f"  API calls           {total_calls} (describe/list/get {describes}, other {total_calls - describes})")
+    other = total_calls - describes
+    lines.append(f"  API calls           {total_calls} (describe/list/get {describes}, other {other})")
     lines.append(f"  Lambda invocations  {result.lambda_invocations}")
     lines.append(f"  state transitions   {result.state_transitions}")
     lines.append(f"  wall time           {result.wall_seconds:.1f} s")
@@ -120,8 +127,14 @@ def gantt(result: OperationResult, title: str) -> str:
     path marked `crit`."""
     critical = {lid for lid, _ in result.critical.chain} if result.critical else set()
     crit_ops = {id(op) for op in result.service_ops if op.resource in critical}
-    lines = ["```mermaid", "gantt", f"    title {title}", "    dateFormat X", "    axisFormat %H:%M",
-             "    todayMarker off"]
+    lines = [
+        "```mermaid",
+        "gantt",
+        f"    title {title}",
+        "    dateFormat X",
+        "    axisFormat %H:%M",
+        "    todayMarker off",
+    ]
     t0 = result.started
     lines.append("    section Stack resources")
     shown = 0
@@ -153,12 +166,17 @@ def _label(text: str) -> str:
 
 def timeline_markdown(result: OperationResult, title: str) -> str:
     cp = result.critical
-    head = [f"# {title}", "",
-            f"{result.stack_name} {result.operation.lower()}: {result.status}, virtual time "
-            f"{hms(result.virtual_seconds)}."]
+    head = [
+        f"# {title}",
+        "",
+        f"{result.stack_name} {result.operation.lower()}: {result.status}, virtual time "
+        f"{hms(result.virtual_seconds)}.",
+    ]
     if cp is not None and cp.seconds > 0:
-        head.append(f"Critical path {hms(cp.seconds)} ({cp.text()}); ratio "
-                    f"{result.virtual_seconds / cp.seconds:.3f}. Bars marked red (crit) are on it.")
+        head.append(
+            f"Critical path {hms(cp.seconds)} ({cp.text()}); ratio "
+            f"{result.virtual_seconds / cp.seconds:.3f}. Bars marked red (crit) are on it."
+        )
     head.append("Times are virtual, from the start of the operation (the axis shows them as HH:MM).")
     return "\n".join(head) + "\n\n" + gantt(result, title) + "\n"
 
@@ -166,11 +184,15 @@ def timeline_markdown(result: OperationResult, title: str) -> str:
 def as_dict(result: OperationResult) -> dict[str, Any]:
     cp = result.critical
     return {
-        "stack": result.stack_name, "operation": result.operation, "status": result.status,
+        "stack": result.stack_name,
+        "operation": result.operation,
+        "status": result.status,
         "virtual_seconds": result.virtual_seconds,
         "critical_path_seconds": cp.seconds if cp else None,
         "ratio": (result.virtual_seconds / cp.seconds) if cp and cp.seconds else None,
-        "api_calls": sum(result.api_calls.values()), "describe_calls": describe_calls(result.api_calls),
-        "lambda_invocations": result.lambda_invocations, "state_transitions": result.state_transitions,
+        "api_calls": sum(result.api_calls.values()),
+        "describe_calls": describe_calls(result.api_calls),
+        "lambda_invocations": result.lambda_invocations,
+        "state_transitions": result.state_transitions,
         "wall_seconds": result.wall_seconds,
     }

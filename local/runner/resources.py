@@ -94,8 +94,15 @@ def _tags(props: dict[str, Any]) -> list[dict[str, str]]:
 class S3Bucket(ResourceType):
     replace_on = ("BucketName",)
     #: applied in moto; anything else is recorded and listed in the deploy notes
-    APPLIED = ("BucketName", "Tags", "VersioningConfiguration", "BucketEncryption",
-               "PublicAccessBlockConfiguration", "OwnershipControls", "LoggingConfiguration")
+    APPLIED = (
+        "BucketName",
+        "Tags",
+        "VersioningConfiguration",
+        "BucketEncryption",
+        "PublicAccessBlockConfiguration",
+        "OwnershipControls",
+        "LoggingConfiguration",
+    )
 
     def create(self, eng: Engine, op: Op) -> Proc:
         props = op.properties
@@ -108,8 +115,9 @@ class S3Bucket(ResourceType):
             try:
                 s3.create_bucket(**args)
             except ClientError as error:
-                raise ResourceFailed(f"{name} already exists" if "Already" in _client_error(error)
-                                     else _client_error(error)) from error
+                raise ResourceFailed(
+                    f"{name} already exists" if "Already" in _client_error(error) else _client_error(error)
+                ) from error
             op.physical_id = name  # exists now: a failure below still leaves it to delete
         self._configure(eng, s3, name, props, op.old_properties or {})
         eng.note_unemulated(op, props, self.APPLIED)
@@ -123,33 +131,52 @@ class S3Bucket(ResourceType):
             elif old.get("Tags"):
                 s3.delete_bucket_tagging(Bucket=name)
             if "VersioningConfiguration" in props:
-                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={
-                    "Status": props["VersioningConfiguration"]["Status"]})
+                s3.put_bucket_versioning(
+                    Bucket=name,
+                    VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]},
+                )
             if "BucketEncryption" in props:
-                rules = [{("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
-                          for k, v in rule.items()}
-                         for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+                rules = [
+                    {
+                        (
+                            "ApplyServerSideEncryptionByDefault"
+                            if k == "ServerSideEncryptionByDefault"
+                            else k
+                        ): v
+                        for k, v in rule.items()
+                    }
+                    for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
                 s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
             if "PublicAccessBlockConfiguration" in props:
-                s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
-                    k: bool(v) for k, v in props["PublicAccessBlockConfiguration"].items()})
+                s3.put_public_access_block(
+                    Bucket=name,
+                    PublicAccessBlockConfiguration={
+                        k: bool(v) for k, v in props["PublicAccessBlockConfiguration"].items()
+                    },
+                )
             if "OwnershipControls" in props:
                 s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
             if "LoggingConfiguration" in props:
                 logging = props["LoggingConfiguration"]
-                enabled: dict[str, Any] = {"TargetBucket": logging.get("DestinationBucketName", name),
-                                           "TargetPrefix": logging.get("LogFilePrefix", "")}
+                enabled: dict[str, Any] = {
+                    "TargetBucket": logging.get("DestinationBucketName", name),
+                    "TargetPrefix": logging.get("LogFilePrefix", ""),
+                }
                 try:
                     s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": enabled})
                 except ClientError as error:
-                    if error.response.get("Error", {}).get("Code") != "InvalidTargetBucketForLogging" or \
-                            "does not exist" in str(error):
+                    if error.response.get("Error", {}).get(
+                        "Code"
+                    ) != "InvalidTargetBucketForLogging" or "does not exist" in str(error):
                         raise
                     # moto checks the target's log-delivery permission at PutBucketLogging; S3 does
                     # not, and CDK's target policy names this bucket's ARN, so it comes later.
                     _set_logging_directly(eng, name, enabled)
-                    eng.note(f"bucket {name}: logging set without moto's target-permission check "
-                             "(the target bucket policy is created after this bucket)")
+                    eng.note(
+                        f"bucket {name}: logging set without moto's target-permission check "
+                        "(the target bucket policy is created after this bucket)"
+                    )
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
 
@@ -192,7 +219,9 @@ class S3BucketPolicy(ResourceType):
     def create(self, eng: Engine, op: Op) -> Proc:
         bucket = op.properties["Bucket"]
         try:
-            eng.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(op.properties["PolicyDocument"]))
+            eng.client("s3").put_bucket_policy(
+                Bucket=bucket, Policy=json.dumps(op.properties["PolicyDocument"])
+            )
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
         return op.physical_id or generated_name(eng, op, 128), {}
@@ -220,7 +249,8 @@ class IamRole(ResourceType):
         try:
             if op.physical_id is None:
                 args: dict[str, Any] = {
-                    "RoleName": name, "Path": props.get("Path", "/"),
+                    "RoleName": name,
+                    "Path": props.get("Path", "/"),
                     "AssumeRolePolicyDocument": json.dumps(props["AssumeRolePolicyDocument"]),
                 }
                 if props.get("Description"):
@@ -234,8 +264,9 @@ class IamRole(ResourceType):
                 iam.create_role(**args)
                 op.physical_id = name
             else:
-                iam.update_assume_role_policy(RoleName=name,
-                                              PolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]))
+                iam.update_assume_role_policy(
+                    RoleName=name, PolicyDocument=json.dumps(props["AssumeRolePolicyDocument"])
+                )
             for arn in set(old.get("ManagedPolicyArns", [])) - set(props.get("ManagedPolicyArns", [])):
                 iam.detach_role_policy(RoleName=name, PolicyArn=arn)
             for arn in props.get("ManagedPolicyArns", []):
@@ -245,7 +276,9 @@ class IamRole(ResourceType):
                 if policy["PolicyName"] not in new_inline:
                     iam.delete_role_policy(RoleName=name, PolicyName=policy["PolicyName"])
             for policy_name, document in new_inline.items():
-                iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
+                iam.put_role_policy(
+                    RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+                )
             role = iam.get_role(RoleName=name)["Role"]
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
@@ -295,8 +328,11 @@ class IamPolicy(ResourceType):
                 for role in old.get("Roles", []):
                     iam.delete_role_policy(RoleName=role, PolicyName=old["PolicyName"])
             for role in props.get("Roles", []):
-                iam.put_role_policy(RoleName=role, PolicyName=props["PolicyName"],
-                                    PolicyDocument=json.dumps(props["PolicyDocument"]))
+                iam.put_role_policy(
+                    RoleName=role,
+                    PolicyName=props["PolicyName"],
+                    PolicyDocument=json.dumps(props["PolicyDocument"]),
+                )
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
         return op.physical_id or generated_name(eng, op, 128), {}
@@ -323,16 +359,20 @@ class IamManagedPolicy(ResourceType):
         try:
             if op.physical_id is None:
                 name = props.get("ManagedPolicyName") or generated_name(eng, op, 128)
-                arn = iam.create_policy(PolicyName=name, Path=props.get("Path", "/"),
-                                        PolicyDocument=json.dumps(props["PolicyDocument"]))["Policy"]["Arn"]
+                arn = iam.create_policy(
+                    PolicyName=name,
+                    Path=props.get("Path", "/"),
+                    PolicyDocument=json.dumps(props["PolicyDocument"]),
+                )["Policy"]["Arn"]
             else:
                 arn = op.physical_id
                 versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
                 for version in versions:
                     if not version["IsDefaultVersion"]:
                         iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
-                iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(props["PolicyDocument"]),
-                                          SetAsDefault=True)
+                iam.create_policy_version(
+                    PolicyArn=arn, PolicyDocument=json.dumps(props["PolicyDocument"]), SetAsDefault=True
+                )
             old_roles = set((op.old_properties or {}).get("Roles", []))
             for role in old_roles - set(props.get("Roles", [])):
                 iam.detach_role_policy(RoleName=role, PolicyArn=arn)
@@ -377,13 +417,23 @@ class LambdaFunctionType(ResourceType):
         yield
 
     @staticmethod
-    def register(eng: Engine, name: str, arn: str, props: dict[str, Any], code_dir: Path | None,
-                 logical_id: str) -> None:
+    def register(
+        eng: Engine, name: str, arn: str, props: dict[str, Any], code_dir: Path | None, logical_id: str
+    ) -> None:
         env = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
-        eng.lambdas.register(LambdaFunction(
-            name=name, arn=arn, handler=str(props.get("Handler", "")), runtime=str(props.get("Runtime", "")),
-            environment=env, code_dir=code_dir, timeout=int(props.get("Timeout", 3)),
-            memory=int(props.get("MemorySize", 128)), logical_id=logical_id))
+        eng.lambdas.register(
+            LambdaFunction(
+                name=name,
+                arn=arn,
+                handler=str(props.get("Handler", "")),
+                runtime=str(props.get("Runtime", "")),
+                environment=env,
+                code_dir=code_dir,
+                timeout=int(props.get("Timeout", 3)),
+                memory=int(props.get("MemorySize", 128)),
+                logical_id=logical_id,
+            )
+        )
 
     def delete(self, eng: Engine, op: Op) -> Proc:
         eng.lambdas.unregister(op.attributes.get("Arn", ""))
@@ -419,8 +469,10 @@ class LogGroup(ResourceType):
         name = op.physical_id or props.get("LogGroupName") or generated_name(eng, op, 512)
         try:
             if op.physical_id is None:
-                logs.create_log_group(logGroupName=name, **({"tags": {t["Key"]: t["Value"] for t in _tags(props)}}
-                                                            if props.get("Tags") else {}))
+                logs.create_log_group(
+                    logGroupName=name,
+                    **({"tags": {t["Key"]: t["Value"] for t in _tags(props)}} if props.get("Tags") else {}),
+                )
                 op.physical_id = name
             if props.get("RetentionInDays"):
                 logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
@@ -462,15 +514,21 @@ class StateMachine(ResourceType):
             if op.physical_id is None:
                 name = props.get("StateMachineName") or generated_name(eng, op, 80, sep="-").split("-", 1)[-1]
                 arn = sfn.create_state_machine(
-                    name=name, definition=json.dumps(definition), roleArn=props["RoleArn"],
+                    name=name,
+                    definition=json.dumps(definition),
+                    roleArn=props["RoleArn"],
                     type=props.get("StateMachineType", "STANDARD"),
-                    **({"tags": [{"key": t["Key"], "value": t["Value"]} for t in _tags(props)]}
-                       if props.get("Tags") else {}),
+                    **(
+                        {"tags": [{"key": t["Key"], "value": t["Value"]} for t in _tags(props)]}
+                        if props.get("Tags")
+                        else {}
+                    ),
                 )["stateMachineArn"]
             else:
                 arn = op.physical_id
-                sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(definition),
-                                         roleArn=props["RoleArn"])
+                sfn.update_state_machine(
+                    stateMachineArn=arn, definition=json.dumps(definition), roleArn=props["RoleArn"]
+                )
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
         name = arn.rsplit(":", 1)[-1]
@@ -484,8 +542,9 @@ class StateMachine(ResourceType):
         elif "Definition" in props:
             text = json.dumps(props["Definition"])
         else:
-            raise ResourceFailed("state machine needs DefinitionString or Definition (S3 locations are "
-                                 "not emulated)")
+            raise ResourceFailed(
+                "state machine needs DefinitionString or Definition (S3 locations are not emulated)"
+            )
         for key, value in props.get("DefinitionSubstitutions", {}).items():
             text = text.replace("${" + key + "}", str(value))
         try:
@@ -535,7 +594,9 @@ class WaitCondition(ResourceType):
             return op.physical_id, op.attributes
         handle = str(props.get("Handle", ""))
         if "Timeout" not in props:
-            raise ResourceFailed("WaitCondition needs Timeout (CreationPolicy wait conditions are not emulated)")
+            raise ResourceFailed(
+                "WaitCondition needs Timeout (CreationPolicy wait conditions are not emulated)"
+            )
         timeout = int(str(props["Timeout"]))
         if not 0 < timeout <= 43200:
             raise ResourceFailed(f"WaitCondition Timeout must be 1..43200 seconds, got {timeout}")
@@ -558,14 +619,18 @@ class WaitCondition(ResourceType):
             raise ResourceFailed("Resource creation cancelled") from None
         successes, failure = state()
         if failure is not None:
-            raise ResourceFailed(f"WaitCondition received failed message: '{failure.reason}' "
-                                 f"for uniqueId: {failure.unique_id}")
+            raise ResourceFailed(
+                f"WaitCondition received failed message: '{failure.reason}' for uniqueId: {failure.unique_id}"
+            )
         if not finished:
-            raise ResourceFailed(f"WaitCondition timed out. Received {successes} conditions when "
-                                 f"expecting {count}")
+            raise ResourceFailed(
+                f"WaitCondition timed out. Received {successes} conditions when expecting {count}"
+            )
         data = {s.unique_id: s.data for s in eng.signals.signals(token).values() if s.status == "SUCCESS"}
-        physical = f"arn:{eng.partition}:cloudformation:{eng.region}:{eng.account}:stack/" \
-                   f"{eng.stack_name}/{eng.stack_id.rsplit('/', 1)[-1]}/{op.logical_id}"
+        physical = (
+            f"arn:{eng.partition}:cloudformation:{eng.region}:{eng.account}:stack/"
+            f"{eng.stack_name}/{eng.stack_id.rsplit('/', 1)[-1]}/{op.logical_id}"
+        )
         return physical, {"Data": json.dumps(data)}
 
 

@@ -120,8 +120,12 @@ class SignalServer:
             status = payload["Status"]
             if status not in STATUSES:
                 raise ValueError(f"Status must be SUCCESS or FAILURE, got {status!r}")
-            signal = Signal(status=status, reason=str(payload.get("Reason", "")),
-                            unique_id=str(payload.get("UniqueId", "")), data=str(payload.get("Data", "")))
+            signal = Signal(
+                status=status,
+                reason=str(payload.get("Reason", "")),
+                unique_id=str(payload.get("UniqueId", "")),
+                data=str(payload.get("Data", "")),
+            )
         except (ValueError, KeyError, TypeError) as error:
             self._reply(request, 400, f"bad signal: {error}")
             return

@@ -225,7 +225,7 @@ def choice_matches(rule: dict[str, Any], data: Any, context: Any) -> bool:
             return isinstance(value, str) and re.match(pattern, value) is not None
         for kind in ("String", "Numeric", "Boolean", "Timestamp"):
             if key.startswith(kind):
-                op = key[len(kind):]
+                op = key[len(kind) :]
                 if op.endswith("Path"):
                     op, expected = op[:-4], get_path(data, expected, context)
                 if op not in _COMPARATORS or (kind == "Boolean" and op != "Equals"):
@@ -289,8 +289,12 @@ class Interpreter:
         states = self.definition["States"]
         started = self.now()
         context = {
-            "Execution": {"Id": self.execution_arn, "Name": self.execution_name, "Input": execution_input,
-                          "StartTime": _iso(started)},
+            "Execution": {
+                "Id": self.execution_arn,
+                "Name": self.execution_name,
+                "Input": execution_input,
+                "StartTime": _iso(started),
+            },
             "StateMachine": {"Id": self.state_machine_arn},
             "State": {},
         }
@@ -309,17 +313,28 @@ class Interpreter:
                 if kind == "Succeed":
                     return ExecutionResult("SUCCEEDED", output=self._filter_out(state, data, data))
                 if kind == "Fail":
-                    return ExecutionResult("FAILED", error=state.get("Error", "States.Fail"),
-                                           cause=state.get("Cause", ""))
+                    return ExecutionResult(
+                        "FAILED", error=state.get("Error", "States.Fail"), cause=state.get("Cause", "")
+                    )
                 effective = get_path(data, state["InputPath"], context) if state.get("InputPath") else data
                 if kind == "Pass":
-                    result = state["Result"] if "Result" in state else (
-                        render(state["Parameters"], effective, context) if "Parameters" in state else effective)
+                    result = (
+                        state["Result"]
+                        if "Result" in state
+                        else (
+                            render(state["Parameters"], effective, context)
+                            if "Parameters" in state
+                            else effective
+                        )
+                    )
                     data = self._filter_out(state, data, result)
                 elif kind == "Wait":
                     yield Sleep(self._wait_seconds(state, effective, context))
-                    data = get_path(effective, state["OutputPath"], context) if state.get("OutputPath") \
+                    data = (
+                        get_path(effective, state["OutputPath"], context)
+                        if state.get("OutputPath")
                         else effective
+                    )
                 elif kind == "Choice":
                     for rule in state.get("Choices", []):
                         if choice_matches(rule, effective, context):
@@ -329,18 +344,24 @@ class Interpreter:
                         if "Default" not in state:
                             raise StatesError("States.NoChoiceMatched", f"no choice matched in {name}")
                         name = state["Default"]
-                    data = get_path(effective, state["OutputPath"], context) if state.get("OutputPath") \
+                    data = (
+                        get_path(effective, state["OutputPath"], context)
+                        if state.get("OutputPath")
                         else effective
+                    )
                     continue
                 elif kind == "Task":
                     result = yield from self._task(name, state, effective, context)
                     data = self._filter_out(state, data, result)
             except StatesError as error:
-                catcher = next((c for c in state.get("Catch", []) if _matches(error.error, c["ErrorEquals"])),
-                               None)
+                catcher = next(
+                    (c for c in state.get("Catch", []) if _matches(error.error, c["ErrorEquals"])), None
+                )
                 if catcher is None:
                     return ExecutionResult("FAILED", error=error.error, cause=error.cause)
-                data = set_path(data, catcher.get("ResultPath", "$"), {"Error": error.error, "Cause": error.cause})
+                data = set_path(
+                    data, catcher.get("ResultPath", "$"), {"Error": error.error, "Cause": error.cause}
+                )
                 name = catcher["Next"]
                 continue
             if state.get("End"):
@@ -379,19 +400,29 @@ class Interpreter:
                     if not isinstance(params, dict) or "FunctionName" not in params:
                         raise AslError(f"state {name!r}: lambda:invoke needs Parameters.FunctionName")
                     payload = self.lambdas.invoke(params["FunctionName"], params.get("Payload", data))
-                    return {"ExecutedVersion": "$LATEST", "Payload": payload, "StatusCode": 200,
-                            "SdkHttpMetadata": {"HttpStatusCode": 200}, "SdkResponseMetadata": {}}
+                    return {
+                        "ExecutedVersion": "$LATEST",
+                        "Payload": payload,
+                        "StatusCode": 200,
+                        "SdkHttpMetadata": {"HttpStatusCode": 200},
+                        "SdkResponseMetadata": {},
+                    }
                 return self.lambdas.invoke(resource, params)
             except LambdaError as failure:
                 if failure.error_type == "ResourceNotFoundException":
                     error = StatesError("Lambda.ResourceNotFoundException", failure.message)
                 else:
-                    error = StatesError(failure.error_type, json.dumps(
-                        {"errorMessage": failure.message, "errorType": failure.error_type}))
+                    error = StatesError(
+                        failure.error_type,
+                        json.dumps({"errorMessage": failure.message, "errorType": failure.error_type}),
+                    )
             retry = next((r for r in retries if _matches(error.error, r["ErrorEquals"])), None)
             if retry is None or retry["_count"] >= int(retry.get("MaxAttempts", 3)):
                 raise error
-            delay = float(retry.get("IntervalSeconds", 1)) * float(retry.get("BackoffRate", 2.0)) ** retry["_count"]
+            delay = (
+                float(retry.get("IntervalSeconds", 1))
+                * float(retry.get("BackoffRate", 2.0)) ** retry["_count"]
+            )
             if "MaxDelaySeconds" in retry:
                 delay = min(delay, float(retry["MaxDelaySeconds"]))
             retry["_count"] += 1
