@@ -73,10 +73,10 @@ def get_path(data: Any, path: str, context: Any = None) -> Any:
     for token in _path_tokens(path):
         if isinstance(token, int) and isinstance(node, list) and token < len(node):
             node = node[token]
-        elif isinstance(token, str) and isinstance(node, dict) and token in node:
-            node = node[token]
-        else:
+            continue
+        if not (isinstance(token, str) and isinstance(node, dict) and token in node):
             raise StatesError("States.Runtime", f"the JSONPath {path!r} could not be found in the input")
+        node = node[token]
     return node
 
 
