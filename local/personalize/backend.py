@@ -13,6 +13,7 @@ import hashlib
 import heapq
 import io
 import json
+import math
 import re
 import threading
 import uuid
@@ -942,6 +943,17 @@ class PersonalizeBackend:
                           f"{campaign.arn}.")
         return flt.compiled
 
+    def _filter_context(self, campaign: Campaign) -> dict[str, Any]:
+        """Filters read the dataset group's current Items and Users (as the service's do), not the
+        copies the model trained with; interactions come from the model (training + events)."""
+        group = self._campaign_group(campaign.serving_arn or "")
+        context: dict[str, Any] = {}
+        for dataset in self._all(Dataset, lambda d: d.dataset_group_arn == group and d.data is not None):
+            kind = dataset.dataset_type.lower()
+            if kind in ("items", "users"):
+                context[kind] = dataset.data
+        return context
+
     def _recommendation_id(self, *parts: Any) -> str:
         self.served += 1
         digest = hashlib.sha256(f"{self.served}:{parts}".encode()).hexdigest()
@@ -967,8 +979,10 @@ class PersonalizeBackend:
                 raise invalid(f"numResults must be between 1 and 500, got {num}.")
             compiled = self._filter_for(campaign, p.get("filterArn"))
             values = p.get("filterValues") or {}
+            context = self._filter_context(campaign) if compiled is not None else {}
             try:
-                ranked = model.recommend(user_id, item_id, num, filter=compiled, filter_values=values)
+                ranked = model.recommend(user_id, item_id, num, filter=compiled, filter_values=values,
+                                         **context)
             except ValueError as error:
                 raise invalid(str(error)) from None
             return {"itemList": [{"itemId": i, "score": round(float(s), 7)} for i, s in ranked],
@@ -987,9 +1001,10 @@ class PersonalizeBackend:
             if not inputs or len(inputs) > 500:
                 raise invalid("inputList must have between 1 and 500 items.")
             compiled = self._filter_for(campaign, p.get("filterArn"))
+            context = self._filter_context(campaign) if compiled is not None else {}
             try:
                 ranked = model.rank(p.get("userId"), list(inputs), filter=compiled,
-                                    filter_values=p.get("filterValues") or {})
+                                    filter_values=p.get("filterValues") or {}, **context)
             except ValueError as error:
                 raise invalid(str(error)) from None
             return {"personalizedRanking": [{"itemId": i, "score": round(float(s), 7)} for i, s in ranked],
@@ -1058,6 +1073,7 @@ class PersonalizeBackend:
 #: with at least 2 interactions.
 MIN_TRAINING_INTERACTIONS = 1000
 MIN_USERS_WITH_2 = 25
+MIN_SHARE_WITH_2 = 0.01
 
 
 def _training_minimums(data: Any, event_type: str | None) -> str | None:
@@ -1070,10 +1086,12 @@ def _training_minimums(data: Any, event_type: str | None) -> str | None:
     counts = Counter(users)
     with_two = sum(1 for n in counts.values() if n >= 2)
     selection = f" of event type {event_type}" if event_type else ""
-    if len(users) < MIN_TRAINING_INTERACTIONS or with_two < MIN_USERS_WITH_2:
-        return (f"Insufficient data for training: {len(users)} interactions{selection} from {with_two} users "
-                f"with at least 2 interactions; training needs at least {MIN_TRAINING_INTERACTIONS} "
-                f"interactions and {MIN_USERS_WITH_2} users with at least 2 interactions each.")
+    needed = max(MIN_USERS_WITH_2, math.ceil(len(counts) * MIN_SHARE_WITH_2))
+    if len(users) < MIN_TRAINING_INTERACTIONS or with_two < needed:
+        return (f"Insufficient data for training: {len(users)} interactions{selection}, {with_two} of "
+                f"{len(counts)} users with at least 2 interactions; training needs at least "
+                f"{MIN_TRAINING_INTERACTIONS} interactions and {MIN_USERS_WITH_2} users (and 1% of all "
+                "users) with at least 2 interactions each.")
     return None
 
 

@@ -491,7 +491,7 @@ def test_training_minimums(world: World, pz: Any, pipeline: Pipeline) -> None:
     assert job["status"] == "ACTIVE", job.get("failureReason")
     version = pipeline.trained(pipeline.solution("pop", "aws-popularity-count"))
     assert version["status"] == "CREATE FAILED"
-    assert "Insufficient data" in version["failureReason"] and "10 users" in version["failureReason"]
+    assert "Insufficient data" in version["failureReason"] and "10 of 10 users" in version["failureReason"]
     assert pipeline.imported("interactions", name="full")["status"] == "ACTIVE"
     picky = pipeline.trained(pipeline.solution("picky", "aws-popularity-count", eventType="no-such-event"))
     assert picky["status"] == "CREATE FAILED" and "of event type no-such-event" in picky["failureReason"]

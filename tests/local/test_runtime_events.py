@@ -200,3 +200,40 @@ def test_campaign_quota_and_delete_order(clients: tuple[World, Trained, Any, Any
     with pytest.raises(ClientError) as gone:
         pz.describe_solution_version(solutionVersionArn=t.up_version)
     assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_filters_read_the_current_items(clients: tuple[World, Trained, Any, Any, Any]) -> None:
+    import csv
+    import io
+
+    from pz_helpers import DATA, upload
+
+    world, t, pz, rt, _ = clients
+    books = {"filterArn": t.param_filter, "filterValues": {"CATEGORY": '"books"'}}
+    assert items(rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", numResults=10, **books))
+    rows = list(csv.DictReader(io.StringIO((DATA / "items.csv").read_text())))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows({**row, "CATEGORY_L1": "garden"} for row in rows)
+    dataset = t.dg.replace("dataset-group/tr-dg", "dataset/tr-dg/ITEMS")
+    job = pz.create_dataset_import_job(
+        jobName="items-garden",
+        datasetArn=dataset,
+        roleArn=t.role,
+        dataSource={
+            "dataLocation": upload(boto3.client("s3", region_name=REGION), "garden.csv", out.getvalue())
+        },
+    )["datasetImportJobArn"]
+    done = wait_for(
+        world, lambda: pz.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
+    )
+    assert done["status"] == "ACTIVE", done.get("failureReason")
+    assert (
+        items(rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", numResults=10, **books)) == []
+    )
+    garden = {"filterArn": t.param_filter, "filterValues": {"CATEGORY": '"garden"'}}
+    assert (
+        len(items(rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", numResults=10, **garden)))
+        == 10
+    )
