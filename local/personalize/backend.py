@@ -702,6 +702,16 @@ class PersonalizeBackend:
             raise in_use(f"Solution version {version.arn} is not in ACTIVE state (status: {version.status}).")
         return version
 
+    def _check_deployable(self, version: SolutionVersion) -> None:
+        """User-segmentation recipes serve batch segment jobs only: no campaign."""
+        from pipeline.recipes import RECIPES, RecipeFamily
+
+        solution = self.resources.get(version.solution_arn)
+        recipe = recipe_name(solution.recipe_arn) if isinstance(solution, Solution) else ""
+        if recipe in RECIPES and RECIPES[recipe].family == RecipeFamily.USER_SEGMENTATION:
+            raise invalid(f"Solution version {version.arn} uses {recipe}, a USER_SEGMENTATION recipe: it "
+                          "can only be used for batch segment jobs, not deployed to a campaign.")
+
     @staticmethod
     def _tps(value: Any) -> int:
         tps = int(value) if value is not None else 1
@@ -712,6 +722,7 @@ class PersonalizeBackend:
     def op_CreateCampaign(self, ctx: tuple[str, str], p: dict[str, Any]) -> dict[str, Any]:
         name = self._check_name(p.get("name"))
         version = self._active_version(p.get("solutionVersionArn"))
+        self._check_deployable(version)
         tps = self._tps(p.get("minProvisionedTPS"))
         arn = self._arn(ctx, "campaign", name)
         campaign = self._new(Campaign, ctx, arn, name, p.get("tags"), solution_version_arn=version.arn,
@@ -743,7 +754,7 @@ class PersonalizeBackend:
             raise in_use(f"Campaign {campaign.arn} has an update in progress "
                          f"(status: {campaign.latest_update.status if campaign.latest_update else ''}).")
         version_arn = p.get("solutionVersionArn") or campaign.solution_version_arn
-        self._active_version(version_arn)
+        self._check_deployable(self._active_version(version_arn))
         tps = self._tps(p.get("minProvisionedTPS", campaign.min_tps))
         config = p.get("campaignConfig", campaign.config)
         now = self.now()

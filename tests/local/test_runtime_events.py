@@ -237,3 +237,20 @@ def test_filters_read_the_current_items(clients: tuple[World, Trained, Any, Any,
         len(items(rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", numResults=10, **garden)))
         == 10
     )
+
+
+def test_segmentation_recipes_cannot_be_deployed(clients: tuple[World, Trained, Any, Any, Any]) -> None:
+    world, t, pz, _, _ = clients
+    solution = pz.create_solution(
+        name="affinity", datasetGroupArn=t.dg, recipeArn="arn:aws:personalize:::recipe/aws-item-affinity"
+    )["solutionArn"]
+    wait_for(world, lambda: pz.describe_solution(solutionArn=solution)["solution"])
+    version = pz.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    trained = wait_for(
+        world, lambda: pz.describe_solution_version(solutionVersionArn=version)["solutionVersion"]
+    )
+    assert trained["status"] == "ACTIVE", trained.get("failureReason")
+    with pytest.raises(ClientError) as refused:
+        pz.create_campaign(name="affinity", solutionVersionArn=version)
+    assert refused.value.response["Error"]["Code"] == "InvalidInputException"
+    assert "batch segment" in refused.value.response["Error"]["Message"]
