@@ -115,7 +115,11 @@ def _capture_moto(detach: bool) -> dict[tuple[str, str], dict[str, Any]]:
         if detach:
             dict.clear(bd)
             for key, value in extra.items():
-                setattr(bd, key, type(value)())
+                try:
+                    fresh = type(value)()
+                except TypeError:
+                    fresh = None
+                setattr(bd, key, fresh)
     if detach:
         _instances(BackendDict).clear()
     return state
@@ -159,7 +163,7 @@ def _operation_of(url: str, headers: Any, body: Any) -> tuple[str, str]:
     if action:
         return service, action[0]
     if service == "s3" or ".s3." in host or host.startswith("s3"):
-        return "s3", headers.get("x-local-method", "request")
+        return "s3", "request"
     return service, "request"
 
 
