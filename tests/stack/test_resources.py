@@ -283,3 +283,45 @@ def test_s3_source_skips_upload_and_reads_that_object(tmp_path, workspace) -> No
         "arn:aws:s3:::shared-data",
         "arn:aws:s3:::shared-data/retail/items.csv",
     ]
+
+
+def test_minimal_config_interactions_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.config import load_config
+    from stack.conftest import synth
+
+    path = tmp_path / "dev.toml"
+    path.write_text(
+        """
+[environment]
+name = "dev"
+region = "ap-southeast-2"
+
+[dataset_group]
+name = "mini"
+
+[datasets.interactions]
+schema = "data/schemas/interactions.json"
+source = "data/interactions.csv"
+
+[[solutions]]
+name = "popular"
+recipe = "aws-popularity-count"
+"""
+    )
+    result = synth("dev", tmp_path / "out", config=load_config("dev", path))
+    counts = {kind: len(result.of_type(kind)) for kind in CONTRACT}
+    assert counts == {
+        "Custom::PersonalizeDatasetGroup": 1,
+        "Custom::PersonalizeSchema": 1,
+        "Custom::PersonalizeDataset": 1,
+        "Custom::PersonalizeDatasetImportJob": 1,
+        "Custom::PersonalizeSolution": 1,
+        "Custom::PersonalizeSolutionVersion": 1,
+        "Custom::PersonalizeCampaign": 0,
+        "Custom::PersonalizeEventTracker": 0,
+        "Custom::PersonalizeFilter": 0,
+    }
+    assert len(result.of_type("AWS::CloudFormation::WaitCondition")) == 2
+    assert result.resources["DatasetGroup"]["Properties"]["Name"] == "dev-mini"
+    assert "Tags" not in result.resources["DatasetGroup"]["Properties"]  # no tags configured
+    assert "EventTrackingId" not in result.template["Outputs"]
