@@ -496,3 +496,21 @@ def test_training_minimums(world: World, pz: Any, pipeline: Pipeline) -> None:
     picky = pipeline.trained(pipeline.solution("picky", "aws-popularity-count", eventType="no-such-event"))
     assert picky["status"] == "CREATE FAILED" and "of event type no-such-event" in picky["failureReason"]
     assert pipeline.trained(pipeline.solution("fine", "aws-popularity-count"))["status"] == "ACTIVE"
+
+
+def test_import_from_a_folder_reads_every_csv(world: World, pz: Any, pipeline: Pipeline) -> None:
+    pipeline.group()
+    dataset = pipeline.dataset("interactions")
+    lines = (DATA / "interactions.csv").read_text().splitlines(keepends=True)
+    upload(pipeline.s3, "batch/part-1.csv", "".join(lines[:1501]))
+    upload(pipeline.s3, "batch/part-2.csv", lines[0] + "".join(lines[1501:3001]))
+    upload(pipeline.s3, "batch/notes.txt", "not data")
+    upload(pipeline.s3, "batch/deeper/part-3.csv", "garbage")
+    job = pipeline.imported("interactions", "s3://local-test-data/batch/", "folder")
+    assert job["status"] == "ACTIVE", job.get("failureReason")
+    assert len(world.personalize.get(dataset).data) == 3000  # type: ignore[union-attr]
+    upload(
+        pipeline.s3, "batch/part-3.csv", lines[0] + "u9,i9,not-a-time,view,web\n" + "".join(lines[3001:4001])
+    )
+    bad = pipeline.imported("interactions", "s3://local-test-data/batch/", "folder-bad")
+    assert bad["status"] == "CREATE FAILED" and "part-3.csv:2" in bad["failureReason"]
