@@ -91,7 +91,9 @@ def summary(result: OperationResult, timeline_path: str | None = None) -> str:
     lines = [f"{result.stack_name}: {result.status}" + (f"  ({result.reason})" if result.reason else "")]
     lines.append(f"  virtual {result.operation.lower()} time  {hms(result.virtual_seconds)}")
     cp = result.critical
-    if cp is not None and cp.seconds > 0:
+    if result.operation == "UPDATE" and result.changes == 0:
+        lines.append("  no changes: every resource's resolved properties match the deployed ones")
+    elif cp is not None and cp.seconds > 0:
         lines.append(f"  critical path       {hms(cp.seconds)}  {cp.text()}")
         lines.append(
             f"  ratio               {result.virtual_seconds / cp.seconds:.3f}  "
