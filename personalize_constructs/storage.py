@@ -81,14 +81,9 @@ class DataBucket(Construct):
         self.log_bucket.add_to_resource_policy(
             _tls_only(self.log_bucket, [account_root, iam.ServicePrincipal("logging.s3.amazonaws.com")])
         )
-        # S3 delivers access logs under the log bucket's policy (logging.s3.amazonaws.com, added by
-        # CDK with the serverAccessLogsUseBucketPolicy flag): have it before logging is turned on.
-        data_cfn = self.bucket.node.default_child
-        log_policy = self.log_bucket.policy
-        if isinstance(data_cfn, cdk.CfnResource) and log_policy is not None:
-            policy_cfn = log_policy.node.default_child
-            if isinstance(policy_cfn, cdk.CfnResource):
-                data_cfn.add_resource_dependency(policy_cfn)
+        # No DependsOn from the data bucket to the log bucket's policy: that policy's logging
+        # statement names the data bucket (aws:SourceArn), so the order is fixed by CloudFormation
+        # and a DependsOn would be a cycle.
         # Personalize reads the data: GetObject on the objects, ListBucket on the bucket, and only on
         # behalf of this account (confused-deputy protection).
         source = {

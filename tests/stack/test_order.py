@@ -84,8 +84,3 @@ def test_no_cycles(shipped: Synth) -> None:
     for logical_id in shipped.resources:
         assert logical_id not in ancestors(shipped.template, logical_id)
 
-
-def test_access_logging_starts_after_the_log_bucket_policy(dev: Synth) -> None:
-    data = next(k for k, r in dev.of_type("AWS::S3::Bucket").items() if "LoggingConfiguration" in r["Properties"])
-    log_policy = next(k for k in dev.of_type("AWS::S3::BucketPolicy") if k.startswith("DataAccessLogsPolicy"))
-    assert before(dev.template, log_policy, data)
