@@ -32,6 +32,7 @@ from local.personalize.resources import (
     Dataset,
     DatasetGroup,
     DatasetImportJob,
+    DatasetUpdate,
     EventTracker,
     Filter,
     Resource,
@@ -340,7 +341,8 @@ class PersonalizeBackend:
 
     def op_DeleteSchema(self, ctx: tuple[str, str], p: dict[str, Any]) -> dict[str, Any]:
         schema = self._get(Schema, p.get("schemaArn"))
-        users = self._all(Dataset, lambda d: d.schema_arn == schema.arn)
+        users = self._all(Dataset, lambda d: d.schema_arn == schema.arn or (
+            d.updating and d.latest_update is not None and d.latest_update.schema_arn == schema.arn))
         if users:
             raise in_use(f"Schema {schema.arn} cannot be deleted: it is used by dataset "
                          f"{users[0].arn}. Delete the dataset first.")
@@ -386,12 +388,59 @@ class PersonalizeBackend:
     def op_DeleteDataset(self, ctx: tuple[str, str], p: dict[str, Any]) -> dict[str, Any]:
         dataset = self._get(Dataset, p.get("datasetArn"))
         self._not_busy(dataset)
+        if dataset.updating:
+            raise in_use(f"Dataset {dataset.arn} cannot be deleted while its schema is being replaced.")
         running = self._all(DatasetImportJob, lambda j: j.dataset_arn == dataset.arn and j.busy)
         if running:
             raise in_use(f"Dataset {dataset.arn} cannot be deleted: import job {running[0].arn} is "
                          f"{running[0].status}.")
         self._start_delete(dataset, self.durations.of("delete", dataset.name))
         return {}
+
+    def op_UpdateDataset(self, ctx: tuple[str, str], p: dict[str, Any]) -> dict[str, Any]:
+        """Replace an Items or Users dataset's schema (keep every field as it was, add nullable
+        ones): Personalize guide, updating-dataset-schema."""
+        dataset = self._get(Dataset, p.get("datasetArn"))
+        schema = self._get(Schema, p.get("schemaArn"))
+        if dataset.status != "ACTIVE":
+            raise in_use(f"Dataset {dataset.arn} is not in ACTIVE state (status: {dataset.status}).")
+        if dataset.updating:
+            raise in_use(f"Dataset {dataset.arn} has a schema replacement in progress.")
+        if dataset.dataset_type.lower() not in ("items", "users"):
+            raise invalid(f"The schema of a {dataset.dataset_type} dataset cannot be replaced; only Items "
+                          "and Users datasets can have their schema replaced.")
+        current = self.resources.get(dataset.schema_arn)
+        old_fields = current.parsed["fields"] if isinstance(current, Schema) else []
+        problem = _replacement_problem(old_fields, schema.parsed["fields"])
+        if problem:
+            raise invalid(f"Schema {schema.arn} cannot replace {dataset.schema_arn}: {problem}")
+        now = self.now()
+        dataset.latest_update = DatasetUpdate(schema.arn, "CREATE PENDING", now, now)
+        total = self.durations.of("dataset_update", dataset.name)
+        self._schedule(now + dur.pending_part(total), "dataset_update_status", dataset.arn, dataset.gen,
+                       "CREATE IN_PROGRESS")
+        self._schedule(now + total, "dataset_update_done", dataset.arn, dataset.gen)
+        return {"datasetArn": dataset.arn}
+
+    def _on_dataset_update_status(self, dataset: Dataset, at: float, status: str) -> None:
+        if dataset.latest_update:
+            dataset.latest_update.status, dataset.latest_update.updated = status, at
+
+    def _on_dataset_update_done(self, dataset: Dataset, at: float, _: Any) -> None:
+        update = dataset.latest_update
+        schema = self.resources.get(update.schema_arn) if update else None
+        if update is None:
+            return
+        update.updated = at
+        if not isinstance(schema, Schema):
+            update.status = "CREATE FAILED"
+            update.failure_reason = f"Schema {update.schema_arn} no longer exists."
+            return
+        dataset.schema_arn = schema.arn
+        dataset.updated = at
+        if dataset.data is not None:
+            _widen(dataset.data, schema.parsed)
+        update.status = "ACTIVE"
 
     # ================================ import jobs =============================================
     def op_CreateDatasetImportJob(self, ctx: tuple[str, str], p: dict[str, Any]) -> dict[str, Any]:
@@ -506,7 +555,13 @@ class PersonalizeBackend:
         dataset = self.resources.get(job.dataset_arn)
         if isinstance(dataset, Dataset):
             if job.import_mode == "INCREMENTAL" and dataset.data is not None:
-                dataset.data = _concat(dataset.data, job.pending_data)
+                try:
+                    dataset.data = _concat(dataset.data, job.pending_data)
+                except ValueError as error:
+                    job.pending_data = None
+                    self._set(job, "CREATE FAILED", at,
+                              f"Input CSV does not match the dataset's data: {error}")
+                    return
             else:
                 dataset.data = job.pending_data
         job.pending_data = None
@@ -1104,6 +1159,46 @@ def _training_minimums(data: Any, event_type: str | None) -> str | None:
                 f"{MIN_TRAINING_INTERACTIONS} interactions and {MIN_USERS_WITH_2} users (and 1% of all "
                 "users) with at least 2 interactions each.")
     return None
+
+
+def _field_signature(spec: dict[str, Any]) -> tuple[Any, ...]:
+    types = spec.get("type")
+    normalized = tuple(sorted(str(t) for t in types)) if isinstance(types, list) else (str(types),)
+    return normalized, bool(spec.get("categorical")), bool(spec.get("textual"))
+
+
+def _replacement_problem(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str | None:
+    """Why `new` cannot replace `old` (all old fields kept unchanged, new ones nullable), or None."""
+    by_name = {f["name"]: f for f in new}
+    for field in old:
+        found = by_name.get(field["name"])
+        if found is None:
+            return f"the field {field['name']} of the current schema is missing; keep every field"
+        if _field_signature(found) != _field_signature(field):
+            return (f"the field {field['name']} changed its type or attributes; keep them, or add a new "
+                    "field with a new name")
+    names = {f["name"] for f in old}
+    for field in new:
+        types = field.get("type")
+        if field["name"] not in names and not (isinstance(types, list) and "null" in types):
+            return f"the new field {field['name']} must allow null (a union with \"null\")"
+    return None
+
+
+def _widen(data: Any, schema: dict[str, Any]) -> None:
+    """Give stored Items/Users records the replacement schema's new (null) fields, so later imports
+    with the new schema append to them."""
+    from local.personalize.data import parse_schema
+
+    fields = parse_schema(schema)
+    columns = getattr(data, "columns", None)
+    id_field = getattr(data, "_id_field", "")
+    if columns is None:
+        return
+    for spec in fields:
+        if spec.name != id_field and spec.name not in columns:
+            columns[spec.name] = [None] * len(data)
+    data.fields = fields
 
 
 def _training_rule(problem: Any) -> bool:

@@ -8,6 +8,7 @@ docs/local-personalize.md). The model below keeps those orders of magnitude and 
     training  = recipe base + per-interaction cost, x HPO multiplier (x 3 with performHPO)
     campaign  = 600 s create, 480 s update
     short creates (dataset group, dataset, solution, filter, event tracker) = tens of seconds
+    dataset schema replacement (UpdateDataset) = 60 s
     deletes   = tens of seconds; campaigns take a few minutes
 
 Every value can be changed for a test or a benchmark: `override(kind, seconds)` pins a kind
@@ -44,6 +45,7 @@ IMPORT_PER_ROW = 0.0005
 DEFAULTS: dict[str, float] = {
     "dataset_group": 20.0,
     "dataset": 15.0,
+    "dataset_update": 60.0,
     "solution": 10.0,
     "event_tracker": 60.0,
     "filter": 60.0,

@@ -76,6 +76,22 @@ class Schema(Resource):
 
 
 @dataclass
+class DatasetUpdate:
+    """An UpdateDataset (schema replacement) and its progress: latestDatasetUpdate."""
+
+    schema_arn: str
+    status: str
+    created: float
+    updated: float
+    failure_reason: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return clean({"schemaArn": self.schema_arn, "status": self.status,
+                      "failureReason": self.failure_reason, "creationDateTime": self.created,
+                      "lastUpdatedDateTime": self.updated})
+
+
+@dataclass
 class Dataset(Resource):
     KIND: ClassVar[str] = "dataset"
     ARN_KEY: ClassVar[str] = "datasetArn"
@@ -84,10 +100,16 @@ class Dataset(Resource):
     schema_arn: str = ""
     #: the imported rows: a container from local.personalize.data (Interactions, Items, Users)
     data: Any = None
+    latest_update: DatasetUpdate | None = None
 
     def describe(self) -> dict[str, Any]:
         return clean({**self.base(), "datasetGroupArn": self.dataset_group_arn,
-                      "datasetType": self.dataset_type, "schemaArn": self.schema_arn})
+                      "datasetType": self.dataset_type, "schemaArn": self.schema_arn,
+                      "latestDatasetUpdate": self.latest_update.summary() if self.latest_update else None})
+
+    @property
+    def updating(self) -> bool:
+        return self.latest_update is not None and self.latest_update.status in IN_PROGRESS
 
     def summary(self) -> dict[str, Any]:
         return clean({**self.base(), "datasetType": self.dataset_type})

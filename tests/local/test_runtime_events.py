@@ -254,3 +254,75 @@ def test_segmentation_recipes_cannot_be_deployed(clients: tuple[World, Trained, 
         pz.create_campaign(name="affinity", solutionVersionArn=version)
     assert refused.value.response["Error"]["Code"] == "InvalidInputException"
     assert "batch segment" in refused.value.response["Error"]["Message"]
+
+
+def test_update_dataset_replaces_the_schema(clients: tuple[World, Trained, Any, Any, Any]) -> None:
+    import csv
+    import io
+    import json
+
+    from pz_helpers import DATA, schema_text, upload
+
+    world, t, pz, rt, _ = clients
+    items_ds = t.dg.replace("dataset-group/tr-dg", "dataset/tr-dg/ITEMS")
+    interactions_ds = t.dg.replace("dataset-group/tr-dg", "dataset/tr-dg/INTERACTIONS")
+    old = json.loads(schema_text("items"))
+    wider = dict(
+        old, fields=[*old["fields"], {"name": "COLOR", "type": ["null", "string"], "categorical": True}]
+    )
+    wider_arn = pz.create_schema(name="items-v2", schema=json.dumps(wider))["schemaArn"]
+    narrower = dict(old, fields=old["fields"][:-1])
+    narrower_arn = pz.create_schema(name="items-narrow", schema=json.dumps(narrower))["schemaArn"]
+    required = dict(old, fields=[*old["fields"], {"name": "SIZE", "type": "string", "categorical": True}])
+    required_arn = pz.create_schema(name="items-required", schema=json.dumps(required))["schemaArn"]
+    for bad, expected in ((narrower_arn, "missing"), (required_arn, "null")):
+        with pytest.raises(ClientError) as refused:
+            pz.update_dataset(datasetArn=items_ds, schemaArn=bad)
+        assert refused.value.response["Error"]["Code"] == "InvalidInputException"
+        assert expected in refused.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as interactions:
+        pz.update_dataset(datasetArn=interactions_ds, schemaArn=wider_arn)
+    assert interactions.value.response["Error"]["Code"] == "InvalidInputException"
+
+    assert pz.update_dataset(datasetArn=items_ds, schemaArn=wider_arn)["datasetArn"] == items_ds
+    described = pz.describe_dataset(datasetArn=items_ds)["dataset"]
+    assert described["latestDatasetUpdate"]["status"] == "CREATE PENDING"
+    assert described["latestDatasetUpdate"]["schemaArn"] == wider_arn
+    assert described["schemaArn"] != wider_arn
+    with pytest.raises(ClientError) as busy:
+        pz.update_dataset(datasetArn=items_ds, schemaArn=wider_arn)
+    assert busy.value.response["Error"]["Code"] == "ResourceInUseException"
+    with pytest.raises(ClientError) as schema_in_use:
+        pz.delete_schema(schemaArn=wider_arn)
+    assert schema_in_use.value.response["Error"]["Code"] == "ResourceInUseException"
+    world.clock.advance(120)  # type: ignore[attr-defined]
+    described = pz.describe_dataset(datasetArn=items_ds)["dataset"]
+    assert described["schemaArn"] == wider_arn and described["latestDatasetUpdate"]["status"] == "ACTIVE"
+
+    rows = list(csv.DictReader(io.StringIO((DATA / "items.csv").read_text())))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*rows[0], "COLOR"])
+    writer.writeheader()
+    writer.writerows({**row, "COLOR": "red" if n % 2 else "blue"} for n, row in enumerate(rows))
+    job = pz.create_dataset_import_job(
+        jobName="items-color",
+        datasetArn=items_ds,
+        roleArn=t.role,
+        importMode="INCREMENTAL",
+        dataSource={
+            "dataLocation": upload(boto3.client("s3", region_name=REGION), "color.csv", out.getvalue())
+        },
+    )["datasetImportJobArn"]
+    done = wait_for(
+        world, lambda: pz.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
+    )
+    assert done["status"] == "ACTIVE", done.get("failureReason")
+    red = pz.create_filter(
+        name="red", datasetGroupArn=t.dg, filterExpression='INCLUDE ItemID WHERE Items.COLOR IN ("red")'
+    )["filterArn"]
+    wait_for(world, lambda: pz.describe_filter(filterArn=red)["filter"])
+    picked = items(
+        rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", numResults=10, filterArn=red)
+    )
+    catalogue = world.personalize.get(items_ds).data  # type: ignore[union-attr]
+    assert picked and all(catalogue.values(i, "COLOR") == ("red",) for i in picked)

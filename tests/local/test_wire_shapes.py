@@ -51,6 +51,14 @@ def test_every_response_matches_the_service_model(recorded: tuple[World, Trained
     datasets = pz.list_datasets(datasetGroupArn=t.dg)["datasets"]
     assert {d["datasetType"] for d in datasets} == {"Interactions", "Items", "Users"}
     pz.describe_dataset(datasetArn=items_dataset)
+    users_dataset = t.dg.replace("dataset-group/tr-dg", "dataset/tr-dg/USERS")
+    users = json.loads(schema_text("users"))
+    users["fields"].append({"name": "TIER", "type": ["null", "string"], "categorical": True})
+    wider = pz.create_schema(name="shape-users-v2", schema=json.dumps(users))["schemaArn"]
+    pz.update_dataset(datasetArn=users_dataset, schemaArn=wider)
+    assert (
+        pz.describe_dataset(datasetArn=users_dataset)["dataset"]["latestDatasetUpdate"]["schemaArn"] == wider
+    )
     jobs = pz.list_dataset_import_jobs(datasetArn=items_dataset)["datasetImportJobs"]
     pz.describe_dataset_import_job(datasetImportJobArn=jobs[0]["datasetImportJobArn"])
     pz.create_dataset_import_job(
