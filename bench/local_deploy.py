@@ -46,8 +46,9 @@ def synth(config: Any, outdir: Path) -> Any:
     from local.runner import CloudAssembly
     from stacks import build_app
 
-    app = build_app(config.environment.name, str(outdir), config=config, root=REPO,
-                    asset_dir=REPO / "lambda", nag=False)
+    app = build_app(
+        config.environment.name, str(outdir), config=config, root=REPO, asset_dir=REPO / "lambda", nag=False
+    )
     app.synth()
     return CloudAssembly.load(outdir).stack(f"Personalize-{config.environment.name}")
 
@@ -60,7 +61,9 @@ def deploy(artifact: Any, state: Path, scale: float = 1.0, jitter: float = 0.0) 
     world = World()
     world.personalize.durations.scale = scale
     world.personalize.durations.jitter = jitter
-    runner = Runner(world, StackStore(state), out=lambda _: None, region=region_of(artifact), quiet_events=True)
+    runner = Runner(
+        world, StackStore(state), out=lambda _: None, region=region_of(artifact), quiet_events=True
+    )
     started = time.perf_counter()
     try:
         result = runner.deploy(artifact)
@@ -87,21 +90,70 @@ def run() -> bool:
         hours = sum(report.service_seconds(result).values()) / 3600
         describes = sum(n for k, n in result.api_calls.items() if k.startswith("personalize:Describe"))
         per_hour = describes / hours if hours else float("inf")
-        print(f"reference pipeline (3 imports, 2 trainings in parallel, 1 campaign; durations x{SCALE:g}, "
-              f"spread +-{JITTER:.0%}):")
+        print(
+            f"reference pipeline (3 imports, 2 trainings in parallel, 1 campaign; durations x{SCALE:g}, "
+            f"spread +-{JITTER:.0%}):"
+        )
         print(f"  virtual deploy time   {report.hms(result.virtual_seconds)}")
         print(f"  critical path         {report.hms(cp.seconds if cp else 0)}  {cp.text() if cp else ''}")
-        print(f"  ratio                 {ratio:.4f}   goal <= {RATIO_GOAL}  "
-              f"{'met' if ratio <= RATIO_GOAL else 'MISSED'}")
-        print(f"  describe calls        {per_hour:.1f} per operation-hour ({describes} over {hours:.2f} h)   "
-              f"goal <= {DESCRIBES_GOAL:g}  {'met' if per_hour <= DESCRIBES_GOAL else 'MISSED'}")
+        print(
+            f"  ratio                 {ratio:.4f}   goal <= {RATIO_GOAL}  "
+            f"{'met' if ratio <= RATIO_GOAL else 'MISSED'}"
+        )
+        print(
+            f"  describe calls        {per_hour:.1f} per operation-hour ({describes} over {hours:.2f} h)   "
+            f"goal <= {DESCRIBES_GOAL:g}  {'met' if per_hour <= DESCRIBES_GOAL else 'MISSED'}"
+        )
+        for line in _breakdown(result):
+            print(f"    {line}")
 
         dev_result, wall = deploy(dev, root / "state-dev")
         print("dev pipeline (shipped config), synth excluded:")
-        print(f"  status                {dev_result.status}; virtual {report.hms(dev_result.virtual_seconds)}")
-        print(f"  real seconds          {wall:.1f} s (runner {dev_result.wall_seconds:.1f} s + world save)   "
-              f"goal < {WALL_GOAL:g} s  {'met' if wall < WALL_GOAL else 'MISSED'}")
+        print(
+            f"  status                {dev_result.status}; virtual {report.hms(dev_result.virtual_seconds)}"
+        )
+        print(
+            f"  real seconds          {wall:.1f} s (runner {dev_result.wall_seconds:.1f} s + world save)   "
+            f"goal < {WALL_GOAL:g} s  {'met' if wall < WALL_GOAL else 'MISSED'}"
+        )
     return ratio <= RATIO_GOAL and per_hour <= DESCRIBES_GOAL and wall < WALL_GOAL and dev_result.ok
+
+
+#: the waiter polls these (a WaitCondition per operation); the rest are short creates the Provider's
+#: isComplete polls every queryInterval
+LONG = {
+    "DescribeDatasetImportJob": ("dataset-import-job",),
+    "DescribeSolutionVersion": ("solution-version",),
+    "DescribeCampaign": ("campaign", "campaign-update"),
+}
+
+
+def _breakdown(result: Any) -> list[str]:
+    """Where the describes go: long operations (the waiter's schedule) vs short creates (the
+    Provider's queryInterval)."""
+    hours: dict[str, float] = {}
+    for op in result.service_ops:
+        end = op.end if op.end is not None else result.ended
+        hours[op.kind] = hours.get(op.kind, 0.0) + (end - op.start) / 3600
+    lines, short_calls, short_hours = [], 0, 0.0
+    long_kinds = {k for kinds in LONG.values() for k in kinds}
+    for key, calls in sorted(result.api_calls.items()):
+        operation = key.split(":", 1)[-1]
+        if not key.startswith("personalize:Describe"):
+            continue
+        if operation in LONG:
+            h = sum(hours.get(k, 0.0) for k in LONG[operation])
+            lines.append(
+                f"{operation}: {calls} over {h:.2f} h = {calls / h if h else 0:.1f}/h (waiter schedule)"
+            )
+        else:
+            short_calls += calls
+    short_hours = sum(v for k, v in hours.items() if k not in long_kinds)
+    lines.append(
+        f"short creates (dataset group, schemas, datasets, solutions, filter, tracker): {short_calls} "
+        f"over {short_hours:.2f} h (Provider queryInterval)"
+    )
+    return lines
 
 
 def _dev_config() -> Any:
