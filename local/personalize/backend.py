@@ -595,6 +595,7 @@ class PersonalizeBackend:
         config = p.get("solutionConfig")
         if config is not None and not isinstance(config, dict):
             raise invalid("solutionConfig must be an object.")
+        _auto_training_days(config)  # validates schedulingExpression
         arn = self._arn(ctx, "solution", name)
         solution = self._new(Solution, ctx, arn, name, p.get("tags"), dataset_group_arn=group.arn,
                              recipe_arn=recipe_arn, perform_hpo=bool(p.get("performHPO", False)),
@@ -604,7 +605,7 @@ class PersonalizeBackend:
         if len(self._all(Solution, lambda s: s.dataset_group_arn == group.arn)) >= quota:
             raise limit(f"You have reached the maximum of {quota} solutions in dataset group {group.arn}.")
         self.resources[arn] = solution
-        self._start_create(solution, self.durations.of("solution", name))
+        self._start_create(solution, self.durations.of("solution", name), done="solution_active")
         return {"solutionArn": arn}
 
     def op_DescribeSolution(self, ctx: tuple[str, str], p: dict[str, Any]) -> dict[str, Any]:
@@ -653,15 +654,38 @@ class PersonalizeBackend:
         running = self._all(SolutionVersion, lambda v: self._in_ctx(v, ctx) and v.status in IN_PROGRESS)
         if len(running) >= quota:
             raise limit(f"More than {quota} resources with PENDING or IN_PROGRESS status.")
+        version = self._new_version(solution, self.now(), name, mode, "MANUAL", self._tags(p.get("tags")))
+        return {"solutionVersionArn": version.arn}
+
+    def _new_version(self, solution: Solution, at: float, name: str | None, mode: str, training_type: str,
+                     tags: dict[str, str]) -> SolutionVersion:
         seed = f"{solution.arn}:{len(self._all(SolutionVersion))}:{self._seq}:{name}"
         arn = f"{solution.arn}/{hashlib.sha256(seed.encode()).hexdigest()[:8]}"
-        version = self._new(SolutionVersion, ctx, arn, solution.name, p.get("tags"),
-                            solution_arn=solution.arn, solution_name=solution.name, version_name=name,
-                            training_mode=mode)
+        version = SolutionVersion(arn=arn, name=solution.name, account=solution.account,
+                                  region=solution.region, created=at, updated=at, tags=tags,
+                                  solution_arn=solution.arn, solution_name=solution.name, version_name=name,
+                                  training_mode=mode, training_type=training_type)
         self.resources[arn] = version
         solution.latest_version_arn = arn
-        self._schedule(version.created + 10.0, "train_start", arn, version.gen)
-        return {"solutionVersionArn": arn}
+        self._schedule(at + 10.0, "train_start", arn, version.gen)
+        return version
+
+    def _on_solution_active(self, solution: Solution, at: float, _: Any) -> None:
+        self._set(solution, "ACTIVE", at)
+        if solution.perform_auto_training:
+            # "the first automatic training starts within one hour" of the solution becoming ACTIVE
+            self._schedule(at + 3600.0, "auto_train", solution.arn, solution.gen)
+
+    def _on_auto_train(self, solution: Solution, at: float, _: Any) -> None:
+        """performAutoTraining: a solution version with trainingType AUTOMATIC, then every N days
+        (autoTrainingConfig.schedulingExpression, default rate(7 days)): each run is billed."""
+        if solution.status == "ACTIVE":
+            where = (solution.account, solution.region)
+            running = self._all(SolutionVersion, lambda v: self._in_ctx(v, where) and v.status in IN_PROGRESS)
+            if len(running) < self.quotas["solution_versions_in_progress_per_region"]:
+                self._new_version(solution, at, None, "AUTOTRAIN", "AUTOMATIC", {})
+        days = _auto_training_days(solution.solution_config)
+        self._schedule(at + days * 86400.0, "auto_train", solution.arn, solution.gen)
 
     def _on_train_start(self, version: SolutionVersion, at: float, _: Any) -> None:
         self._set(version, "CREATE IN_PROGRESS", at)
@@ -1159,6 +1183,18 @@ def _training_minimums(data: Any, event_type: str | None) -> str | None:
                 f"{MIN_TRAINING_INTERACTIONS} interactions and {MIN_USERS_WITH_2} users (and 1% of all "
                 "users) with at least 2 interactions each.")
     return None
+
+
+def _auto_training_days(config: dict[str, Any] | None) -> int:
+    """Days between automatic trainings: autoTrainingConfig.schedulingExpression `rate(N days)`,
+    N in 1..30, default 7 (API_AutoTrainingConfig)."""
+    expression = ((config or {}).get("autoTrainingConfig") or {}).get("schedulingExpression")
+    if expression is None:
+        return 7
+    match = re.fullmatch(r"rate\((\d+) days?\)", str(expression))
+    if match is None or not 1 <= int(match.group(1)) <= 30:
+        raise invalid(f"Invalid schedulingExpression {expression!r}: expected rate(N days), N from 1 to 30.")
+    return int(match.group(1))
 
 
 def _field_signature(spec: dict[str, Any]) -> tuple[Any, ...]:

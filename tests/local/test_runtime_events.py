@@ -326,3 +326,42 @@ def test_update_dataset_replaces_the_schema(clients: tuple[World, Trained, Any, 
     )
     catalogue = world.personalize.get(items_ds).data  # type: ignore[union-attr]
     assert picked and all(catalogue.values(i, "COLOR") == ("red",) for i in picked)
+
+
+def test_auto_training_runs_and_bills_when_left_on(clients: tuple[World, Trained, Any, Any, Any]) -> None:
+    world, t, pz, _, _ = clients
+    with pytest.raises(ClientError) as bad:
+        pz.create_solution(
+            name="auto-bad",
+            datasetGroupArn=t.dg,
+            recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
+            solutionConfig={"autoTrainingConfig": {"schedulingExpression": "rate(45 days)"}},
+        )
+    assert bad.value.response["Error"]["Code"] == "InvalidInputException"
+    auto = pz.create_solution(
+        name="auto",
+        datasetGroupArn=t.dg,
+        recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
+        solutionConfig={"autoTrainingConfig": {"schedulingExpression": "rate(2 days)"}},
+    )["solutionArn"]  # performAutoTraining left to the service's default: true
+    manual = pz.create_solution(
+        name="manual",
+        datasetGroupArn=t.dg,
+        recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
+        performAutoTraining=False,
+    )["solutionArn"]
+    world.clock.advance(30)  # type: ignore[attr-defined]
+    assert pz.list_solution_versions(solutionArn=auto)["solutionVersions"] == []
+    world.clock.advance(3600)  # type: ignore[attr-defined]
+    first = pz.list_solution_versions(solutionArn=auto)["solutionVersions"]
+    assert [(v["trainingType"], v["trainingMode"]) for v in first] == [("AUTOMATIC", "AUTOTRAIN")]
+    with pytest.raises(ClientError) as busy:
+        pz.delete_solution(solutionArn=auto)  # an automatic training is running
+    assert busy.value.response["Error"]["Code"] == "ResourceInUseException"
+    world.clock.advance(5 * 86400)  # type: ignore[attr-defined]
+    versions = pz.list_solution_versions(solutionArn=auto)["solutionVersions"]
+    assert len(versions) == 3 and {v["status"] for v in versions} == {"ACTIVE"}
+    assert pz.list_solution_versions(solutionArn=manual)["solutionVersions"] == []
+    pz.delete_solution(solutionArn=auto)
+    world.clock.advance(30 * 86400)  # type: ignore[attr-defined]
+    assert all(v.solution_arn != auto for v in world.personalize.list_all(kinds=["solution-version"]))  # type: ignore[attr-defined]
