@@ -54,7 +54,15 @@ def load_world(args: argparse.Namespace) -> Any:
     from local.world import World
 
     path = world_path(args)
-    return World.load(path) if path.exists() else World()
+    if not path.exists():
+        return World()
+    try:
+        return World.load(path)
+    except (ValueError, TypeError, EOFError, AttributeError, ModuleNotFoundError) as error:
+        raise SystemExit(
+            f"cannot read the local world {path}: {error}\n"
+            f"Delete {Path(args.state_dir)} (make clean) to start from an empty world."
+        ) from error
 
 
 def synth_command(env: str) -> list[str]:

@@ -22,7 +22,9 @@ def synth(env: str, outdir: Path, root: Path = REPO) -> StackArtifact:
     from pipeline.config import load_config
     from stacks import build_app
 
-    app = build_app(env, str(outdir), config=load_config(env), root=root, asset_dir=REPO / "lambda", nag=False)
+    app = build_app(
+        env, str(outdir), config=load_config(env), root=root, asset_dir=REPO / "lambda", nag=False
+    )
     app.synth()
     return CloudAssembly.load(outdir).stack(f"Personalize-{env}")
 

@@ -50,8 +50,12 @@ def test_prod_destroy_keeps_the_retained_bucket_and_its_data(
     assert set(left) == {"s3 bucket"}, left
     assert any(line.startswith(bucket) and "retained" in line for line in left["s3 bucket"])
     with local.world.active():
-        keys = [o["Key"] for o in boto3.client("s3", region_name=local.runner.region)
-                .list_objects_v2(Bucket=bucket).get("Contents", [])]
+        keys = [
+            o["Key"]
+            for o in boto3.client("s3", region_name=local.runner.region)
+            .list_objects_v2(Bucket=bucket)
+            .get("Contents", [])
+        ]
     assert any(k.endswith("interactions.csv") for k in keys)
 
 
@@ -81,7 +85,8 @@ def test_new_data_reimports_retrains_and_moves_the_campaign_while_it_serves(
     assert calls.get("personalize:CreateCampaign", 0) == 0
     with local.world.active():
         described = boto3.client("personalize", region_name=local.runner.region).describe_campaign(
-            campaignArn=campaign)["campaign"]
+            campaignArn=campaign
+        )["campaign"]
     assert described["solutionVersionArn"] == second.outputs["SolutionVersionArnUserPersonalization"]
     assert local.runner.destroy("Personalize-dev").ok
     assert local.left("dev") == {}
@@ -105,8 +110,11 @@ def test_six_hour_training_goes_through_the_wait_condition(
     assert result.virtual_seconds > SIX_HOURS - 1800  # far past a custom resource's one hour
     train = result.timings["TrainUserPersonalization"]
     assert train.end is not None and train.end - train.start < 3600  # the custom resource returned early
-    wait = next(t for lid, t in result.timings.items() if lid.startswith("TrainUserPersonalizationWait")
-                and t.type == "AWS::CloudFormation::WaitCondition")
+    wait = next(
+        t
+        for lid, t in result.timings.items()
+        if lid.startswith("TrainUserPersonalizationWait") and t.type == "AWS::CloudFormation::WaitCondition"
+    )
     assert wait.end is not None and wait.end - wait.start >= SIX_HOURS - 1800
 
 

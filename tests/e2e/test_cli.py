@@ -1,0 +1,101 @@
+"""The CLI commands over a synthesized cloud assembly: deploy, diff, recommend, destroy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from local.cli import main
+from local.runner import StackArtifact
+
+pytestmark = pytest.mark.slow
+
+
+def test_deploy_recommend_diff_destroy(
+    tmp_path: Path, assemblies: Callable[[str], StackArtifact], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cdk_out = str(assemblies("dev").directory)
+    common = ["-c", "env=dev", "--cdk-out", cdk_out, "--state-dir", str(tmp_path)]
+    assert main(["deploy", *common, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Personalize-dev: CREATE_COMPLETE" in out and "critical path" in out
+    timeline = (tmp_path / "dev-timeline.md").read_text()
+    assert "gantt" in timeline and ":crit," in timeline
+    assert (tmp_path / "world.pkl").exists() and (tmp_path / "stacks" / "Personalize-dev.json").exists()
+
+    assert (
+        main(
+            [
+                "recommend",
+                *common[:2],
+                "--state-dir",
+                str(tmp_path),
+                "--campaign",
+                "user-recs",
+                "--user-id",
+                "u0246",
+                "--num",
+                "5",
+            ]
+        )
+        == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert "recommendations for user u0246" in lines[0] and len(lines) == 2 + 5
+    assert (
+        main(
+            [
+                "recommend",
+                *common[:2],
+                "--state-dir",
+                str(tmp_path),
+                "--campaign",
+                "ranking",
+                "--user-id",
+                "u0246",
+                "--rank",
+                "i0103,i0010,i0067",
+            ]
+        )
+        == 0
+    )
+    ranked = capsys.readouterr().out.splitlines()[2:]
+    assert sorted(line.split()[1] for line in ranked) == ["i0010", "i0067", "i0103"]
+    assert (
+        main(
+            ["recommend", *common[:2], "--state-dir", str(tmp_path), "--campaign", "nope", "--user-id", "u1"]
+        )
+        == 1
+    )
+    assert "campaign 'nope' is not in the deployed stack" in capsys.readouterr().out
+
+    assert main(["diff", *common]) == 0
+    assert "There were no differences" in capsys.readouterr().out
+
+    assert main(["destroy", *common[:2], "--state-dir", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "DELETE_COMPLETE" in out and "Left in the local world for dev: nothing." in out
+
+
+def test_deploy_without_assembly_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match=r"npx cdk synth -c env=dev"):
+        main(["deploy", "-c", "env=dev", "--cdk-out", str(tmp_path / "none"), "--state-dir", str(tmp_path)])
+
+
+def test_deploy_with_assembly_for_another_env(
+    tmp_path: Path, assemblies: Callable[[str], StackArtifact]
+) -> None:
+    with pytest.raises(SystemExit, match=r"(?s)not Personalize-prod.*npx cdk synth -c env=prod"):
+        main(
+            [
+                "deploy",
+                "-c",
+                "env=prod",
+                "--cdk-out",
+                str(assemblies("dev").directory),
+                "--state-dir",
+                str(tmp_path),
+            ]
+        )
