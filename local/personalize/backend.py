@@ -1044,6 +1044,26 @@ class PersonalizeBackend:
                 context[kind] = dataset.data
         return context
 
+    def _add_metadata(self, campaign: Campaign, listed: list[dict[str, Any]], columns: Any) -> None:
+        """metadataColumns {"ITEMS": [...]}: item fields with each recommendation, only when the
+        campaign was created with campaignConfig.enableMetadataWithRecommendations."""
+        if not columns:
+            return
+        if not (campaign.config or {}).get("enableMetadataWithRecommendations"):
+            raise invalid(f"Campaign {campaign.arn} does not return metadata: create or update it with "
+                          "campaignConfig enableMetadataWithRecommendations true.")
+        unknown = set(columns) - {"ITEMS"}
+        if unknown:
+            raise invalid(f"metadataColumns supports the ITEMS dataset only, got {sorted(unknown)}.")
+        items = self._filter_context(campaign).get("items")
+        wanted = list(columns.get("ITEMS") or [])
+        if items is None or any(items.field(name) is None for name in wanted):
+            missing = [n for n in wanted if items is None or items.field(n) is None]
+            raise invalid(f"metadataColumns names fields the Items dataset does not have: {missing}.")
+        for entry in listed:
+            values = {name: items.value(entry["itemId"], name) for name in wanted}
+            entry["metadata"] = {k: str(v) for k, v in values.items() if v is not None}
+
     def _recommendation_id(self, *parts: Any) -> str:
         self.served += 1
         digest = hashlib.sha256(f"{self.served}:{parts}".encode()).hexdigest()
@@ -1075,7 +1095,9 @@ class PersonalizeBackend:
                                          **context)
             except ValueError as error:
                 raise invalid(str(error)) from None
-            return {"itemList": [{"itemId": i, "score": round(float(s), 7)} for i, s in ranked],
+            listed = [{"itemId": i, "score": round(float(s), 7)} for i, s in ranked]
+            self._add_metadata(campaign, listed, p.get("metadataColumns"))
+            return {"itemList": listed,
                     "recommendationId": self._recommendation_id(campaign.arn, user_id, item_id)}
 
     def get_personalized_ranking(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -1097,7 +1119,9 @@ class PersonalizeBackend:
                                     filter_values=p.get("filterValues") or {}, **context)
             except ValueError as error:
                 raise invalid(str(error)) from None
-            return {"personalizedRanking": [{"itemId": i, "score": round(float(s), 7)} for i, s in ranked],
+            listed = [{"itemId": i, "score": round(float(s), 7)} for i, s in ranked]
+            self._add_metadata(campaign, listed, p.get("metadataColumns"))
+            return {"personalizedRanking": listed,
                     "recommendationId": self._recommendation_id(campaign.arn, p.get("userId"))}
 
     # ================================ events ==================================================

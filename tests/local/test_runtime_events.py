@@ -365,3 +365,20 @@ def test_auto_training_runs_and_bills_when_left_on(clients: tuple[World, Trained
     pz.delete_solution(solutionArn=auto)
     world.clock.advance(30 * 86400)  # type: ignore[attr-defined]
     assert all(v.solution_arn != auto for v in world.personalize.list_all(kinds=["solution-version"]))  # type: ignore[attr-defined]
+
+
+def test_metadata_with_recommendations(clients: tuple[World, Trained, Any, Any, Any]) -> None:
+    world, t, pz, rt, _ = clients
+    columns = {"ITEMS": ["CATEGORY_L1", "PRICE"]}
+    with pytest.raises(ClientError) as off:
+        rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", metadataColumns=columns)
+    assert "enableMetadataWithRecommendations" in off.value.response["Error"]["Message"]
+    pz.update_campaign(campaignArn=t.up_campaign, campaignConfig={"enableMetadataWithRecommendations": True})
+    world.clock.advance(3600)  # type: ignore[attr-defined]
+    listed = rt.get_recommendations(
+        campaignArn=t.up_campaign, userId="u0001", numResults=3, metadataColumns=columns
+    )
+    assert all(set(i["metadata"]) == {"CATEGORY_L1", "PRICE"} for i in listed["itemList"])
+    with pytest.raises(ClientError) as unknown:
+        rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", metadataColumns={"ITEMS": ["NOPE"]})
+    assert "NOPE" in unknown.value.response["Error"]["Message"]
