@@ -287,3 +287,20 @@ def test_saved_server_world_loads_with_a_virtual_clock(tmp_path: Path) -> None:
     assert isinstance(loaded.clock, VirtualClock) and loaded.retry_sleep == "clock"
     assert DEFAULT_START <= loaded.now() < DEFAULT_START + 600
     assert loaded.personalize.clock is loaded.clock
+
+
+def test_save_while_active_is_a_snapshot(tmp_path: Path) -> None:
+    world = World()
+    with world.active():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="live-bucket")
+        s3.put_object(Bucket="live-bucket", Key="before", Body=b"v" * 100_000)
+        world.save(tmp_path / "live.pkl")
+        s3.put_object(Bucket="live-bucket", Key="after", Body=b"x")
+    world.close()
+    loaded = World.load(tmp_path / "live.pkl")
+    with loaded.active():
+        s3 = boto3.client("s3", region_name=REGION)
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket="live-bucket")["Contents"]] == ["before"]
+        assert len(s3.get_object(Bucket="live-bucket", Key="before")["Body"].read()) == 100_000
+    loaded.close()
