@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from pipeline.problems import Problem
-from pipeline.schema import ID_FIELDS, MAX_EVENT_TYPES_PLUS_METADATA, REQUIRED, Field, fields_of
+from pipeline.schema import (
+    ID_FIELDS,
+    MAX_EVENT_TYPES_PLUS_METADATA,
+    REQUIRED,
+    Field,
+    check_schema,
+    fields_of,
+)
 
 #: Training minimums (limits page): interactions, and users with at least 2 interactions.
 MIN_INTERACTIONS = 1000
@@ -526,8 +533,19 @@ def check_csv(
     if isinstance(source, (str, Path)):
         with open(source, "rb") as stream:
             return check_csv(stream, schema, dataset_type, file=file, max_per_kind=max_per_kind)
-    fields = fields_of(schema)
     problems = _Problems(file, max_per_kind)
+    schema_problems = [p for p in check_schema(schema, dataset_type, "schema") if p.severity == "error"]
+    if schema_problems:
+        problems.add(
+            "schema",
+            None,
+            None,
+            None,
+            f"cannot check the data: its schema is not usable "
+            f"({'; '.join(str(p) for p in schema_problems[:3])})",
+        )
+        return CsvResult(problems.finish(), 0, CsvStats())
+    fields = fields_of(schema)
     checker = _Checker(fields, dataset_type, problems)
     header_raw, rest = _first_line(source)
     if not header_raw.strip():

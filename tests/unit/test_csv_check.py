@@ -359,3 +359,9 @@ def test_problem_codes_for_callers(check_both: Check) -> None:
     codes = {p.code for p in result.problems}
     assert codes == {"minimum", "minimum-users"}
     assert {p.code for p in result.problems if p.code in csvcheck.TRAINING_ONLY_CODES} == {"minimum-users"}
+
+
+def test_unusable_schema_is_a_problem_not_a_crash() -> None:
+    result = check_csv(io.BytesIO(interactions().encode()), {}, "interactions", file="x.csv")
+    (problem,) = result.problems
+    assert problem.file == "x.csv" and "cannot check the data: its schema is not usable" in problem.message
