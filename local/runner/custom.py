@@ -158,6 +158,16 @@ def provider_request(eng: Engine, op: Op, request_type: str, framework: LambdaFu
         return result or {}
 
     result = user_call(user_on_event, event)
+    if eng.runner.duplicate_deliveries:
+        # CloudFormation invokes the framework asynchronously, at least once: a second delivery of
+        # the same request (same RequestId) runs the handler again; the first answer counts.
+        try:
+            user_call(user_on_event, dict(event))
+        except ResourceFailed:
+            eng.note(
+                f"{op.logical_id}: the duplicate {request_type} delivery failed (the first answer counts)"
+            )
+        op.physical_id = None if request_type == "Create" else op.physical_id
     physical_id = result.get("PhysicalResourceId") or (rid if request_type == "Create" else op.physical_id)
     if request_type == "Delete" and physical_id != op.physical_id:
         raise fail(

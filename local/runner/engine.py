@@ -40,7 +40,7 @@ from local.runner.lambdas import LambdaError, LambdaService
 from local.runner.observe import OperationObserver
 from local.runner.resources import NATIVE, LambdaFunctionType, Op, ResourceFailed, ResourceType, StateMachine
 from local.runner.signals import SignalServer
-from local.runner.sim import Cancelled, Proc, Simulation, Task, Until
+from local.runner.sim import Cancelled, Proc, Simulation, Sleep, Task, Until
 from local.runner.state import ResourceState, StackState, StackStore
 from local.runner.stepfunctions import ExecutionResult, Interpreter
 
@@ -133,13 +133,22 @@ class Runner:
         self.signals = SignalServer(store.root / "waitcondition.port")
         self.lambdas = LambdaService(region, world.clock.now, store.root / "lambda.log")
         self.quiet_events = quiet_events
+        #: deliver every custom resource request to onEvent twice (at-least-once delivery)
+        self.duplicate_deliveries = False
 
     def close(self) -> None:
         self.signals.close()
         self.lambdas.logs.close()
 
     # --- public operations ---------------------------------------------------------------------
-    def deploy(self, artifact: StackArtifact, parameters: dict[str, str] | None = None) -> OperationResult:
+    def deploy(
+        self,
+        artifact: StackArtifact,
+        parameters: dict[str, str] | None = None,
+        cancel_after: float | None = None,
+    ) -> OperationResult:
+        """Create or update the stack. `cancel_after` (virtual seconds): cancel the operation then,
+        as CancelUpdateStack or a DeleteStack during CREATE_IN_PROGRESS does (it rolls back)."""
         previous = self.store.load(artifact.name)
         if previous is not None and previous.status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
             self.out(f"{artifact.name}: previous create rolled back ({previous.status}); deleting it first")
@@ -152,6 +161,7 @@ class Runner:
                 f"stack {artifact.name} is in {previous.status}: it cannot be updated (destroy it first)"
             )
         engine = Engine(self, artifact, previous, parameters or {})
+        engine.cancel_after = cancel_after
         return engine.deploy()
 
     def destroy(self, stack_name: str) -> OperationResult | None:
@@ -209,6 +219,7 @@ class Engine:
         self.progress_total = 0
         self.progress_done = 0
         self.t0 = self.now()
+        self.cancel_after: float | None = None
         self.lambdas.after_invoke = [self._after_invoke]
 
     @property
@@ -467,6 +478,8 @@ class Engine:
                 for lid in resources
             }
             self.tasks = tasks
+            if self.cancel_after is not None:
+                self.sim.spawn(self._cancel_at(self.t0 + self.cancel_after, tasks), "cancel", daemon=True)
             self.sim.after_step = self._cancel_waits_if_failing
             self.sim.run()
             self.sim.after_step = None
@@ -513,6 +526,17 @@ class Engine:
                 )
             if res.type == "AWS::CloudFormation::WaitConditionHandle" and res.physical_id:
                 self.signals.open_handle(self.signals.token_of(res.physical_id), res.extra.get("signals"))
+
+    def _cancel_at(self, when: float, tasks: dict[str, Task]) -> Proc:
+        yield Sleep(max(0.0, when - self.now()))
+        if not self.failing and not all(t.done for t in tasks.values()):
+            self.failing = True
+            self.first_failure = "User Initiated (operation cancelled)"
+            self.event(
+                self.stack_name,
+                f"{'UPDATE' if self.previous else 'CREATE'}_IN_PROGRESS",
+                "User Initiated: cancelling",
+            )
 
     def _cancel_waits_if_failing(self) -> None:
         if not self.failing:

@@ -479,3 +479,18 @@ def test_failed_bucket_delete_is_delete_failed_and_kept_in_state(harness: Harnes
 
 def test_create_failed_marker_constant_matches_cdk() -> None:
     assert CREATE_FAILED_MARKER == "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
+
+
+def test_duplicate_deliveries_run_onevent_twice_with_the_same_request(harness: Harness) -> None:
+    harness.runner.duplicate_deliveries = True
+    assert harness.deploy(template({**provider(), "A": custom(Polls="1")})).ok
+    creates = [e for e in harness.events() if e["fn"] == "on_event" and e["type"] == "Create"]
+    assert len(creates) == 2 and creates[0]["props"] == creates[1]["props"]
+
+
+def test_cancel_rolls_back_while_a_wait_is_in_progress(harness: Harness) -> None:
+    result = harness.runner.deploy(harness.assembly(waiter_stack("train", polls=50)), cancel_after=150)
+    assert result.status == "ROLLBACK_COMPLETE"
+    assert "User Initiated" in result.reason
+    assert timing(result, "Wait") == (0, 150)
+    assert ("Delete", "Op") in harness.calls() and ("Create", "After") not in harness.calls()
