@@ -99,14 +99,20 @@ def build_app(
     config = config or load_config(env)
     for warning in validate_config(config, root):
         print(warning, file=sys.stderr)
-    stack = PersonalizeStack(
-        app,
-        stack_name(config.environment.name),
-        config=config,
-        root=root,
-        asset_dir=asset_dir or root / "lambda",
-        env=resolve_environment(config),
-    )
+    try:
+        stack = PersonalizeStack(
+            app,
+            stack_name(config.environment.name),
+            config=config,
+            root=root,
+            asset_dir=asset_dir or root / "lambda",
+            env=resolve_environment(config),
+        )
+    except ValueError as error:
+        # Our own checks while building (a derived name too long, a wait out of range): a config
+        # problem, reported like the validator's, not a traceback.
+        where = str(config_path(config.environment.name))
+        raise ProblemReport([Problem(where, None, None, None, str(error))]) from None
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
         acknowledge_findings(stack)

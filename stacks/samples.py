@@ -24,7 +24,7 @@ def sample_ids(interactions: Path | None) -> Samples:
     the file has no USER_ID/ITEM_ID columns (the validator reports that, not this)."""
     if interactions is None or not interactions.is_file():
         return PLACEHOLDERS
-    with interactions.open(newline="", encoding="utf-8") as handle:
+    with interactions.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = [h.strip().upper() for h in next(reader, [])]
         if "USER_ID" not in header or "ITEM_ID" not in header:

@@ -67,3 +67,12 @@ def test_app_main_prints_report_and_exits_nonzero(
     monkeypatch.setattr(app, "build_app", bad)
     assert app.main() == 1
     assert "configuration rejected" in capsys.readouterr().err
+
+
+def test_names_too_long_for_personalize_are_a_problem_report(tmp_path: Path) -> None:
+    from stacks import build_app
+
+    long_name = "g" * 60
+    config = config_with("dev", tmp_path, lambda t: t.replace('name = "retail"', f'name = "{long_name}"'))
+    with pytest.raises(ProblemReport):
+        build_app("dev", str(tmp_path / "out"), config=config, root=FIXTURES, asset_dir=REPO_ROOT / "lambda")
