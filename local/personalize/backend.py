@@ -171,7 +171,7 @@ class PersonalizeBackend:
         found = [r for r in self.resources.values() if type(r) is kind]
         return [r for r in found if where is None or where(r)]
 
-    def _get(self, kind: type[R], arn: str | None, what: str | None = None) -> R:
+    def _get(self, kind: type[R], arn: str | None) -> R:
         resource = self.resources.get(arn or "")
         if not isinstance(resource, kind):
             raise not_found(f"Resource Arn {arn} does not exist.")
