@@ -83,7 +83,6 @@ def serve(port: int = 4599, path: str | Path = DEFAULT_PATH, speed: float = 1.0,
         world = World.load(path)
         start = world.now()
     world.clock = ScaledClock(speed, start=start)
-    world.retry_sleep = "real"
     dirty = threading.Event()
     stop = stop or threading.Event()
 

@@ -16,10 +16,10 @@ moto as before. Because the hook is moto's own stubber, clients created before o
 behave the same.
 
 Retries under virtual time: botocore sleeps between retries with `time.sleep` in
-`botocore.endpoint`; while a World is active that module's `time` is a proxy whose `sleep` advances
-the virtual clock instead of waiting (`retry_sleep="clock"`, the default with a VirtualClock), or
-returns at once (`"skip"`), or really sleeps (`"real"`, the default with a ScaledClock). So 30%
-throttling costs virtual seconds, not real ones.
+`botocore.endpoint`; while a World is active that module's `time` is a proxy whose `sleep` follows
+the world's clock (`retry_sleep="clock"`, the default: a VirtualClock advances instead of waiting, a
+ScaledClock waits seconds / speed), or returns at once (`"skip"`), or really sleeps (`"real"`). So
+30% throttling costs virtual seconds, not real ones.
 
 moto's state is module-global (one BackendDict per service). A World keeps its own copy of the
 contents of those dicts and puts it in place while active, so several Worlds can exist in one process
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local.clock import Clock, ScaledClock, VirtualClock
+from local.clock import Clock, VirtualClock
 from local.faults import FaultInjector
 from local.personalize import protocol
 from local.personalize.backend import PersonalizeBackend
@@ -253,7 +253,7 @@ class World:
         self.stats = Stats()
         self.account_id = ACCOUNT_ID
         #: "clock" (advance the clock), "skip" (no wait) or "real" (wall-clock sleep)
-        self.retry_sleep = retry_sleep or ("real" if isinstance(self._clock, ScaledClock) else "clock")
+        self.retry_sleep = retry_sleep or "clock"
         self._moto: dict[tuple[str, str], dict[str, Any]] = {}
         self._depth = 0
         self._mock: Any = None
@@ -367,10 +367,9 @@ class World:
         # A saved world always holds a VirtualClock at the current time: whoever loads it (the
         # runner, the demo) advances it; the server puts a ScaledClock back on at start.
         clock = self._clock if isinstance(self._clock, VirtualClock) else VirtualClock(self._clock.now())
-        retry_sleep = self.retry_sleep if isinstance(self._clock, VirtualClock) else "clock"
         return {"format": _FORMAT, "clock": clock, "faults": self.faults,
                 "personalize": self.personalize, "stats": self.stats, "account_id": self.account_id,
-                "retry_sleep": retry_sleep, "moto": moto_state}
+                "retry_sleep": self.retry_sleep, "moto": moto_state}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("format") != _FORMAT:
