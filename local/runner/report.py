@@ -28,7 +28,9 @@ def hms(seconds: float) -> str:
 @dataclass
 class CriticalPath:
     seconds: float
-    chain: list[tuple[str, float]] = field(default_factory=list)  # (logical id, service seconds)
+    chain: list[tuple[str, float]] = field(default_factory=list)  # (step, service seconds)
+    resources: set[str] = field(default_factory=set)  # stack resources on the path
+    ops: list[Any] = field(default_factory=list)  # service operations on the path
 
     def text(self) -> str:
         return " -> ".join(f"{lid} {hms(w)}" for lid, w in self.chain if w > 0)
@@ -54,31 +56,105 @@ def service_seconds(result: OperationResult) -> dict[str, float]:
 
 
 def critical_path(result: OperationResult) -> CriticalPath | None:
+    """Earliest start/finish of every resource if only the service's own durations counted.
+
+    An operation started by resource R is *awaited* by R when it ended before R completed (the
+    Provider's isComplete waited for it); otherwise by the first of R's dependents to complete
+    after it ended (the WaitCondition its signal released). Then, with zero overhead:
+      ES(X) = max EF(dependencies)         (unchanged resources of an update: already there)
+      EF(X) = max(ES(X), OS(o) + duration(o) for each operation o awaited by X)
+      OS(o) = ES(owner of o) + durations of the owner's earlier operations
+    The critical path is max EF; the chain is walked back through what set each EF and ES.
+    """
     if result.operation == "DELETE" or not result.service_ops:
         return None
-    weights = service_seconds(result)
-    deps = result.dependencies
-    best: dict[str, tuple[float, list[str]]] = {}
-
-    def visit(node: str, stack: frozenset[str] = frozenset()) -> tuple[float, list[str]]:
-        if node in best:
-            return best[node]
-        if node in stack:  # cycles were rejected earlier; be safe
-            return 0.0, []
-        top: tuple[float, list[str]] = (0.0, [])
-        for dep in deps.get(node, []):
-            candidate = visit(dep, stack | {node})
-            if candidate[0] > top[0]:
-                top = candidate
-        value = (top[0] + weights.get(node, 0.0), [*top[1], node])
-        best[node] = value
-        return value
-
-    nodes = set(deps) | set(weights)
-    if not nodes:
+    timings = result.timings
+    deps = {lid: [d for d in ds if d in timings] for lid, ds in result.dependencies.items() if lid in timings}
+    if not deps:
         return None
-    total, chain = max((visit(n) for n in sorted(nodes)), key=lambda v: v[0])
-    return CriticalPath(total, [(lid, weights.get(lid, 0.0)) for lid in chain])
+    dependents: dict[str, list[str]] = defaultdict(list)
+    for lid, ds in deps.items():
+        for dep in ds:
+            dependents[dep].append(lid)
+    eps = 1e-6
+
+    def descendants(lid: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(dependents.get(lid, []))
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                todo.extend(dependents.get(node, []))
+        return seen
+
+    awaited: dict[str, list[tuple[Any, float]]] = defaultdict(list)  # awaiter -> [(op, offset)]
+    by_owner: dict[str, list[Any]] = defaultdict(list)
+    for op in result.service_ops:
+        if op.end is not None and op.resource in timings:
+            by_owner[op.resource].append(op)
+    for owner, ops in by_owner.items():
+        ops.sort(key=lambda o: o.start)
+        owner_end = timings[owner].end
+        for i, op in enumerate(ops):
+            offset = sum(p.end - p.start for p in ops[:i] if p.end is not None and p.end <= op.start + eps)
+            if owner_end is not None and op.end <= owner_end + eps:
+                awaited[owner].append((op, offset))
+                continue
+            later = [x for x in descendants(owner) if timings[x].end is not None
+                     and timings[x].end >= op.end - eps and timings[x].start <= op.end + eps]
+            if later:
+                awaiter = min(later, key=lambda x: (timings[x].end, x))
+                awaited[awaiter].append((op, offset))
+
+    es: dict[str, tuple[float, str | None]] = {}
+    ef: dict[str, tuple[float, Any]] = {}  # value, (op, owner) that set it or None
+
+    def finish(lid: str, stack: frozenset[str] = frozenset()) -> float:
+        if lid in ef:
+            return ef[lid][0]
+        if lid in stack:
+            return 0.0
+        start, source = 0.0, None
+        for dep in deps.get(lid, []):
+            value = finish(dep, stack | {lid})
+            dep_end = timings[dep].end or 0.0
+            src_end = timings[source].end or 0.0 if source else float("-inf")
+            if value > start + eps or (abs(value - start) <= eps and dep_end > src_end):
+                start, source = value, dep
+        es[lid] = (start, source)
+        best: tuple[float, Any] = (start, None)
+        for op, offset in awaited.get(lid, []):
+            op_start = (finish(op.resource, stack | {lid}) if op.resource != lid else start)
+            if op.resource != lid:
+                op_start = es[op.resource][0]
+            value = op_start + offset + (op.end - op.start)
+            if value > best[0] + eps:
+                best = (value, op)
+        ef[lid] = best
+        return best[0]
+
+    for lid in sorted(deps):
+        finish(lid)
+    last = max(sorted(deps), key=lambda x: (round(ef[x][0], 6), timings[x].end or 0.0))
+    total = ef[last][0]
+    path = CriticalPath(total)
+    node: str | None = last
+    guard = 0
+    while node is not None and guard < 10_000:
+        guard += 1
+        path.resources.add(node)
+        op = ef[node][1]
+        if op is not None:
+            path.chain.append((f"{op.resource} ({op.kind})", op.end - op.start))
+            path.ops.append(op)
+            path.resources.add(op.resource)
+            node = es[op.resource][1]
+        else:
+            path.chain.append((node, 0.0))
+            node = es[node][1]
+    path.chain.reverse()
+    return path
 
 
 def describe_calls(calls: dict[str, int]) -> int:
@@ -127,8 +203,8 @@ def summary(result: OperationResult, timeline_path: str | None = None) -> str:
 def gantt(result: OperationResult, title: str) -> str:
     """A mermaid gantt of the resources that took time, and the service operations; the critical
     path marked `crit`."""
-    critical = {lid for lid, _ in result.critical.chain} if result.critical else set()
-    crit_ops = {id(op) for op in result.service_ops if op.resource in critical}
+    critical = result.critical.resources if result.critical else set()
+    crit_ops = {id(op) for op in result.critical.ops} if result.critical else set()
     lines = [
         "```mermaid",
         "gantt",
@@ -142,7 +218,8 @@ def gantt(result: OperationResult, title: str) -> str:
     shown = 0
     for timing in sorted(result.timings.values(), key=lambda t: (t.start, t.logical_id)):
         end = timing.end if timing.end is not None else result.ended
-        if end - timing.start < 1 and timing.logical_id not in critical:
+        instant = end - timing.start < 1
+        if instant and (timing.logical_id not in critical or not timing.type.startswith("Custom::")):
             continue
         tag = "crit, " if timing.logical_id in critical else ""
         if timing.status.endswith("FAILED"):
