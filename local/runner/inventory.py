@@ -31,6 +31,8 @@ def leftovers(world: Any, env: str, region: str, state: StackState | None) -> di
         keys = _count_objects(s3, name)
         mark = " (retained: DeletionPolicy Retain)" if name in retained else ""
         found.setdefault("s3 bucket", []).append(f"{name}: {keys} objects{mark}")
+        for key in _first_keys(s3, name, 10):
+            found.setdefault("s3 object", []).append(f"s3://{name}/{key}")
     iam = boto3.client("iam", region_name=region)
     for role in iam.list_roles().get("Roles", []):
         if role["RoleName"].startswith(stack + "-"):
@@ -51,6 +53,13 @@ def leftovers(world: Any, env: str, region: str, state: StackState | None) -> di
                 f"{res.logical_id} {res.type} {res.physical_id} ({res.status}: {res.reason})"
             )
     return found
+
+
+def _first_keys(s3: Any, bucket: str, limit: int) -> list[str]:
+    try:
+        return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, MaxKeys=limit).get("Contents", [])]
+    except ClientError:
+        return []
 
 
 def _count_objects(s3: Any, bucket: str) -> int:

@@ -47,7 +47,7 @@ def test_prod_destroy_keeps_the_retained_bucket_and_its_data(
     assert gone is not None and gone.status == "DELETE_COMPLETE", gone.reason
     left = local.left("prod")
     assert local.personalize("prod") == []
-    assert set(left) == {"s3 bucket"}, left
+    assert set(left) == {"s3 bucket", "s3 object"}, left
     assert any(line.startswith(bucket) and "retained" in line for line in left["s3 bucket"])
     with local.world.active():
         keys = [
