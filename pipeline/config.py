@@ -217,6 +217,96 @@ class EventTrackerConfig(_Model):
     _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
 
 
+#: CloudWatch evaluates at most 7 days of hourly periods (PutMetricAlarm: Period x EvaluationPeriods
+#: <= 604800 s), so an hourly idle alarm looks back at most 168 hours.
+MAX_IDLE_ALARM_HOURS = 168
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class MonitoringConfig(_Model):
+    """`[monitoring]`: the campaigns' CloudWatch dashboard and the idle-campaign alarm (an idle
+    campaign still bills its minProvisionedTPS every hour). Optional; these are the defaults."""
+
+    dashboard: bool = True
+    #: Alarm when a campaign served no request for this many hours; 0 turns the alarms off.
+    idle_alarm_hours: int = 24
+    #: Optional email subscribed to the alarm topic (the address must confirm the subscription).
+    alarm_email: OptionalStr = None
+
+    @field_validator("idle_alarm_hours")
+    @classmethod
+    def _idle_hours(cls, value: int) -> int:
+        if not 0 <= value <= MAX_IDLE_ALARM_HOURS:
+            raise ValueError(
+                f"idle_alarm_hours must be 0 (no alarm) or 1..{MAX_IDLE_ALARM_HOURS} (CloudWatch evaluates "
+                f"at most 7 days of hourly periods), got {value}"
+            )
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+#: Object key prefixes: characters S3 keys take without escaping, '/'-separated, ending in '/'.
+_KEY_PREFIX = re.compile(r"^(?:[A-Za-z0-9!_.*'()=-]+/)+$")
+
+
+class BatchJobConfig(_Model):
+    """`[[batch_jobs]]`: a batch inference job scoring JSON lines offline with a solution's trained
+    version (no campaign needed). `input` is an s3:// URI or a JSON-lines file in this repo (uploaded
+    by the stack); `output` is a key prefix in the data bucket (default `batch-output/<name>/`)."""
+
+    name: str
+    solution: str
+    input: str = Field(min_length=1)
+    output: OptionalStr = None
+    num_results: int = Field(default=25, ge=1, le=500)
+    #: A configured filter's name (its placeholder values go in each input line's filterValues).
+    filter: OptionalStr = None
+    timeout: Seconds = 6 * 3600
+
+    _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+
+    @field_validator("input")
+    @classmethod
+    def _input(cls, value: str) -> str:
+        if value.startswith("s3://") and (len(value) <= len("s3://") or value.endswith("/")):
+            raise ValueError(f"{value!r}: expected s3://bucket/key of one JSON-lines file")
+        return value
+
+    @field_validator("output")
+    @classmethod
+    def _output(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        prefix = value if value.endswith("/") else value + "/"
+        if prefix.startswith(("s3://", "/")) or not _KEY_PREFIX.match(prefix):
+            raise ValueError(
+                f"{value!r}: expected a key prefix in the data bucket such as 'batch-output/scores/' "
+                "(letters, digits, !_.*'()=- and '/', no s3:// and no leading '/')"
+            )
+        if prefix.startswith("datasets/"):
+            raise ValueError(f"{value!r}: datasets/ holds the import data; write batch output elsewhere")
+        return prefix
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: int) -> int:
+        return _check_wait(value)
+
+    @property
+    def is_s3(self) -> bool:
+        return self.input.startswith("s3://")
+
+    @property
+    def output_prefix(self) -> str:
+        return self.output or f"batch-output/{self.name}/"
+
+
 class PipelineConfig(_Model):
     environment: EnvironmentConfig
     dataset_group: DatasetGroupConfig
@@ -225,6 +315,8 @@ class PipelineConfig(_Model):
     campaigns: list[CampaignConfig] = Field(default_factory=list)
     filters: list[FilterConfig] = Field(default_factory=list)
     event_tracker: EventTrackerConfig | None = None
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    batch_jobs: list[BatchJobConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PipelineConfig:
@@ -282,6 +374,58 @@ def cross_checks(raw: Any) -> list[tuple[tuple[int | str, ...], Any, str]]:
             problem = recipe_problem(recipe, _Datasets(has_items), item.get("solution_config") or {})
             if problem:
                 errors.append((("solutions", index, "recipe"), recipe, problem))
+    filters = {item.get("name") for _, item in entries("filters")}
+    outputs: dict[str, int] = {}
+    job_names: set[str] = set()
+    for index, item in entries("batch_jobs"):
+        name = item.get("name")
+        if isinstance(name, str) and name in job_names:
+            errors.append(
+                (("batch_jobs", index, "name"), name, "duplicate batch job name: names must be unique")
+            )
+        if isinstance(name, str):
+            job_names.add(name)
+        target = item.get("solution")
+        if isinstance(target, str) and target not in solutions:
+            errors.append(
+                (
+                    ("batch_jobs", index, "solution"),
+                    target,
+                    f"not a configured solution; expected one of {sorted(solutions)}",
+                )
+            )
+        elif isinstance(target, str) and solutions[target] in RECIPES:
+            family = RECIPES[str(solutions[target])].family
+            if family == RecipeFamily.USER_SEGMENTATION:
+                errors.append(
+                    (
+                        ("batch_jobs", index, "solution"),
+                        target,
+                        f"solution {target!r} uses {solutions[target]}, a USER_SEGMENTATION recipe: it makes "
+                        "batch segment jobs, not batch inference jobs",
+                    )
+                )
+        chosen = item.get("filter")
+        if isinstance(chosen, str) and chosen and chosen not in filters:
+            errors.append(
+                (
+                    ("batch_jobs", index, "filter"),
+                    chosen,
+                    f"not a configured filter; expected one of {sorted(str(f) for f in filters)}",
+                )
+            )
+        output = item.get("output") or (f"batch-output/{name}/" if isinstance(name, str) else None)
+        if isinstance(output, str):
+            output = output if output.endswith("/") else output + "/"
+            if output in outputs:
+                errors.append(
+                    (
+                        ("batch_jobs", index, "output"),
+                        output,
+                        f"batch_jobs[{outputs[output]}] writes to the same prefix; give each job its own",
+                    )
+                )
+            outputs.setdefault(output, index)
     for index, item in entries("campaigns"):
         target = item.get("solution")
         if not isinstance(target, str):
