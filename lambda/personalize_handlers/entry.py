@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError
 
 from . import waiter
 from .base import Ctx, Kind
+from .batch_inference import BatchInferenceJob
 from .campaign import Campaign
 from .clients import Api, log
 from .common import Event, HandlerError
@@ -24,12 +25,13 @@ from .filter import Filter
 from .import_job import DatasetImportJob
 from .schema import Schema
 from .solution import Solution
+from .solution_metrics import SolutionMetrics
 from .solution_version import SolutionVersion
 
 KINDS: dict[str, Kind] = {
     kind.resource_type: kind
     for kind in (DatasetGroup(), Schema(), Dataset(), DatasetImportJob(), Solution(), SolutionVersion(),
-                 Campaign(), EventTracker(), Filter())
+                 Campaign(), EventTracker(), Filter(), SolutionMetrics(), BatchInferenceJob())
 }
 
 

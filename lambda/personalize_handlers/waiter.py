@@ -17,7 +17,7 @@ from .clients import Api, error_code, error_message, log
 from .common import HandlerError, digest, truncate
 from .schedule import next_delay
 
-KINDS = ("DatasetImportJob", "SolutionVersion", "Campaign", "CampaignUpdate")
+KINDS = ("DatasetImportJob", "SolutionVersion", "Campaign", "CampaignUpdate", "BatchInferenceJob")
 ENV_STATE_MACHINE = "WAITER_STATE_MACHINE_ARN"
 PENDING, SUCCEEDED, FAILED = "PENDING", "SUCCEEDED", "FAILED"
 SIGNAL_TIMEOUT_SECONDS = 30
@@ -59,6 +59,9 @@ def operation_state(kind: str, arn: str, resource: str, pz: Api) -> tuple[str, s
         if kind == "DatasetImportJob":
             obj = pz("describe_dataset_import_job", datasetImportJobArn=arn)["datasetImportJob"]
             op = "CreateDatasetImportJob"
+        elif kind == "BatchInferenceJob":
+            obj = pz("describe_batch_inference_job", batchInferenceJobArn=arn)["batchInferenceJob"]
+            op = "CreateBatchInferenceJob"
         elif kind == "SolutionVersion":
             obj = pz("describe_solution_version", solutionVersionArn=arn)["solutionVersion"]
             op = "CreateSolutionVersion"

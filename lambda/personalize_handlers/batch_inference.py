@@ -1,0 +1,133 @@
+"""Custom::PersonalizeBatchInferenceJob: JobName, SolutionVersionArn, InputPath (s3:// of a JSON-lines
+file), OutputPath (s3:// prefix ending in '/'), RoleArn, *NumResults*, *FilterArn*,
+*BatchInferenceJobConfig* (JSON object), *Trigger* (a hash: a change runs the job again),
+*WaitHandle*, *Tags*. Data: Arn, Name, OutputPath.
+
+A long operation like an import job: the job's name is JobName plus a hash of the RequestId (a
+duplicated event adopts the job the first one started; a later run gets a new job), on_event starts
+the waiter when WaitHandle is set. Personalize has no DeleteBatchInferenceJob (jobs stay listed;
+their output stays in S3), so Delete is a no-op. Any property change starts a new job."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import ACTIVE, CREATE_FAILED, Ctx, Kind, diff, list_all
+from .common import HandlerError, failure, require, to_int, to_json_object, to_tags, unique_name
+
+#: The API reference lists PENDING and IN PROGRESS; the other kinds' spellings are accepted too.
+RUNNING = frozenset({"PENDING", "IN PROGRESS", "IN_PROGRESS", "CREATE PENDING", "CREATE IN_PROGRESS"})
+#: CreateBatchInferenceJob's numResults bound (the service's default is 25).
+MAX_RESULTS = 500
+
+
+class BatchInferenceJob(Kind):
+    resource_type = "Custom::PersonalizeBatchInferenceJob"
+    label = "BatchInferenceJob"
+    arn_kind = "batch-inference-job"
+    arn_key = "batchInferenceJobArn"
+    result_key = "batchInferenceJob"
+    name_prop = "JobName"
+    in_place = frozenset({"Tags", "WaitHandle"})
+    waiter_kind = "BatchInferenceJob"
+    name_per_request = True
+
+    def physical_name(self, ctx: Ctx) -> str:
+        return unique_name(require(ctx.props, "JobName", self.label, ctx.name), ctx.event.request_id)
+
+    def _s3(self, ctx: Ctx, prop: str, prefix: bool) -> str:
+        value = require(ctx.props, prop, self.label, ctx.name)
+        shape = "s3://bucket/prefix/ (ending in '/')" if prefix else "s3://bucket/key"
+        ok = value.startswith("s3://") and "/" in value[len("s3://"):] and value.endswith("/") == prefix
+        if not ok or len(value.split("/", 3)[2]) < 3:
+            raise HandlerError(f"{self.label} {ctx.name}: property {prop}: expected {shape}, got {value!r}")
+        return value
+
+    def num_results(self, ctx: Ctx) -> int | None:
+        try:
+            value = to_int(ctx.props.get("NumResults"), "NumResults", minimum=1)
+        except HandlerError as exc:
+            raise HandlerError(f"{self.label} {ctx.name}: {exc}") from None
+        if value is not None and value > MAX_RESULTS:
+            raise HandlerError(f"{self.label} {ctx.name}: property NumResults: expected 1..{MAX_RESULTS}, "
+                               f"got {value}")
+        return value
+
+    def job_config(self, ctx: Ctx) -> dict[str, Any] | None:
+        try:
+            return to_json_object(ctx.props.get("BatchInferenceJobConfig"), "BatchInferenceJobConfig")
+        except HandlerError as exc:
+            raise HandlerError(f"{self.label} {ctx.name}: {exc}") from None
+
+    def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "jobName": name,
+            "solutionVersionArn": require(ctx.props, "SolutionVersionArn", self.label, ctx.name),
+            "jobInput": {"s3DataSource": {"path": self._s3(ctx, "InputPath", prefix=False)}},
+            "jobOutput": {"s3DataDestination": {"path": self._s3(ctx, "OutputPath", prefix=True)}},
+            "roleArn": require(ctx.props, "RoleArn", self.label, ctx.name),
+        }
+        results = self.num_results(ctx)
+        if results is not None:
+            params["numResults"] = results
+        if ctx.props.get("FilterArn"):
+            params["filterArn"] = str(ctx.props["FilterArn"])
+        config = self.job_config(ctx)
+        if config:
+            params["batchInferenceJobConfig"] = config
+        tags = to_tags(ctx.props.get("Tags"))
+        if tags:
+            params["tags"] = tags
+        return params
+
+    def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
+        wanted = {
+            "solutionVersionArn": ctx.props.get("SolutionVersionArn"),
+            "inputPath": ctx.props.get("InputPath"),
+            "outputPath": ctx.props.get("OutputPath"),
+            "roleArn": ctx.props.get("RoleArn"),
+        }
+        actual = {
+            "solutionVersionArn": existing.get("solutionVersionArn"),
+            "inputPath": ((existing.get("jobInput") or {}).get("s3DataSource") or {}).get("path"),
+            "outputPath": ((existing.get("jobOutput") or {}).get("s3DataDestination") or {}).get("path"),
+            "roleArn": existing.get("roleArn"),
+        }
+        return [diff(k, actual[k], v) for k, v in wanted.items() if actual[k] != v]
+
+    def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        version = ctx.props.get("SolutionVersionArn")
+        for item in list_all(ctx, "list_batch_inference_jobs", "batchInferenceJobs",
+                             **({"solutionVersionArn": version} if version else {})):
+            if item.get("jobName") == name:
+                return self.describe(ctx, item["batchInferenceJobArn"])
+        return None
+
+    def data(self, ctx: Ctx, arn: str, described: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        out = super().data(ctx, arn, described)
+        output = ctx.props.get("OutputPath")
+        if output:
+            out["OutputPath"] = output
+        return out
+
+    def ready(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        """As the base, with the batch job's own status names (PENDING, IN PROGRESS)."""
+        described = self.describe(ctx, arn)
+        if described is None:
+            raise failure(self.label, ctx.name, "DescribeBatchInferenceJob", f"{arn} does not exist")
+        status = described.get("status")
+        if status == ACTIVE:
+            return self.data(ctx, arn, described)
+        if status == CREATE_FAILED:
+            raise failure(self.label, ctx.name, self.create_op,
+                          described.get("failureReason") or "CREATE FAILED without a failureReason")
+        if status in RUNNING:
+            return None
+        raise failure(self.label, ctx.name, self.create_op, f"unexpected status {status!r}")
+
+    def on_delete(self, ctx: Ctx) -> None:
+        """No DeleteBatchInferenceJob exists: the job record stays, its output stays in S3."""
+
+    def delete_finished(self, ctx: Ctx) -> bool:
+        return True
