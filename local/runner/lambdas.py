@@ -61,6 +61,8 @@ class LambdaFunction:
     timeout: int = 3
     memory: int = 128
     logical_id: str = ""
+    role_arn: str = ""
+    _credentials: dict[str, str] | None = field(default=None, repr=False)
     _modules: dict[str, ModuleType] = field(default_factory=dict, repr=False)
     _entry: Callable[..., Any] | None = field(default=None, repr=False)
 
@@ -154,7 +156,7 @@ class LambdaService:
             self.logs.current = fn.name
             with (
                 _installed(fn),
-                _environment(fn, self.region),
+                _environment(fn, self.region, self._credentials(fn)),
                 contextlib.redirect_stdout(self.logs),
                 contextlib.redirect_stderr(self.logs),
             ):
@@ -171,6 +173,27 @@ class LambdaService:
             for hook in self.after_invoke:
                 hook()
 
+    def _credentials(self, fn: LambdaFunction) -> dict[str, str]:
+        """The execution role's temporary credentials (STS AssumeRole in moto, cached per function
+        as a Lambda execution environment keeps them), so the world can tell which role calls."""
+        if fn._credentials is None:
+            fn._credentials = {}
+            if fn.role_arn.startswith("arn:"):
+                import boto3
+
+                try:
+                    creds = boto3.client("sts", region_name=self.region).assume_role(
+                        RoleArn=fn.role_arn, RoleSessionName=fn.name[:64]
+                    )["Credentials"]
+                    fn._credentials = {
+                        "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+                        "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+                        "AWS_SESSION_TOKEN": creds["SessionToken"],
+                    }
+                except Exception:  # no STS in this world: the process credentials
+                    fn._credentials = {}
+        return fn._credentials
+
     def _entry(self, fn: LambdaFunction) -> Callable[..., Any]:
         if fn._entry is None:
             if fn.code_dir is None or not fn.code_dir.is_dir():
@@ -180,7 +203,7 @@ class LambdaService:
                 raise LambdaError("Runtime.MalformedHandlerName", f"bad handler {fn.handler!r}")
             with (
                 _installed(fn),
-                _environment(fn, self.region),
+                _environment(fn, self.region, self._credentials(fn)),
                 contextlib.redirect_stdout(self.logs),
                 contextlib.redirect_stderr(self.logs),
             ):
@@ -233,9 +256,12 @@ def _installed(fn: LambdaFunction) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _environment(fn: LambdaFunction, region: str) -> Iterator[None]:
+def _environment(
+    fn: LambdaFunction, region: str, credentials: dict[str, str] | None = None
+) -> Iterator[None]:
     """The function's Environment.Variables plus the variables Lambda itself sets."""
     values = {
+        **(credentials or {}),
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_LAMBDA_FUNCTION_NAME": fn.name,

@@ -101,8 +101,13 @@ def critical_path(result: OperationResult) -> CriticalPath | None:
             if owner_end is not None and op.end <= owner_end + eps:
                 awaited[owner].append((op, offset))
                 continue
-            later = [x for x in descendants(owner) if timings[x].end is not None
-                     and timings[x].end >= op.end - eps and timings[x].start <= op.end + eps]
+            later = [
+                x
+                for x in descendants(owner)
+                if timings[x].end is not None
+                and timings[x].end >= op.end - eps
+                and timings[x].start <= op.end + eps
+            ]
             if later:
                 awaiter = min(later, key=lambda x: (timings[x].end, x))
                 awaited[awaiter].append((op, offset))
@@ -125,7 +130,7 @@ def critical_path(result: OperationResult) -> CriticalPath | None:
         es[lid] = (start, source)
         best: tuple[float, Any] = (start, None)
         for op, offset in awaited.get(lid, []):
-            op_start = (finish(op.resource, stack | {lid}) if op.resource != lid else start)
+            op_start = finish(op.resource, stack | {lid}) if op.resource != lid else start
             if op.resource != lid:
                 op_start = es[op.resource][0]
             value = op_start + offset + (op.end - op.start)

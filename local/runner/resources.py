@@ -432,6 +432,7 @@ class LambdaFunctionType(ResourceType):
                 timeout=int(props.get("Timeout", 3)),
                 memory=int(props.get("MemorySize", 128)),
                 logical_id=logical_id,
+                role_arn=str(props.get("Role", "")),
             )
         )
 

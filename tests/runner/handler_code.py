@@ -35,6 +35,7 @@ def on_event(event, context):
             "physical": event.get("PhysicalResourceId"),
             "props": props,
             "old": event.get("OldResourceProperties"),
+            "key": os.environ.get("AWS_ACCESS_KEY_ID", "")[:4],
         }
     )
     if props.get("FailOn") == kind:

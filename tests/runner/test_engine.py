@@ -494,3 +494,25 @@ def test_cancel_rolls_back_while_a_wait_is_in_progress(harness: Harness) -> None
     assert "User Initiated" in result.reason
     assert timing(result, "Wait") == (0, 150)
     assert ("Delete", "Op") in harness.calls() and ("Create", "After") not in harness.calls()
+
+
+def test_handlers_run_with_their_execution_roles_credentials(harness: Harness) -> None:
+    resources = provider()
+    resources["HandlerRole"] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                    }
+                ],
+            }
+        },
+    }
+    resources["UserOnEvent"]["Properties"]["Role"] = {"Fn::GetAtt": ["HandlerRole", "Arn"]}
+    assert harness.deploy(template({**resources, "A": custom()})).ok
+    assert harness.events()[0]["key"] == "ASIA"  # STS temporary credentials, as Lambda gives them
