@@ -1,0 +1,342 @@
+"""Batch inference: `[[batch_jobs]]` score a JSON-lines file offline with a solution's trained version
+(no campaign, nothing billed by the hour), writing JSON lines of recommendations to a prefix of the
+data bucket.
+
+Each job is a `Custom::PersonalizeBatchInferenceJob` (a long operation: WaitHandle + WaitCondition
+like an import job) after its solution version's WaitCondition. `BatchInference` also holds what all
+jobs share: the service role's read of the inputs and write of the outputs (s3:PutObject on each
+job's output prefix only), the bucket policy's matching grant to the Personalize principal, and the
+Provider's and waiter's Personalize permissions for batch jobs. The jobs depend on those policies,
+so a job can never start before Personalize may read its input and write its output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from personalize_constructs.hashing import file_digest, logical_label
+from personalize_constructs.long_wait import LongWait
+from personalize_constructs.provider import PersonalizeProvider
+from personalize_constructs.resources import JOB_NAME_MAX, Filter, PersonalizeContext, Solution, _custom, cfn
+from pipeline.config import BatchJobConfig
+from pipeline.naming import digest
+from pipeline.recipes import RecipeFamily
+
+PERSONALIZE = "personalize.amazonaws.com"
+#: Repo input files are uploaded under here, one prefix per job.
+INPUT_PREFIX = "batch-input/"
+#: Recipes that serve no batch inference ("You can't get batch recommendations with the
+#: Trending-Now or Next-Best-Action recipes": CreateBatchInferenceJob API reference).
+NO_BATCH = {"aws-trending-now", "aws-next-best-action"}
+#: What each input line must carry, per recipe family (getting-batch-recommendations: input formats).
+INPUT_KEYS: dict[RecipeFamily, tuple[str, ...]] = {
+    RecipeFamily.USER_PERSONALIZATION: ("userId",),
+    RecipeFamily.POPULAR_ITEMS: ("userId",),
+    RecipeFamily.RELATED_ITEMS: ("itemId",),
+    RecipeFamily.PERSONALIZED_RANKING: ("userId", "itemList"),
+}
+_PLACEHOLDER = re.compile(r"\$([A-Za-z0-9_]+)")
+
+
+def filter_parameters(expression: str) -> list[str]:
+    """The `$NAME` placeholders of a filter expression (each needs a value per request)."""
+    return sorted(set(_PLACEHOLDER.findall(expression)))
+
+
+def check_input_file(path: Path, family: RecipeFamily, parameters: Sequence[str], where: str) -> int:
+    """Validate a JSON-lines batch input: every non-blank line a JSON object with the keys the recipe
+    family reads (string ids; itemList a list of strings) and, with a parameterised filter, a
+    `filterValues` object naming each placeholder. Returns the number of records; raises ValueError
+    naming file, line, field, value and what was expected."""
+    keys = INPUT_KEYS.get(family)
+    if keys is None:
+        raise ValueError(f"{where}: recipe family {family.value} serves no batch inference job")
+    count = 0
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            at = f"{where}: {path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{at}: not JSON ({exc.msg} at column {exc.colno}); expected one JSON "
+                                 f"object per line such as {{\"{keys[0]}\": \"42\"}}") from None
+            if not isinstance(record, dict):
+                raise ValueError(f"{at}: expected a JSON object, got {line.strip()[:80]!r}")
+            for key in keys:
+                value = record.get(key)
+                ok = (isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+                      if key == "itemList" else isinstance(value, str) and value != "")
+                if not ok:
+                    expected = "a non-empty list of item id strings" if key == "itemList" else "an id string"
+                    raise ValueError(f"{at}: field {key}: expected {expected} ({family.value} input), "
+                                     f"got {value!r}")
+            if parameters:
+                values = record.get("filterValues")
+                missing = [p for p in parameters if not isinstance(values, dict) or p not in values]
+                if missing:
+                    raise ValueError(f"{at}: field filterValues: expected values for the filter's "
+                                     f"placeholders {missing}, e.g. \"filterValues\": {{\"{missing[0]}\": "
+                                     "'\"value\"'}")
+            count += 1
+    if count == 0:
+        raise ValueError(f"{where}: {path} has no input records")
+    return count
+
+
+class BatchInference(Construct):
+    """The shared permissions plus one job per `[[batch_jobs]]` entry. Exposes `jobs` (config name ->
+    BatchJob), `service_policy`, `handler_policy`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PersonalizeContext,
+        configs: Sequence[BatchJobConfig],
+        solutions: dict[str, Solution],
+        filters: dict[str, Filter],
+        filter_expressions: dict[str, str],
+        bucket: s3.IBucket,
+        service_role: iam.IRole,
+        provider: PersonalizeProvider,
+        root: Path,
+        retain: bool,
+        log_group: logs.ILogGroup,
+        after: Sequence[Construct] = (),
+    ) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        self.jobs: dict[str, BatchJob] = {}
+        jobs_arn = stack.format_arn(
+            service="personalize",
+            resource="batch-inference-job",
+            resource_name=f"{ctx.prefix}-*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+
+        # What the Personalize service role reads and writes; one statement per job, exact prefixes.
+        read: list[str] = []
+        write: list[str] = []
+        external_buckets: list[str] = []
+        for config in configs:
+            if config.is_s3:
+                source_bucket, _, key = config.input.removeprefix("s3://").partition("/")
+                read.append(f"arn:{stack.partition}:s3:::{source_bucket}/{key}")
+                external_buckets.append(f"arn:{stack.partition}:s3:::{source_bucket}")
+            else:
+                read.append(bucket.arn_for_objects(f"{INPUT_PREFIX}{config.name}/*"))
+            write.append(bucket.arn_for_objects(f"{config.output_prefix}*"))
+        self.service_policy = iam.Policy(
+            self,
+            "ServiceRoleAccess",
+            roles=[service_role],
+            statements=[
+                iam.PolicyStatement(sid="ReadBatchInput", actions=["s3:GetObject"], resources=read),
+                iam.PolicyStatement(sid="WriteBatchOutput", actions=["s3:PutObject"], resources=write),
+                # An s3:// input in another bucket: Personalize lists it too (the data bucket's
+                # ListBucket is already in the role). That bucket's own policy must admit Personalize.
+                *(
+                    [
+                        iam.PolicyStatement(
+                            sid="ListExternalBatchInput",
+                            actions=["s3:ListBucket"],
+                            resources=sorted(set(external_buckets)),
+                        )
+                    ]
+                    if external_buckets
+                    else []
+                ),
+            ],
+        )
+        source = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": jobs_arn},
+        }
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PersonalizeWriteBatchOutput",
+                principals=[iam.ServicePrincipal(PERSONALIZE)],
+                actions=["s3:PutObject"],
+                resources=write,
+                conditions=source,
+            )
+        )
+        # The Provider's handler (create, find, tag) and the waiter's Poll (describe).
+        parents = [
+            *provider.resource_arns("solution"),
+            *provider.resource_arns("filter"),
+        ]
+        self.handler_policy = iam.Policy(
+            self,
+            "HandlerAccess",
+            roles=[provider.handler_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="PersonalizeBatchInferenceJob",
+                    actions=[
+                        "personalize:CreateBatchInferenceJob",
+                        "personalize:DescribeBatchInferenceJob",
+                        "personalize:TagResource",
+                        "personalize:ListTagsForResource",
+                    ],
+                    resources=[jobs_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="PersonalizeBatchInferenceParents",
+                    actions=["personalize:CreateBatchInferenceJob"],
+                    resources=parents,
+                ),
+                iam.PolicyStatement(
+                    sid="PersonalizeListBatchInferenceJobs",
+                    actions=["personalize:ListBatchInferenceJobs"],
+                    resources=["*"],
+                ),
+            ],
+        )
+        self.waiter_policy = iam.Policy(
+            self,
+            "WaiterAccess",
+            roles=[provider.waiter_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="DescribeBatchInferenceJobs",
+                    actions=["personalize:DescribeBatchInferenceJob"],
+                    resources=[jobs_arn],
+                )
+            ],
+        )
+
+        for config in configs:
+            solution = solutions[config.solution]
+            chosen = filters[config.filter] if config.filter else None
+            parameters = filter_parameters(filter_expressions[config.filter]) if config.filter else []
+            self.jobs[config.name] = BatchJob(
+                self,
+                f"Job{logical_label(config.name)}",
+                ctx=ctx,
+                config=config,
+                solution=solution,
+                filter=chosen,
+                filter_parameters=parameters,
+                bucket=bucket,
+                role_arn=service_role.role_arn,
+                root=root,
+                retain=retain,
+                log_group=log_group,
+                after=[*after, self.service_policy, self.handler_policy, self.waiter_policy],
+            )
+
+
+class BatchJob(Construct):
+    """One batch inference job (-> WaitCondition). Exposes `resource`, `wait`, `arn`, `output_path`,
+    `input_path`, `upload` (the BucketDeployment of a repo input, or None)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PersonalizeContext,
+        config: BatchJobConfig,
+        solution: Solution,
+        filter: Filter | None,
+        filter_parameters: Sequence[str],
+        bucket: s3.IBucket,
+        role_arn: str,
+        root: Path,
+        retain: bool,
+        log_group: logs.ILogGroup,
+        after: Sequence[Construct],
+    ) -> None:
+        super().__init__(scope, id)
+        label = logical_label(config.name)
+        where = f"batch_jobs.{config.name}"
+        if solution.recipe.name in NO_BATCH:
+            raise ValueError(f"{where}: solution {config.solution!r} uses {solution.recipe.name}, which "
+                             "serves no batch inference jobs")
+        self.upload: s3deploy.BucketDeployment | None = None
+        depends_on: list[Construct] = [*after, solution.wait.condition]
+        if config.is_s3:
+            self.input_path: str = config.input
+            input_hash = digest(config.input, length=16)
+        else:
+            path = root / config.input
+            if not path.is_file():
+                raise ValueError(f"{where}.input: no such file {config.input!r} under {root}")
+            check_input_file(path, solution.recipe.family, filter_parameters, where)
+            input_hash = file_digest(path)
+            prefix = f"{INPUT_PREFIX}{config.name}/"
+            self.upload = s3deploy.BucketDeployment(
+                self,
+                "Upload",
+                destination_bucket=bucket,
+                destination_key_prefix=prefix,
+                sources=[s3deploy.Source.asset(str(path.parent), exclude=["*", f"!{path.name}"])],
+                prune=True,
+                retain_on_delete=retain,
+                # The dataset uploads' settings, so both share CDK's one singleton handler.
+                memory_limit=1024,
+                ephemeral_storage_size=cdk.Size.gibibytes(10),
+                log_group=log_group,
+            )
+            self.input_path = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", prefix + path.name])
+            depends_on.append(_deployment_resource(self.upload))
+        if filter is not None:
+            depends_on.append(filter.resource)
+        self.output_path = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", config.output_prefix])
+
+        # New input, a new training, other options: a new job (new hash, new wait ids).
+        trigger = digest(
+            ctx.prefix, config.name, input_hash, solution.trigger, config.num_results,
+            config.output_prefix, config.filter,
+        )
+        job_name = ctx.name("batch", config.name, input_hash[:6])
+        if len(job_name) > JOB_NAME_MAX:
+            raise ValueError(f"{where}: batch job name {job_name!r} is longer than {JOB_NAME_MAX} characters")
+        self.wait = LongWait(
+            self, "Wait", label=f"Batch{label}", inputs_hash=trigger, timeout_seconds=config.timeout
+        )
+        self.resource = _custom(
+            self,
+            "Resource",
+            ctx,
+            "BatchInferenceJob",
+            f"Batch{label}",
+            {
+                "JobName": job_name,
+                "SolutionVersionArn": solution.version_arn,
+                "InputPath": self.input_path,
+                "OutputPath": self.output_path,
+                "RoleArn": role_arn,
+                "NumResults": str(config.num_results),
+                "FilterArn": filter.arn if filter is not None else None,
+                "Trigger": trigger,
+                "WaitHandle": self.wait.handle_ref,
+            },
+        )
+        for other in depends_on:
+            target = other if isinstance(other, cdk.CfnResource) else other.node.default_child
+            assert isinstance(target, cdk.CfnResource), other.node.path
+            cfn(self.resource).add_resource_dependency(target)
+        self.wait.after(cfn(self.resource))
+        self.arn = self.resource.get_att_string("Arn")
+
+
+def _deployment_resource(deployment: s3deploy.BucketDeployment) -> cdk.CfnResource:
+    for child in deployment.node.find_all():
+        if isinstance(child, cdk.CfnResource) and child.cfn_resource_type == "Custom::CDKBucketDeployment":
+            return child
+    raise ValueError(f"{deployment.node.path}: no Custom::CDKBucketDeployment")
