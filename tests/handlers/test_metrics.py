@@ -42,8 +42,12 @@ def test_metrics_data_is_get_solution_metrics_of_the_version(world: Any) -> None
     assert created["PhysicalResourceId"].startswith("solution-metrics-")
 
     # the same version keeps its physical id; Delete is a no-op (the version is untouched)
-    again = provider.update(METRICS, created["PhysicalResourceId"], {"SolutionVersionArn": pipe.version,
-                            "Trigger": "t1"}, {"SolutionVersionArn": pipe.version, "Trigger": "t2"})
+    again = provider.update(
+        METRICS,
+        created["PhysicalResourceId"],
+        {"SolutionVersionArn": pipe.version, "Trigger": "t1"},
+        {"SolutionVersionArn": pipe.version, "Trigger": "t2"},
+    )
     assert again["PhysicalResourceId"] == created["PhysicalResourceId"]
     provider.delete(METRICS, created["PhysicalResourceId"], {"SolutionVersionArn": pipe.version})
     described = personalize().describe_solution_version(solutionVersionArn=pipe.version)["solutionVersion"]
@@ -56,8 +60,12 @@ def test_a_new_version_is_a_new_physical_id(world: Any) -> None:
     first = provider.create(METRICS, {"SolutionVersionArn": pipe.version})
     second = provider.create(VERSION, {"SolutionArn": pipe.solution, "Trigger": "t2"})
     second_version = second["PhysicalResourceId"]
-    moved = provider.update(METRICS, first["PhysicalResourceId"], {"SolutionVersionArn": pipe.version},
-                            {"SolutionVersionArn": second_version})
+    moved = provider.update(
+        METRICS,
+        first["PhysicalResourceId"],
+        {"SolutionVersionArn": pipe.version},
+        {"SolutionVersionArn": second_version},
+    )
     assert moved["PhysicalResourceId"] != first["PhysicalResourceId"]
     assert moved["Data"]["SolutionVersionArn"] == second_version
 
@@ -91,8 +99,11 @@ def test_failed_version_fails_with_its_status(world: Any) -> None:
     version = personalize().create_solution_version(solutionArn=pipe.solution)["solutionVersionArn"]
     personalize().stop_solution_version_creation(solutionVersionArn=version)
     world.clock.advance(3600)
-    with pytest.raises(HandlerError, match=r"SolutionMetrics .*: GetSolutionMetrics failed: the solution "
-                                           r"version is CREATE STOPPED"):
+    with pytest.raises(
+        HandlerError,
+        match=r"SolutionMetrics .*: GetSolutionMetrics failed: the solution "
+        r"version is CREATE STOPPED",
+    ):
         pipe.provider.create(METRICS, {"SolutionVersionArn": version})
 
 

@@ -14,8 +14,11 @@ from pipeline.config import load_config
 from pipeline.problems import ProblemReport
 from stack.conftest import Synth, config_with, synth
 
-CAMPAIGN_API = {"UserRecs": "GetRecommendations", "SimilarItems": "GetRecommendations",
-                "Ranking": "GetPersonalizedRanking"}
+CAMPAIGN_API = {
+    "UserRecs": "GetRecommendations",
+    "SimilarItems": "GetRecommendations",
+    "Ranking": "GetPersonalizedRanking",
+}
 
 
 def render(node: Any) -> str:
@@ -71,7 +74,9 @@ def test_dashboard_per_environment_with_every_campaign(env: str, dev: Synth, pro
         latency = graph_metrics(graphs["latency (ms)"])
         # Average is the graph default, which CDK leaves out
         assert [(m[1], m[3], m[4].get("stat", "Average")) for m in latency] == [
-            (f"{api}Latency", arn, "Average"), (f"{api}Latency", arn, "Maximum")]
+            (f"{api}Latency", arn, "Average"),
+            (f"{api}Latency", arn, "Maximum"),
+        ]
         errors = graph_metrics(graphs["errors"])
         assert [(m[1], m[3]) for m in errors] == [(f"{api}4xxErrors", arn), (f"{api}5xxErrors", arn)]
         tps = graphs["TPS vs minProvisionedTPS"]["properties"]
@@ -113,7 +118,7 @@ def test_idle_alarm_per_campaign(dev: Synth) -> None:
 
 def test_alarm_topic_is_encrypted_and_tls_only_without_a_star_principal(dev: Synth) -> None:
     (topic,) = dev.of_type("AWS::SNS::Topic").values()
-    (key_id, key), = dev.of_type("AWS::KMS::Key").items()
+    ((key_id, key),) = dev.of_type("AWS::KMS::Key").items()
     assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert key["Properties"]["EnableKeyRotation"] is True
     (policy,) = dev.of_type("AWS::SNS::TopicPolicy").values()
@@ -142,7 +147,8 @@ def test_outputs_dashboard_and_topic(dev: Synth) -> None:
     (dashboard_id,) = dev.of_type("AWS::CloudWatch::Dashboard")
     # Ref of a dashboard is its name
     assert render(outputs["DashboardUrl"]["Value"]) == (
-        f"https://console.aws.amazon.com/cloudwatch/home?region=ap-southeast-2#dashboards:name=<{dashboard_id}>")
+        f"https://console.aws.amazon.com/cloudwatch/home?region=ap-southeast-2#dashboards:name=<{dashboard_id}>"
+    )
     (topic_id,) = dev.of_type("AWS::SNS::Topic")
     assert outputs["AlarmTopicArn"]["Value"] == {"Ref": topic_id}
 
