@@ -47,6 +47,16 @@ def leftovers(world: Any, env: str, region: str, state: StackState | None) -> di
             state and any(r.physical_id == machine["stateMachineArn"] for r in state.resources.values())
         ):
             found.setdefault("state machine", []).append(machine["name"])
+    sns = boto3.client("sns", region_name=region)
+    for topic in sns.list_topics().get("Topics", []):
+        if topic["TopicArn"].rsplit(":", 1)[-1].startswith(stack + "-"):
+            found.setdefault("sns topic", []).append(topic["TopicArn"])
+    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    for alarm in cloudwatch.describe_alarms(AlarmNamePrefix=f"{env}-").get("MetricAlarms", []):
+        found.setdefault("cloudwatch alarm", []).append(alarm["AlarmName"])
+    for board in cloudwatch.list_dashboards().get("DashboardEntries", []):
+        if board["DashboardName"].startswith((f"{env}-", stack + "-")):
+            found.setdefault("cloudwatch dashboard", []).append(board["DashboardName"])
     if state is not None:
         for res in state.resources.values():
             found.setdefault("stack resource (not deleted)", []).append(

@@ -635,6 +635,259 @@ class WaitCondition(ResourceType):
         return physical, {"Data": json.dumps(data)}
 
 
+# --- KMS, SNS, CloudWatch (monitoring) -----------------------------------------------------------
+class KmsKey(ResourceType):
+    replace_on = ("KeySpec", "KeyUsage", "MultiRegion")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        kms = eng.client("kms")
+        try:
+            if op.physical_id is None:
+                args: dict[str, Any] = {
+                    "Policy": json.dumps(props["KeyPolicy"]) if "KeyPolicy" in props else None,
+                    "Description": props.get("Description", ""),
+                    "KeyUsage": props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+                    "KeySpec": props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+                }
+                if props.get("Tags"):
+                    args["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in _tags(props)]
+                meta = kms.create_key(**{k: v for k, v in args.items() if v is not None})["KeyMetadata"]
+                key_id = meta["KeyId"]
+                op.physical_id = key_id
+            else:
+                key_id = op.physical_id
+                if "KeyPolicy" in props:
+                    kms.put_key_policy(
+                        KeyId=key_id, PolicyName="default", Policy=json.dumps(props["KeyPolicy"])
+                    )
+                kms.update_key_description(KeyId=key_id, Description=props.get("Description", ""))
+            if str(props.get("EnableKeyRotation", "false")).lower() == "true":
+                kms.enable_key_rotation(KeyId=key_id)
+            elif (
+                op.old_properties
+                and str(op.old_properties.get("EnableKeyRotation", "false")).lower() == "true"
+            ):
+                kms.disable_key_rotation(KeyId=key_id)
+            arn = kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return key_id, {"Arn": arn, "KeyId": key_id}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        days = int(op.properties.get("PendingWindowInDays", 30))
+        try:
+            eng.client("kms").schedule_key_deletion(KeyId=op.physical_id, PendingWindowInDays=days)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in (
+                "NotFoundException",
+                "KMSInvalidStateException",
+            ):
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class KmsAlias(ResourceType):
+    replace_on = ("AliasName",)
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        kms = eng.client("kms")
+        name, target = op.properties["AliasName"], op.properties["TargetKeyId"]
+        try:
+            if op.physical_id is None:
+                kms.create_alias(AliasName=name, TargetKeyId=target)
+            else:
+                kms.update_alias(AliasName=name, TargetKeyId=target)
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return name, {}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        try:
+            eng.client("kms").delete_alias(AliasName=op.physical_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NotFoundException":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class SnsTopic(ResourceType):
+    replace_on = ("TopicName", "FifoTopic")
+    ATTRIBUTES = (
+        "DisplayName",
+        "KmsMasterKeyId",
+        "FifoTopic",
+        "ContentBasedDeduplication",
+        "SignatureVersion",
+        "TracingConfig",
+    )
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        sns = eng.client("sns")
+        attributes = {
+            k: str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in props.items()
+            if k in self.ATTRIBUTES
+        }
+        try:
+            if op.physical_id is None:
+                name = props.get("TopicName") or generated_name(eng, op, 256)
+                args: dict[str, Any] = {"Name": name, "Attributes": attributes}
+                if props.get("Tags"):
+                    args["Tags"] = _tags(props)
+                arn = sns.create_topic(**args)["TopicArn"]
+                op.physical_id = arn
+            else:
+                arn = op.physical_id
+                for key, value in attributes.items():
+                    sns.set_topic_attributes(TopicArn=arn, AttributeName=key, AttributeValue=value)
+            for sub in props.get("Subscription", []):
+                if op.old_properties is None or sub not in op.old_properties.get("Subscription", []):
+                    sns.subscribe(TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"])
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return arn, {"TopicArn": arn, "TopicName": arn.rsplit(":", 1)[-1]}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        try:
+            eng.client("sns").delete_topic(TopicArn=op.physical_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NotFound":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class SnsTopicPolicy(ResourceType):
+    def create(self, eng: Engine, op: Op) -> Proc:
+        sns = eng.client("sns")
+        try:
+            for topic in op.properties.get("Topics", []):
+                sns.set_topic_attributes(
+                    TopicArn=topic,
+                    AttributeName="Policy",
+                    AttributeValue=json.dumps(op.properties["PolicyDocument"]),
+                )
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return op.physical_id or generated_name(eng, op, 128), {}
+        yield
+
+
+class SnsSubscription(ResourceType):
+    replace_on = ("TopicArn", "Protocol", "Endpoint")
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        if op.physical_id is not None:
+            return op.physical_id, {}
+        try:
+            arn = eng.client("sns").subscribe(
+                TopicArn=props["TopicArn"],
+                Protocol=props["Protocol"],
+                Endpoint=props["Endpoint"],
+                ReturnSubscriptionArn=True,
+            )["SubscriptionArn"]
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return arn, {"Arn": arn}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        try:
+            eng.client("sns").unsubscribe(SubscriptionArn=op.physical_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NotFound":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class CloudWatchAlarm(ResourceType):
+    replace_on = ("AlarmName",)
+    INTS = ("Period", "EvaluationPeriods", "DatapointsToAlarm")
+    PASS = (
+        "AlarmDescription",
+        "AlarmActions",
+        "OKActions",
+        "InsufficientDataActions",
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "ExtendedStatistic",
+        "Dimensions",
+        "Unit",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "EvaluateLowSampleCountPercentile",
+        "Metrics",
+        "ThresholdMetricId",
+    )
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        props = op.properties
+        name = op.physical_id or props.get("AlarmName") or generated_name(eng, op, 255)
+        args: dict[str, Any] = {"AlarmName": name, **{k: props[k] for k in self.PASS if k in props}}
+        args.update({k: int(props[k]) for k in self.INTS if k in props})
+        if "Threshold" in props:
+            args["Threshold"] = float(props["Threshold"])
+        if "ActionsEnabled" in props:
+            args["ActionsEnabled"] = str(props["ActionsEnabled"]).lower() == "true"
+        if props.get("Tags"):
+            args["Tags"] = _tags(props)
+        for query in args.get("Metrics", []):
+            if "MetricStat" in query:
+                query["MetricStat"]["Period"] = int(query["MetricStat"]["Period"])
+            if "ReturnData" in query:
+                query["ReturnData"] = str(query["ReturnData"]).lower() == "true"
+        cloudwatch = eng.client("cloudwatch")
+        try:
+            cloudwatch.put_metric_alarm(**args)
+            arn = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
+        except (ClientError, IndexError) as error:
+            raise ResourceFailed(f"PutMetricAlarm {name}: {error}") from error
+        return name, {"Arn": arn}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        try:
+            eng.client("cloudwatch").delete_alarms(AlarmNames=[op.physical_id])
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
+class CloudWatchDashboard(ResourceType):
+    replace_on = ("DashboardName",)
+
+    def create(self, eng: Engine, op: Op) -> Proc:
+        name = op.physical_id or op.properties.get("DashboardName") or generated_name(eng, op, 255)
+        try:
+            eng.client("cloudwatch").put_dashboard(
+                DashboardName=name, DashboardBody=op.properties["DashboardBody"]
+            )
+        except ClientError as error:
+            raise ResourceFailed(_client_error(error)) from error
+        return name, {}
+        yield
+
+    def delete(self, eng: Engine, op: Op) -> Proc:
+        try:
+            eng.client("cloudwatch").delete_dashboards(DashboardNames=[op.physical_id])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFound":
+                raise ResourceFailed(_client_error(error)) from error
+        return None
+        yield
+
+
 # --- registry ----------------------------------------------------------------------------------
 NATIVE: dict[str, ResourceType] = {
     "AWS::S3::Bucket": S3Bucket(),
@@ -650,6 +903,13 @@ NATIVE: dict[str, ResourceType] = {
     "AWS::StepFunctions::StateMachine": StateMachine(),
     "AWS::CloudFormation::WaitConditionHandle": WaitConditionHandle(),
     "AWS::CloudFormation::WaitCondition": WaitCondition(),
+    "AWS::KMS::Key": KmsKey(),
+    "AWS::KMS::Alias": KmsAlias(),
+    "AWS::SNS::Topic": SnsTopic(),
+    "AWS::SNS::TopicPolicy": SnsTopicPolicy(),
+    "AWS::SNS::Subscription": SnsSubscription(),
+    "AWS::CloudWatch::Alarm": CloudWatchAlarm(),
+    "AWS::CloudWatch::Dashboard": CloudWatchDashboard(),
 }
 
 

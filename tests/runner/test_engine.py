@@ -516,3 +516,92 @@ def test_handlers_run_with_their_execution_roles_credentials(harness: Harness) -
     resources["UserOnEvent"]["Properties"]["Role"] = {"Fn::GetAtt": ["HandlerRole", "Arn"]}
     assert harness.deploy(template({**resources, "A": custom()})).ok
     assert harness.events()[0]["key"] == "ASIA"  # STS temporary credentials, as Lambda gives them
+
+
+def test_monitoring_types_deploy_destroy_and_the_world_still_saves(harness: Harness) -> None:
+    tmpl = template(
+        {
+            "Key": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {"Description": "alarms", "EnableKeyRotation": True, "PendingWindowInDays": 7},
+            },
+            "Topic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {"DisplayName": "alarms", "KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}},
+            },
+            "TopicPolicy": {
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {
+                    "Topics": [{"Ref": "Topic"}],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "sns:Publish",
+                                "Resource": {"Ref": "Topic"},
+                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            }
+                        ],
+                    },
+                },
+            },
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmName": "dev-x-idle",
+                    "AlarmActions": [{"Ref": "Topic"}],
+                    "ComparisonOperator": "LessThanThreshold",
+                    "EvaluationPeriods": 24,
+                    "DatapointsToAlarm": 24,
+                    "Threshold": 1,
+                    "TreatMissingData": "breaching",
+                    "Metrics": [
+                        {
+                            "Id": "m1",
+                            "ReturnData": True,
+                            "MetricStat": {
+                                "Period": 3600,
+                                "Stat": "Sum",
+                                "Metric": {
+                                    "Namespace": "AWS/Personalize",
+                                    "MetricName": "GetRecommendations",
+                                    "Dimensions": [{"Name": "CampaignArn", "Value": "arn"}],
+                                },
+                            },
+                        }
+                    ],
+                },
+            },
+            "Board": {
+                "Type": "AWS::CloudWatch::Dashboard",
+                "Properties": {
+                    "DashboardName": "dev-x",
+                    "DashboardBody": {
+                        "Fn::Join": ["", ['{"widgets":[],"a":"', {"Fn::GetAtt": ["Alarm", "Arn"]}, '"}']]
+                    },
+                },
+            },
+        }
+    )
+    result = harness.deploy(tmpl)
+    assert result.ok, result.reason
+    with harness.world.active():
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        alarm = cloudwatch.describe_alarms(AlarmNames=["dev-x-idle"])["MetricAlarms"][0]
+        topic = harness.runner.state("Test-dev").resources["Topic"].physical_id
+        attrs = boto3.client("sns", region_name=REGION).get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert alarm["AlarmActions"] == [topic] and alarm["Threshold"] == 1.0
+    assert "cloudwatch.amazonaws.com" in attrs["Policy"] and attrs["KmsMasterKeyId"].startswith(
+        "arn:aws:kms:"
+    )
+    harness.world.save(harness.root / "world.pkl")  # moto's KMS key material pickles
+    assert harness.runner.destroy("Test-dev").ok
+    with harness.world.active():
+        assert cloudwatch.describe_alarms()["MetricAlarms"] == []
+        keys = boto3.client("kms", region_name=REGION).list_keys()["Keys"]
+        states = [
+            boto3.client("kms", region_name=REGION).describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"]
+            for k in keys
+        ]
+    assert states == ["PendingDeletion"]
