@@ -7,6 +7,8 @@ its values."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +254,16 @@ def test_new_input_runs_a_new_job_and_the_same_input_does_not(
         changed.resources["BatchSimilarOffline"]["Properties"]["Trigger"]
         == batch.resources["BatchSimilarOffline"]["Properties"]["Trigger"]
     )
+
+
+def test_batch_template_is_cfn_lint_clean(batch: Synth) -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "parseable", str(batch.template_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode & 3 == 0, result.stdout + result.stderr
+    assert [line for line in result.stdout.splitlines() if ":E" in line] == []
