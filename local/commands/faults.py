@@ -1,0 +1,93 @@
+"""`python -m local faults [-k KEY ...] [--write-doc]`: run the fault matrix (issue 6) on the local
+runner and the local Personalize's fault injection; print scenario -> outcome -> invariants held;
+exit 1 if any invariant or scenario check fails. `-c env=` is not used: the scenarios choose their
+configs (the small test pipeline under local/faultmatrix/configs/, and the shipped dev and prod)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from local.faultmatrix import report
+from local.faultmatrix.harness import REPO, Assemblies
+from local.faultmatrix.scenarios import SCENARIOS, Outcome, run_scenario
+
+DOC = REPO / "docs" / "reliability.md"
+TABLE_START = "<!-- fault-matrix:start -->"
+TABLE_END = "<!-- fault-matrix:end -->"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-k",
+        "--only",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="run only these scenarios (repeatable): " + ", ".join(s.key for s in SCENARIOS),
+    )
+    parser.add_argument(
+        "--write-doc",
+        action="store_true",
+        help=f"write the measured table into {DOC.relative_to(REPO)} with today's date",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    unknown = [k for k in args.only if k not in {s.key for s in SCENARIOS}]
+    if unknown:
+        print(f"unknown scenario(s) {unknown}; known: {[s.key for s in SCENARIOS]}", file=sys.stderr)
+        return 2
+    chosen = [s for s in SCENARIOS if not args.only or s.key in args.only]
+    started = time.perf_counter()
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="faultmatrix-") as tmp:
+        assemblies = Assemblies(Path(tmp))
+        for scenario in chosen:
+            print(f"... {scenario.title}", flush=True)
+            outcome = run_scenario(scenario, assemblies)
+            outcomes.append(outcome)
+            print(
+                f"    {outcome.outcome}: {'PASS' if outcome.ok else 'FAIL'} ({outcome.real_seconds:.1f} s)",
+                flush=True,
+            )
+    total = time.perf_counter() - started
+    print()
+    print(report.text_table(outcomes))
+    failed = report.failures(outcomes)
+    print()
+    print(f"{sum(o.ok for o in outcomes)}/{len(outcomes)} scenarios held every invariant; {total:.0f} s real")
+    if failed:
+        print("\nFailed checks:\n" + failed)
+    if args.write_doc:
+        write_doc(outcomes, total, failed)
+        print(f"\nwrote {DOC}")
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def write_doc(outcomes: list[Outcome], seconds: float, failed: str) -> None:
+    """Replace the table between the markers in docs/reliability.md (the prose around it stays)."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    block = "\n".join(
+        [
+            TABLE_START,
+            f"Measured {stamp} with `python -m local faults --write-doc` ({len(outcomes)} scenarios, "
+            f"{seconds:.0f} s real on this machine).",
+            "",
+            report.markdown(outcomes),
+            "",
+            "Failed checks:" if failed else "Every invariant held.",
+            *([failed] if failed else []),
+            TABLE_END,
+        ]
+    )
+    text = (
+        DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Reliability\n\n{TABLE_START}\n{TABLE_END}\n"
+    )
+    head, _, rest = text.partition(TABLE_START)
+    _, _, tail = rest.partition(TABLE_END)
+    DOC.write_text(head + block + tail, encoding="utf-8")
