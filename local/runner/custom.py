@@ -231,12 +231,11 @@ def bucket_deployment(eng: Engine, op: Op, request_type: str) -> Proc:
     extract = str(props.get("Extract", "true")).lower() == "true"
     wanted: dict[str, bytes] = {}
     keys = props.get("SourceObjectKeys", [])
+    if not extract:
+        raise ResourceFailed("BucketDeployment with Extract false is not emulated locally")
     for key in keys:
-        asset = eng.artifact.asset_for_key(key)
-        if extract:
-            unzip_into(asset.path, lambda rel, data: wanted.__setitem__(_join(prefix, rel), data))
-        else:
-            wanted[_join(prefix, key)] = asset.path.read_bytes()
+        folder = eng.published_asset(key)
+        unzip_into(folder, lambda rel, data: wanted.__setitem__(_join(prefix, rel), data))
     excludes = [_glob(p) for p in props.get("Exclude", [])]
     includes = [_glob(p) for p in props.get("Include", [])]
     wanted = {

@@ -33,7 +33,7 @@ import boto3
 from botocore.config import Config
 
 from local.runner import picklefix, report
-from local.runner.assembly import StackArtifact
+from local.runner.assembly import AssemblyError, StackArtifact
 from local.runner.custom import CustomResource, ProviderSettings
 from local.runner.intrinsics import Context, Resolver, TemplateError, references
 from local.runner.lambdas import LambdaError, LambdaService
@@ -279,9 +279,28 @@ class Engine:
             raise ResourceFailed(f"{op.logical_id}: Code needs S3Bucket/S3Key or ZipFile")
         if not runtime.startswith("python"):
             return None  # recorded only: never run
-        asset = self.artifact.asset_for_key(str(code["S3Key"]))
-        source = self.artifact.asset_dir(asset.object_key, self.runner.store.root / "assets")
-        return self.runner.store.keep_code(source, asset.hash)
+        return self.published_asset(str(code["S3Key"]))
+
+    def published_asset(self, key: str) -> Path:
+        """A directory with the asset's files for an S3 key of the bootstrap bucket. `cdk deploy`
+        publishes assets to that bucket and they stay there; locally the first deploy that uses an
+        asset copies it into the store (`published/<hash>`), so a rollback or a later delete that
+        needs an asset the current cdk.out no longer has still finds it."""
+        asset_hash = key.split(".", 1)[0]
+        kept = self.runner.store.root / "published" / asset_hash
+        if self._artifact is not None:
+            try:
+                asset = self._artifact.asset_for_key(key)
+            except AssemblyError:
+                asset = None
+            if asset is not None:
+                source = self._artifact.asset_dir(key, self.runner.store.root / "unzipped")
+                return self.runner.store.keep_code(source, asset_hash, folder="published")
+        if kept.is_dir():
+            return kept
+        raise ResourceFailed(
+            f"asset {key} is neither in the cloud assembly nor published by an earlier deploy"
+        )
 
     # --- events --------------------------------------------------------------------------------
     def clock_text(self, at: float | None = None) -> str:
@@ -345,17 +364,26 @@ class Engine:
         return result
 
     def _with_owner(self, gen: Proc, owner: str) -> Proc:
-        """Run a sub-generator with `current_resource` set to its owner on every step."""
+        """Run a sub-generator with `current_resource` set to its owner on every step (exceptions
+        thrown in, such as a cancellation, are passed on to it)."""
         value: Any = None
+        error: BaseException | None = None
         while True:
             previous, self.current_resource = self.current_resource, owner
             try:
-                command = gen.send(value)
+                command = gen.throw(error) if error is not None else gen.send(value)
             except StopIteration as stop:
                 return stop.value
             finally:
                 self.current_resource = previous
-            value = yield command
+            error = None
+            try:
+                value = yield command
+            except GeneratorExit:
+                gen.close()
+                raise
+            except BaseException as thrown:
+                error = thrown
 
     # --- template ------------------------------------------------------------------------------
     def _context(self, template: dict[str, Any]) -> Context:

@@ -53,7 +53,7 @@ class StackState:
 
 
 class StackStore:
-    """`<root>/stacks/<name>.json` and `<root>/lambda-code/<hash>/` (the deployed handler code)."""
+    """`<root>/stacks/<name>.json` and `<root>/published/<hash>/` (assets deploys used)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -78,9 +78,10 @@ class StackStore:
         folder = self.root / "stacks"
         return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
 
-    def keep_code(self, source: Path, key: str) -> Path:
-        """Copy a function's asset dir into the store (as Lambda keeps the deployed code)."""
-        target = self.root / "lambda-code" / key
+    def keep_code(self, source: Path, key: str, folder: str = "lambda-code") -> Path:
+        """Copy an asset dir into the store (as Lambda keeps deployed code, as the bootstrap bucket
+        keeps published assets)."""
+        target = self.root / folder / key
         if not target.exists():
             tmp = target.with_name(target.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)

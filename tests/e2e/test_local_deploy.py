@@ -145,3 +145,33 @@ def test_cli_stack_name_matches_the_app() -> None:
     from stacks import stack_name as app_stack_name
 
     assert stack_name("dev") == app_stack_name("dev")
+
+
+def test_failed_update_rolls_back_and_campaigns_keep_serving_their_old_versions(
+    local: Local, assemblies: Callable[[str], StackArtifact], changed_data_assembly: StackArtifact
+) -> None:
+    first = local.runner.deploy(assemblies("dev"))
+    assert first.ok, first.reason
+    old = {k: v for k, v in first.outputs.items() if k.startswith("SolutionVersionArn")}
+    local.world.faults.fail_training("dev-retail-user-personalization*", "injected: training diverged")
+    answered: list[int] = []
+    campaign = first.outputs["CampaignArnUserRecs"]
+    local.hooks.append(lambda _line: answered.append(len(recommendations(local, campaign))))
+    second = local.runner.deploy(changed_data_assembly)
+    local.hooks.clear()
+    assert second.status == "UPDATE_ROLLBACK_COMPLETE", second.reason
+    assert "training diverged" in second.reason
+    assert answered and all(n > 0 for n in answered)
+    with local.world.active():
+        client = boto3.client("personalize", region_name=local.runner.region)
+        serving = {
+            arn: client.describe_campaign(campaignArn=arn)["campaign"]
+            for k, arn in first.outputs.items()
+            if k.startswith("CampaignArn")
+        }
+    assert all(c["status"] == "ACTIVE" for c in serving.values())
+    assert {c["solutionVersionArn"] for c in serving.values()} == set(old.values())
+    state = local.runner.state("Personalize-dev")
+    assert state is not None and state.outputs == first.outputs
+    assert local.runner.destroy("Personalize-dev").ok
+    assert local.left("dev") == {}
