@@ -142,6 +142,7 @@ def test_every_contract_type_has_a_handler() -> None:
         "Custom::PersonalizeDatasetImportJob", "Custom::PersonalizeSolution",
         "Custom::PersonalizeSolutionVersion", "Custom::PersonalizeCampaign",
         "Custom::PersonalizeEventTracker", "Custom::PersonalizeFilter",
+        "Custom::PersonalizeSolutionMetrics", "Custom::PersonalizeBatchInferenceJob",
     }
 
 
