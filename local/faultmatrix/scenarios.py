@@ -193,11 +193,13 @@ def lost_response(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     return statuses(t), t.invariants("dev") + extra
 
 
-def handler_crash(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
-    """CreateSolution takes effect but the handler never gets an answer (every retry's response is
-    lost too): the handler fails, the stack rolls back (the solution it created must go too), and
-    the retry (a second deploy) succeeds."""
-    t.world.faults.fail_call("CreateSolution", after_effect=True, times=10)
+def crash_then_retry(
+    t: Trial, a: Assemblies, arm: Callable[[Trial], Callable[[], int]]
+) -> tuple[str, list[Check]]:
+    """Deploy with a crash armed (CreateSolution took effect, the handler never answered): the stack
+    must roll back completely (the solution the call created included); then the retry deploy
+    succeeds and a destroy leaves nothing."""
+    crashes = arm(t)
     failed = t.deploy(a.get(SMALL))
     after_crash = t.invariants("dev", ("SolutionUserPersonalization",))
     t.world.faults.clear()
@@ -210,11 +212,51 @@ def handler_crash(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     t.destroy("dev")
     rename = [Check(f"after crash: {c.name}", c.held, c.detail) for c in after_crash]
     extra = [
+        check("the crash happened", crashes() >= 1, f"{crashes()} crashed invocations / lost responses"),
         check("crash rolled back", failed.status == "ROLLBACK_COMPLETE", failed.status),
         check("retry deployed", retry.status == "CREATE_COMPLETE", retry.reason[:300] or retry.status),
         exact,
     ]
     return statuses(t), rename + t.invariants("dev") + extra
+
+
+def arm_lambda_crash(t: Trial) -> Callable[[], int]:
+    """The OnEvent function dies (times out) right after its CreateSolution call took effect:
+    the Lambda service reports a function error, the handler's answer is lost."""
+    from local.runner.lambdas import LambdaError
+
+    real = t.runner.lambdas.invoke
+    crashed: list[str] = []
+
+    def invoke(name_or_arn: str, event: Any) -> Any:
+        result = real(name_or_arn, event)
+        if (
+            not crashed
+            and isinstance(event, dict)
+            and event.get("RequestType") == "Create"
+            and event.get("LogicalResourceId") == "SolutionUserPersonalization"
+        ):
+            crashed.append(name_or_arn)
+            raise LambdaError("Sandbox.Timedout", "Task timed out after 900.00 seconds")
+        return result
+
+    t.runner.lambdas.invoke = invoke  # type: ignore[method-assign]
+    return lambda: len(crashed)
+
+
+def arm_lost_responses(t: Trial) -> Callable[[], int]:
+    """CreateSolution takes effect, and its response and every retry's are lost: after the
+    client's 10 attempts the handler sees a connection error."""
+    t.world.faults.fail_call("CreateSolution", after_effect=True, times=30)
+    return lambda: t.world.faults.injected.get("call:CreateSolution", 0)
+
+
+def handler_crash(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
+    return crash_then_retry(t, a, arm_lambda_crash)
+
+
+def all_responses_lost(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
+    return crash_then_retry(t, a, arm_lost_responses)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -558,18 +600,18 @@ def side_by_side(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     return statuses(t), dev_checks + prod_checks + extra
 
 
-RUNNER_ROLLBACK_ASSET = (
-    "runner: an UPDATE_ROLLBACK of a Custom::CDKBucketDeployment looks the previous asset up in the new "
-    "cloud assembly (local/runner/custom.py bucket_deployment: eng.artifact.asset_for_key), which no longer "
-    "has it ('no asset in ... for S3 key'): UPDATE_ROLLBACK_FAILED; CloudFormation reads it from the "
-    "bootstrap bucket, which keeps every version"
-)
 CRASH_ORPHAN = (
-    "handlers: a create whose response never arrives (every retry's response lost) raises, the Provider "
-    "answers the CREATE_FAILED marker Delete itself (as the real framework does), so the solution the "
-    "call created is orphaned and DeleteDatasetGroup fails (ResourceInUse): ROLLBACK_FAILED. "
-    "lambda/personalize_handlers/base.py create(): a BotoCoreError from the create call is not followed "
-    "by a lookup by name (adopt) before failing"
+    "design gap (handlers + contract): when OnEvent dies after its create took effect, the Provider "
+    "framework answers the rollback's Delete of the CREATE_FAILED marker itself (framework.ts; the runner "
+    "does the same, local/runner/custom.py provider_request), so the handlers' marker lookup by Name "
+    "(handler-contract.md 'Delete') never runs: the solution is orphaned, DeleteDatasetGroup fails with "
+    "ResourceInUse and the stack ends ROLLBACK_FAILED. Fix: the DatasetGroup Delete removes this "
+    "environment's leftovers inside the group (named <env>-<dg>-...) before deleting it"
+)
+LOST_ORPHAN = (
+    "handlers: lambda/personalize_handlers/base.py create() lets a BotoCoreError from the create call "
+    "(every response lost) escape without looking the resource up by name, so the created solution is "
+    "orphaned exactly as in 3b (ROLLBACK_FAILED); a lookup by name then adoption would complete the create"
 )
 
 SCENARIOS: list[Scenario] = [
@@ -587,9 +629,15 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "handler-crash",
-        "3b. handler crash after CreateSolution took effect; then the retry deploy",
+        "3b. OnEvent dies (timeout) after CreateSolution took effect; then the retry deploy",
         handler_crash,
         known_bug=CRASH_ORPHAN,
+    ),
+    Scenario(
+        "responses-lost",
+        "3c. CreateSolution's response and all 10 retries' lost; then the retry deploy",
+        all_responses_lost,
+        known_bug=LOST_ORPHAN,
     ),
     Scenario("bad-import", "4a. import of a bad file in S3", bad_file),
     Scenario("training-fails", "4b. training fails (retained bucket)", training_fails, (SMALL_RETAIN,)),
@@ -613,7 +661,6 @@ SCENARIOS: list[Scenario] = [
         "update-rollback",
         "9a. data update fails halfway (UpdateCampaign fails): UPDATE_ROLLBACK",
         update_rollback,
-        known_bug=RUNNER_ROLLBACK_ASSET,
     ),
     Scenario(
         "update-rollback-config",
