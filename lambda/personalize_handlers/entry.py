@@ -18,6 +18,7 @@ from .batch_inference import BatchInferenceJob
 from .campaign import Campaign
 from .clients import Api, log
 from .common import Event, HandlerError
+from .data_object import DataObject
 from .dataset import Dataset
 from .dataset_group import DatasetGroup
 from .event_tracker import EventTracker
@@ -31,7 +32,7 @@ from .solution_version import SolutionVersion
 KINDS: dict[str, Kind] = {
     kind.resource_type: kind
     for kind in (DatasetGroup(), Schema(), Dataset(), DatasetImportJob(), Solution(), SolutionVersion(),
-                 Campaign(), EventTracker(), Filter(), SolutionMetrics(), BatchInferenceJob())
+                 Campaign(), EventTracker(), Filter(), SolutionMetrics(), BatchInferenceJob(), DataObject())
 }
 
 

@@ -50,6 +50,12 @@ class Schema(Kind):
             out.append(diff("domain", existing.get("domain"), ctx.props.get("Domain")))
         return out
 
+    def ready(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        """Complete without a describe: a schema has no status (DescribeSchema's DatasetSchema has
+        none; CreateSchema is synchronous), so the ARN CreateSchema returned (or the adopted
+        schema's) is ready for CreateDataset at once, and a describe would tell nothing more."""
+        return self.data(ctx, arn)
+
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         for item in list_all(ctx, "list_schemas", "schemas"):
             if item.get("name") == name:
