@@ -568,6 +568,37 @@ def role_without_s3(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
 
 
 # ------------------------------------------------------------------------------------------------
+# 13. (beyond the issue's list) a failure while a long import runs, then destroy once it is over
+# ------------------------------------------------------------------------------------------------
+def failure_during_long_import(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
+    """Imports of a large file take 3 h; the event tracker's create is refused at minute 1. The
+    rollback must delete the datasets, which Personalize refuses while their import runs
+    (DeleteDataset: ResourceInUseException), and imports cannot be stopped."""
+    t.world.personalize.durations.override("import", 3 * 3600)
+    t.world.faults.fail_call("CreateEventTracker", "InvalidInputException", "tracker refused (injected)")
+    failed = t.deploy(a.get(SMALL))
+    checks = t.invariants("dev", ("EventTrackerWebEvents", "tracker refused"))
+    deleting = [e for e in failed.events if e.status == "DELETE_FAILED"]
+    clear = check(
+        "a failed delete says why",
+        all("in progress" in e.reason.lower() or "in use" in e.reason.lower() for e in deleting),
+        "; ".join(f"{e.logical_id}: {e.reason[:120]}" for e in deleting[:3]) or "no delete failed",
+    )
+    advance(t, 3 * 3600)  # the imports are over: a second destroy can finish the job
+    again = t.destroy("dev")
+    after = [Check(f"after a later destroy: {c.name}", c.held, c.detail) for c in t.invariants("dev")[:3]]
+    extra = [
+        clear,
+        check(
+            "a later destroy cleans up",
+            again is not None and again.ok,
+            again.status if again else "nothing to destroy",
+        ),
+    ]
+    return statuses(t), checks + extra + after
+
+
+# ------------------------------------------------------------------------------------------------
 # 12. dev and prod side by side, dev destroyed: prod untouched
 # ------------------------------------------------------------------------------------------------
 def side_by_side(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
@@ -607,6 +638,16 @@ CRASH_ORPHAN = (
     "(handler-contract.md 'Delete') never runs: the solution is orphaned, DeleteDatasetGroup fails with "
     "ResourceInUse and the stack ends ROLLBACK_FAILED. Fix: the DatasetGroup Delete removes this "
     "environment's leftovers inside the group (named <env>-<dg>-...) before deleting it"
+)
+LONG_IMPORT = (
+    "two problems. (1) limitation (stack + handlers): a rollback or destroy while an import runs longer than "
+    "the Provider's total timeout (~55 min) ends ROLLBACK_FAILED: DeleteDataset answers ResourceInUseException "
+    "until the import ends and imports cannot be stopped; the DELETE_FAILED reason is the framework's bare "
+    "'Operation timed out', not the running import. (2) runner: the later destroy cannot recover, because "
+    "the rollback already deleted the Provider functions the failed custom resources need (local/runner/"
+    "engine.py _delete_one: ready() waits for dependents to be done, not deleted, so a dependency goes even "
+    "when its dependent's delete failed; CloudFormation keeps it): 'ServiceToken ... is not a function of "
+    "this stack'"
 )
 LOST_ORPHAN = (
     "handlers: lambda/personalize_handlers/base.py create() lets a BotoCoreError from the create call "
@@ -672,6 +713,12 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario("campaign-quota", "10b. sixth campaign in a dataset group (quota)", campaign_quota, ()),
     Scenario("role-no-s3", "11. service role without S3 access", role_without_s3),
+    Scenario(
+        "long-import",
+        "13. a create fails while a 3 h import runs; destroy again after it ends",
+        failure_during_long_import,
+        known_bug=LONG_IMPORT,
+    ),
     Scenario(
         "side-by-side",
         "12. dev and prod (shipped configs) side by side, dev destroyed",
