@@ -641,7 +641,8 @@ CRASH_ORPHAN = (
 )
 LONG_IMPORT = (
     "two problems. (1) limitation (stack + handlers): a rollback or destroy while an import runs longer than "
-    "the Provider's total timeout (~55 min) ends ROLLBACK_FAILED: DeleteDataset answers ResourceInUseException "
+    "the Provider's total timeout (~55 min) ends ROLLBACK_FAILED: DeleteDataset answers "
+    "ResourceInUseException "
     "until the import ends and imports cannot be stopped; the DELETE_FAILED reason is the framework's bare "
     "'Operation timed out', not the running import. (2) runner: the later destroy cannot recover, because "
     "the rollback already deleted the Provider functions the failed custom resources need (local/runner/"
