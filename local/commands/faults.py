@@ -14,7 +14,7 @@ from pathlib import Path
 
 from local.faultmatrix import report
 from local.faultmatrix.harness import REPO, Assemblies
-from local.faultmatrix.scenarios import SCENARIOS, Outcome, run_scenario
+from local.faultmatrix.scenarios import BY_KEY, SCENARIOS, Outcome, run_scenario
 
 DOC = REPO / "docs" / "reliability.md"
 TABLE_START = "<!-- fault-matrix:start -->"
@@ -63,15 +63,26 @@ def run(args: argparse.Namespace) -> int:
     print(f"{sum(o.ok for o in outcomes)}/{len(outcomes)} scenarios held every invariant; {total:.0f} s real")
     if failed:
         print("\nFailed checks:\n" + failed)
+    bugs = known_bugs(outcomes)
+    if bugs:
+        print("\nKnown bugs behind the failures (their tests are xfail(strict=True)):\n" + bugs)
     if args.write_doc:
         write_doc(outcomes, total, failed)
         print(f"\nwrote {DOC}")
     return 0 if all(o.ok for o in outcomes) else 1
 
 
+def known_bugs(outcomes: list[Outcome]) -> str:
+    """The recorded cause of each failing scenario that has one."""
+    return "\n".join(
+        f"- {o.key}: {BY_KEY[o.key].known_bug}" for o in outcomes if not o.ok and BY_KEY[o.key].known_bug
+    )
+
+
 def write_doc(outcomes: list[Outcome], seconds: float, failed: str) -> None:
     """Replace the table between the markers in docs/reliability.md (the prose around it stays)."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    bugs = known_bugs(outcomes)
     block = "\n".join(
         [
             TABLE_START,
@@ -82,6 +93,15 @@ def write_doc(outcomes: list[Outcome], seconds: float, failed: str) -> None:
             "",
             "Failed checks:" if failed else "Every invariant held.",
             *([failed] if failed else []),
+            *(
+                [
+                    "",
+                    "Known bugs behind the failures (their tests in tests/faults are xfail(strict=True)):",
+                    bugs,
+                ]
+                if bugs
+                else []
+            ),
             TABLE_END,
         ]
     )

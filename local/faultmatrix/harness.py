@@ -119,6 +119,7 @@ class Trial:
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._s3: Any = None
         self.runner = Runner(self.world, StackStore(self.root / "state"), out=self._out, region=self.region)
 
     def _out(self, line: str) -> None:
@@ -182,8 +183,14 @@ class Trial:
         return [n for n in names if n.startswith("personalize-")]
 
     def _snapshot_buckets(self) -> None:
+        """Record every object of the stacks' buckets (only when a deployed template retains one:
+        that is what the retained-data invariant compares against)."""
+        if not any(self._retained_ids(env) for env in self.templates):
+            return
         with self.world.active():
-            s3 = self.client("s3")
+            if self._s3 is None:
+                self._s3 = self.client("s3")  # one client: making one costs more than the listing
+            s3 = self._s3
             for bucket in self.stack_buckets_active(s3):
                 seen = self.seen_objects.setdefault(bucket, {})
                 for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):

@@ -715,17 +715,17 @@ SCENARIOS: list[Scenario] = [
     Scenario("campaign-quota", "10b. sixth campaign in a dataset group (quota)", campaign_quota, ()),
     Scenario("role-no-s3", "11. service role without S3 access", role_without_s3),
     Scenario(
-        "long-import",
-        "13. a create fails while a 3 h import runs; destroy again after it ends",
-        failure_during_long_import,
-        known_bug=LONG_IMPORT,
-    ),
-    Scenario(
         "side-by-side",
         "12. dev and prod (shipped configs) side by side, dev destroyed",
         side_by_side,
         ("dev", "prod"),
         slow=True,
+    ),
+    Scenario(
+        "long-import",
+        "13. a create fails while a 3 h import runs; destroy again after it ends",
+        failure_during_long_import,
+        known_bug=LONG_IMPORT,
     ),
 ]
 BY_KEY = {s.key: s for s in SCENARIOS}
