@@ -79,6 +79,31 @@ def known_bugs(outcomes: list[Outcome]) -> str:
     )
 
 
+def commit() -> str:
+    """The commit measured: `git rev-parse` of the tree, or FAULTS_COMMIT for an exported tree."""
+    import os
+    import subprocess
+
+    if os.environ.get("FAULTS_COMMIT"):
+        return os.environ["FAULTS_COMMIT"]
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{out}{' (with uncommitted changes)' if dirty else ''}"
+
+
 def write_doc(outcomes: list[Outcome], seconds: float, failed: str) -> None:
     """Replace the table between the markers in docs/reliability.md (the prose around it stays)."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -86,8 +111,8 @@ def write_doc(outcomes: list[Outcome], seconds: float, failed: str) -> None:
     block = "\n".join(
         [
             TABLE_START,
-            f"Measured {stamp} with `python -m local faults --write-doc` ({len(outcomes)} scenarios, "
-            f"{seconds:.0f} s real on this machine).",
+            f"Measured {stamp} on commit {commit()} with `python -m local faults --write-doc` "
+            f"({len(outcomes)} scenarios, {seconds:.0f} s real on this 2-core machine).",
             "",
             report.markdown(outcomes),
             "",
