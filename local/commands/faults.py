@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--write-doc",
         action="store_true",
-        help=f"write the measured table into {DOC.relative_to(REPO)} with today's date",
+        help="write the measured table into docs/reliability.md with the date and commit",
     )
 
 
