@@ -346,6 +346,23 @@ def destroy_mid_training(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     return statuses(t), t.invariants("prod") + extra
 
 
+def destroy_mid_retraining(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
+    """A deployed stack gets new data; 90 min into the 5 h retraining the user destroys: the update
+    is cancelled (UPDATE_ROLLBACK, the running version stopped), then the stack is deleted."""
+    first = t.deploy(a.get(SMALL_RETAIN))
+    if not first.ok:
+        return statuses(t), [check("first deploy", False, first.reason[:300])]
+    t.world.personalize.durations.override("training", 5 * 3600)
+    update = t.deploy(a.changed_data(SMALL_RETAIN), cancel_after=90 * 60)
+    t.destroy("prod")
+    stopped = t.world.stats.calls.get("personalize:StopSolutionVersionCreation", 0)
+    extra = [
+        check("update cancelled and rolled back", update.status == "UPDATE_ROLLBACK_COMPLETE", update.status),
+        check("the retraining was stopped", stopped >= 1, f"StopSolutionVersionCreation x{stopped}"),
+    ]
+    return statuses(t), t.invariants("prod") + extra
+
+
 # ------------------------------------------------------------------------------------------------
 # 8. destroy after a failed, rolled-back deploy
 # ------------------------------------------------------------------------------------------------
@@ -689,8 +706,14 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "destroy-mid-training",
-        "7. destroy while a training runs (retained bucket)",
+        "7a. destroy while a training runs (retained bucket)",
         destroy_mid_training,
+        (SMALL_RETAIN,),
+    ),
+    Scenario(
+        "destroy-mid-retraining",
+        "7b. destroy while an update retrains (retained bucket)",
+        destroy_mid_retraining,
         (SMALL_RETAIN,),
     ),
     Scenario(
