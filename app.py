@@ -3,14 +3,26 @@
 
 Reads the `env` context once, loads and validates config/<env>.toml, builds the stack. Bad config
 or data stops here with the validator's message and no template written.
+
+Garbage collection: the imports (aws-cdk-lib's generated bindings, cdk-nag, pydantic) create a
+large object graph that lives until exit and is never garbage. The cyclic collector is off while
+importing and that graph is then frozen (`gc.freeze()`), so neither the collections during the build
+nor the interpreter's final sweep at exit rescan it: about 0.5 s of a ~2.6 s synth (bench/synth.py).
 """
 
 from __future__ import annotations
 
-import sys
+import gc
 
-from pipeline.problems import ProblemReport
-from stacks import build_app
+gc.disable()
+
+import sys  # noqa: E402
+
+from pipeline.problems import ProblemReport  # noqa: E402
+from stacks import build_app  # noqa: E402
+
+gc.freeze()
+gc.enable()
 
 
 def main() -> int:

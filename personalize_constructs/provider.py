@@ -14,6 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
@@ -24,7 +25,7 @@ HANDLER_MODULE = "personalize_handlers.entry"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 #: The Provider's isComplete cadence and ceiling: a custom resource cannot wait past one hour, so
 #: the total stays under it (long operations wait through a WaitCondition instead).
-QUERY_INTERVAL = cdk.Duration.seconds(15)
+QUERY_INTERVAL = cdk.Duration.seconds(30)
 TOTAL_TIMEOUT = cdk.Duration.minutes(55)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
@@ -211,12 +212,14 @@ class PersonalizeProvider(Construct):
             ),
             logs_statement("OnEvent", "IsComplete"),
         ]
+        # Kept: grant_data_object adds statements later (resolved at synth, still inline).
+        self.handler_document = iam.PolicyDocument(statements=handler_statements)
         self.handler_role = iam.Role(
             self,
             "HandlerRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Personalize pipeline custom resources: this environment's Personalize resources",
-            inline_policies={"Handler": iam.PolicyDocument(statements=handler_statements)},
+            inline_policies={"Handler": self.handler_document},
         )
         env = {"WAITER_STATE_MACHINE_ARN": self.waiter.state_machine.state_machine_arn}
         self.on_event_function = function("OnEvent", "on_event", self.handler_role, 120, **env)
@@ -235,6 +238,31 @@ class PersonalizeProvider(Construct):
             ),
         )
         self.service_token = self.provider.service_token
+
+    def grant_data_object(
+        self, *, label: str, source_object_arn: str, bucket: s3.IBucket, prefix: str
+    ) -> None:
+        """What one Custom::PersonalizeDataObject needs (inline in the handler role, so it exists
+        before the function runs): read of its one asset object, put/delete under its prefix only,
+        and with SSE-KMS, data keys from the bucket's key."""
+        self.handler_document.add_statements(
+            iam.PolicyStatement(
+                sid=f"{label}ReadAsset", actions=["s3:GetObject"], resources=[source_object_arn]
+            ),
+            iam.PolicyStatement(
+                sid=f"{label}WriteObject",
+                actions=["s3:PutObject", "s3:DeleteObject"],
+                resources=[bucket.arn_for_objects(f"{prefix}*")],
+            ),
+        )
+        if bucket.encryption_key is not None:
+            self.handler_document.add_statements(
+                iam.PolicyStatement(
+                    sid=f"{label}EncryptObject",
+                    actions=["kms:GenerateDataKey"],
+                    resources=[bucket.encryption_key.key_arn],
+                )
+            )
 
     def resource_arns(self, kind: str) -> list[str]:
         """ARN patterns of this environment's resources of one kind (names start with the prefix)."""

@@ -1,22 +1,31 @@
-"""Uploads a dataset's local source file to its own prefix in the data bucket."""
+"""Uploads a dataset's local source file to its own prefix in the data bucket.
+
+A CDK file asset (`cdk deploy` uploads the file itself to the bootstrap bucket, hashed by content)
+and one `Custom::PersonalizeDataObject` that copies it server-side to `datasets/<type>/<file>`
+(docs/handler-contract.md). Unlike CDK's BucketDeployment it needs no AWS CLI layer (a 22 MB asset
+staged on every synth), no zip and no extra Lambda: the Provider's own handler does the copy.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import aws_cdk as cdk
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
+
+from personalize_constructs.provider import PersonalizeProvider
 
 #: Every uploaded dataset lives under this prefix (the service role may read only there).
 DATA_PREFIX = "datasets/"
+DATA_OBJECT_TYPE = "Custom::PersonalizeDataObject"
 
 
 class DatasetUpload(Construct):
-    """A BucketDeployment of exactly one file to `datasets/<type>/`; exposes `deployment`, `key`
-    (the object key) and `data_location` (the s3:// URI for the import job)."""
+    """One file to `datasets/<type>/<file name>`; exposes `asset`, `resource` (the custom
+    resource), `deployment` (its CfnResource: what the import job depends on), `key` (the object
+    key) and `data_location` (the s3:// URI for the import job)."""
 
     def __init__(
         self,
@@ -27,23 +36,33 @@ class DatasetUpload(Construct):
         source: Path,
         dataset_type: str,
         retain: bool,
-        log_group: logs.ILogGroup,
+        provider: PersonalizeProvider,
     ) -> None:
         super().__init__(scope, id)
         prefix = f"{DATA_PREFIX}{dataset_type}/"
         self.key = prefix + source.name
-        # The asset is the source's directory with everything but the one file excluded, so the
-        # zip (and its hash) holds only that file.
-        self.deployment = s3deploy.BucketDeployment(
+        self.asset = s3_assets.Asset(self, "Source", path=str(source))
+        source_bucket, source_key = self.asset.s3_bucket_name, self.asset.s3_object_key
+        self.resource = cdk.CustomResource(
             self,
-            "Deploy",
-            destination_bucket=bucket,
-            destination_key_prefix=prefix,
-            sources=[s3deploy.Source.asset(str(source.parent), exclude=["*", f"!{source.name}"])],
-            prune=True,
-            retain_on_delete=retain,  # a retained environment keeps its data
-            memory_limit=1024,
-            ephemeral_storage_size=cdk.Size.gibibytes(10),
-            log_group=log_group,
+            "Object",
+            service_token=provider.service_token,
+            resource_type=DATA_OBJECT_TYPE,
+            properties={
+                "Bucket": bucket.bucket_name,
+                "Key": self.key,
+                "SourceBucket": source_bucket,
+                "SourceKey": source_key,
+                "RetainOnDelete": "true" if retain else "false",  # a retained environment keeps its data
+            },
         )
+        provider.grant_data_object(
+            label=id,
+            source_object_arn=self.asset.bucket.arn_for_objects(source_key),
+            bucket=bucket,
+            prefix=prefix,
+        )
+        default = self.resource.node.default_child
+        assert isinstance(default, cdk.CfnResource)
+        self.deployment: cdk.CfnResource = default
         self.data_location = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", self.key])

@@ -131,6 +131,15 @@ def _personalize_reasons(prefix: str) -> list[tuple[str, str]]:
     ]
 
 
+#: Custom::PersonalizeDataObject (personalize_constructs.upload): the handler writes one dataset's
+#: file under its own prefix; a changed file name is a new key, the old one deleted afterwards.
+_DATA_OBJECT_REASON = (
+    r"^Resource::<[A-Za-z0-9]+\.Arn>/datasets/[A-Za-z0-9_-]+/\*$",
+    "PutObject/DeleteObject for one dataset's prefix (datasets/<type>/) of this stack's data bucket: the "
+    "copied source file's name comes from config, and a renamed file's old object is deleted there.",
+)
+
+
 def _framework_reasons() -> list[tuple[str, str]]:
     return [
         (
@@ -175,7 +184,7 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
     ):
         ack(function, "AwsSolutions-L1", RUNTIME_REASON)
 
-    ack_wildcards(provider.handler_role, _personalize_reasons(prefix))
+    ack_wildcards(provider.handler_role, [*_personalize_reasons(prefix), _DATA_OBJECT_REASON])
     ack_wildcards(provider.waiter_role, _personalize_reasons(prefix))
     waiter_role = provider.waiter.state_machine.role.node.try_find_child("DefaultPolicy")
     if waiter_role is not None:
@@ -204,7 +213,7 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
                 child,
                 "AwsSolutions-SF2",
                 "The CDK Provider framework's isComplete waiter state machine offers no X-Ray option; it "
-                "only loops isComplete every 15 s and logs ALL events to its log group.",
+                "only loops isComplete every queryInterval and logs ALL events to its log group.",
             )
 
     # BucketDeployment's singleton handler (CDK's code): one per stack.

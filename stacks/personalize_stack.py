@@ -93,9 +93,6 @@ class PersonalizeStack(cdk.Stack):
             self, "DatasetGroup", ctx=ctx, kms_key_arn=config.dataset_group.kms_key_arn, role_arn=role_arn
         )
 
-        upload_logs = logs.LogGroup(
-            self, "UploadLogs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
-        )
         self.datasets: dict[str, Dataset] = {}
         self.uploads: dict[str, DatasetUpload] = {}
         bucket_policy = self.data.bucket.policy
@@ -115,7 +112,7 @@ class PersonalizeStack(cdk.Stack):
                     source=path,
                     dataset_type=dataset_type,
                     retain=retain,
-                    log_group=upload_logs,
+                    provider=self.provider,
                 )
                 self.uploads[dataset_type] = upload
                 location = upload.data_location
@@ -228,7 +225,9 @@ class PersonalizeStack(cdk.Stack):
                 provider=self.provider,
                 root=root,
                 retain=retain,
-                log_group=upload_logs,
+                log_group=logs.LogGroup(  # the batch inputs' BucketDeployment logs
+                    self, "UploadLogs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
+                ),
                 after=[bucket_policy] if bucket_policy is not None else [],
             )
             if config.batch_jobs

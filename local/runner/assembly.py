@@ -24,6 +24,8 @@ class Asset:
     path: Path
     packaging: str  # "zip" (a directory zipped on publish) | "file"
     object_key: str
+    #: the destination bucket as the manifest names it (`cdk-hnb659fds-assets-${AWS::AccountId}-...`)
+    bucket_name: str = ""
 
 
 @dataclass
@@ -104,6 +106,10 @@ def _load_assets(directory: Path, artifact: dict[str, Any], manifest: dict[str, 
             for dest in entry.get("destinations", {}).values():
                 key = dest["objectKey"]
                 assets[key] = Asset(
-                    asset_hash, directory / source["path"], source.get("packaging", "file"), key
+                    asset_hash,
+                    directory / source["path"],
+                    source.get("packaging", "file"),
+                    key,
+                    str(dest.get("bucketName", "")),
                 )
     return assets

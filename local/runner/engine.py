@@ -31,6 +31,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from local.runner import picklefix, report
 from local.runner.assembly import AssemblyError, StackArtifact
@@ -302,6 +303,39 @@ class Engine:
             f"asset {key} is neither in the cloud assembly nor published by an earlier deploy"
         )
 
+    def _publish_file_assets(self) -> None:
+        """What `cdk deploy` does before the stack operation: upload each `file` asset (a file used
+        as is, e.g. a dataset's CSV that Custom::PersonalizeDataObject copies) to its bootstrap
+        bucket (created here the first time: the bootstrap stack is not emulated), skipping objects
+        already there. Directory (`zip`) assets are only read from the assembly (function code)."""
+        if self._artifact is None:
+            return  # a bare template (tests): nothing to publish
+        s3 = self.client("s3")
+        made: set[str] = set()
+        for asset in self._artifact.assets.values():
+            if asset.packaging != "file" or not asset.bucket_name:
+                continue
+            bucket = (
+                asset.bucket_name.replace("${AWS::AccountId}", self.account)
+                .replace("${AWS::Region}", self.region)
+                .replace("${AWS::Partition}", self.partition)
+            )
+            if bucket not in made:
+                with contextlib.suppress(ClientError):  # BucketAlreadyOwnedByYou: bootstrapped before
+                    if self.region == "us-east-1":
+                        s3.create_bucket(Bucket=bucket)
+                    else:
+                        s3.create_bucket(
+                            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
+                        )
+                made.add(bucket)
+            try:
+                s3.head_object(Bucket=bucket, Key=asset.object_key)
+                continue  # content-addressed: same key, same bytes
+            except ClientError:
+                pass
+            s3.put_object(Bucket=bucket, Key=asset.object_key, Body=asset.path.read_bytes())
+
     # --- events --------------------------------------------------------------------------------
     def clock_text(self, at: float | None = None) -> str:
         return report.hms((at if at is not None else self.now()) - self.t0)
@@ -479,6 +513,7 @@ class Engine:
         template = self.artifact.template
         wall = time.perf_counter()
         with self.world.active(), deferred_access_logs():
+            self._publish_file_assets()
             calls_before = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}
             self._register_previous_functions()
             try:
@@ -881,6 +916,7 @@ class Engine:
         state = self.previous
         wall = time.perf_counter()
         with self.world.active(), deferred_access_logs():
+            self._publish_file_assets()
             calls_before = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}
             self._register_previous_functions()
             self.resources = state.resources

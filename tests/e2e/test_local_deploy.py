@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import boto3
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from local.runner import StackArtifact
 from local.runner.cli_support import stack_name
 
-from .conftest import Local
+from .conftest import REPO, Local
 
 pytestmark = pytest.mark.slow
 SIX_HOURS = 6 * 3600
@@ -35,6 +36,33 @@ def test_dev_deploys_serves_and_destroys_leaving_nothing(
     assert gone is not None and gone.status == "DELETE_COMPLETE", gone.reason
     assert local.left("dev") == {}
     assert local.personalize("dev") == []
+
+
+def test_data_files_go_through_file_assets_and_custom_data_objects(
+    local: Local, assemblies: Callable[[str], StackArtifact]
+) -> None:
+    """`cdk deploy` publishes each data file to the bootstrap bucket; Custom::PersonalizeDataObject
+    copies it to datasets/<type>/; the import jobs read those objects; destroy removes them."""
+    artifact = assemblies("dev")
+    result = local.runner.deploy(artifact)
+    assert result.ok, result.reason
+    region = local.runner.region
+    bucket = result.outputs["DataBucketName"]
+    with local.world.active():
+        s3 = boto3.client("s3", region_name=region)
+        for name in ("interactions", "items", "users"):
+            body = s3.get_object(Bucket=bucket, Key=f"datasets/{name}/{name}.csv")["Body"].read()
+            assert body == (REPO / "data" / f"{name}.csv").read_bytes(), name
+        assets = f"cdk-hnb659fds-assets-123456789012-{region}"
+        published = {o["Key"] for o in s3.list_objects_v2(Bucket=assets).get("Contents", [])}
+        data_objects = [
+            r["Properties"] for r in artifact.template["Resources"].values()
+            if r["Type"] == "Custom::PersonalizeDataObject"
+        ]
+        assert len(data_objects) == 3 and {p["SourceKey"] for p in data_objects} <= published
+    gone = local.runner.destroy("Personalize-dev")
+    assert gone is not None and gone.ok, gone.reason
+    assert local.left("dev") == {}
 
 
 def test_prod_destroy_keeps_the_retained_bucket_and_its_data(
@@ -88,6 +116,11 @@ def test_new_data_reimports_retrains_and_moves_the_campaign_while_it_serves(
             campaignArn=campaign
         )["campaign"]
     assert described["solutionVersionArn"] == second.outputs["SolutionVersionArnUserPersonalization"]
+    with local.world.active():  # the data object was updated in place: same key, the new bytes
+        body = boto3.client("s3", region_name=local.runner.region).get_object(
+            Bucket=second.outputs["DataBucketName"], Key="datasets/interactions/interactions.csv"
+        )["Body"].read()
+    assert body == _source_path(changed_data_assembly, "Interactions").read_bytes()
     assert local.runner.destroy("Personalize-dev").ok
     assert local.left("dev") == {}
 
@@ -175,3 +208,13 @@ def test_failed_update_rolls_back_and_campaigns_keep_serving_their_old_versions(
     assert state is not None and state.outputs == first.outputs
     assert local.runner.destroy("Personalize-dev").ok
     assert local.left("dev") == {}
+
+
+def _source_path(artifact: StackArtifact, label: str) -> Path:
+    """The staged file asset the Upload<label> data object copies (in the assembly directory)."""
+    props = artifact.template["Resources"]
+    key = next(
+        r["Properties"]["SourceKey"] for lid, r in props.items()
+        if r["Type"] == "Custom::PersonalizeDataObject" and lid.startswith(f"Upload{label}")
+    )
+    return artifact.asset_for_key(key).path

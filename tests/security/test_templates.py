@@ -238,6 +238,16 @@ def exceptions(t: Template) -> list[Exception_]:
             "BucketDeployment reads the data asset from the CDK bootstrap bucket (read only)",
         ),
         Exception_(
+            "ProviderHandlerRole",
+            "PolicyDocument",
+            frozenset({"s3:GetObject"}),
+            r'\{"Fn::Join": \["", \["arn:aws:s3:::", \{"Fn::Sub": "cdk-hnb659fds-assets-\$\{AWS::AccountId\}-'
+            + region
+            + r'"\}, "/[0-9a-f]{64}\.csv"\]\]\}',
+            "Custom::PersonalizeDataObject copies one dataset file from where `cdk deploy` published it "
+            "(the CDK bootstrap bucket, not this stack's): read of that one object, by its content hash",
+        ),
+        Exception_(
             "MonitoringAlarmTopicKey",
             "KeyPolicy",
             frozenset({"kms:*"}),

@@ -30,7 +30,7 @@ def test_chain_dataset_group_to_campaign(dev: Synth) -> None:
         assert before(t, f"Schema{kind}", f"Dataset{kind}")
         assert before(t, f"Dataset{kind}", f"Import{kind}")
         assert before(t, f"Import{kind}", _wait(dev, f"Import{kind}"))
-        upload = _one(dev, f"Upload{kind}", "Custom::CDKBucketDeployment")
+        upload = _one(dev, f"Upload{kind}", "Custom::PersonalizeDataObject")
         assert before(t, upload, f"Import{kind}")
         assert before(t, _one(dev, "DataPolicy", "AWS::S3::BucketPolicy"), f"Import{kind}")
     for solution in SOLUTIONS:

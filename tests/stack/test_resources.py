@@ -48,7 +48,8 @@ EXPECTED_COUNTS = {
     "AWS::CloudFormation::WaitCondition": 9,
     "AWS::S3::Bucket": 2,
     "AWS::S3::BucketPolicy": 2,
-    "Custom::CDKBucketDeployment": 3,
+    "Custom::PersonalizeDataObject": 3,  # one copy per repo data file (no BucketDeployment)
+    "Custom::CDKBucketDeployment": 0,
     "AWS::StepFunctions::StateMachine": 2,  # our waiter + the Provider framework's isComplete loop
 }
 
@@ -253,15 +254,58 @@ def test_waiter_state_machine_follows_the_contract(dev: Synth) -> None:
 
 
 def test_uploads_one_file_per_dataset_prefix(dev: Synth) -> None:
-    deployments = dev.of_type("Custom::CDKBucketDeployment")
-    prefixes = sorted(r["Properties"]["DestinationBucketKeyPrefix"] for r in deployments.values())
-    assert prefixes == ["datasets/interactions/", "datasets/items/", "datasets/users/"]
-    for resource in deployments.values():
-        assert resource["Properties"]["Prune"] is True
-    # Each asset zip holds only its one file.
-    for asset_dir in dev.outdir.glob("asset.*"):
-        if asset_dir.is_dir() and any(asset_dir.glob("*.csv")):
-            assert len(list(asset_dir.iterdir())) == 1, list(asset_dir.iterdir())
+    objects = dev.of_type("Custom::PersonalizeDataObject")
+    keys = sorted(r["Properties"]["Key"] for r in objects.values())
+    assert keys == [
+        "datasets/interactions/interactions.csv",
+        "datasets/items/items.csv",
+        "datasets/users/users.csv",
+    ]
+    manifest = json.loads((dev.outdir / "Personalize-dev.assets.json").read_text())["files"]
+    for resource in objects.values():
+        props = resource["Properties"]
+        assert props["Bucket"] == {"Ref": _data_bucket(dev)}
+        assert props["RetainOnDelete"] == "false"
+        # The source is a file asset (the file itself, no zip) in the bootstrap bucket.
+        asset_hash, extension = props["SourceKey"].split(".", 1)
+        entry = manifest[asset_hash]
+        assert entry["source"]["packaging"] == "file" and extension == "csv"
+        staged = dev.outdir / entry["source"]["path"]
+        assert staged.is_file() and staged.name.endswith(".csv")
+        assert props["SourceBucket"] == {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-ap-southeast-2"}
+    # No BucketDeployment: no AWS CLI layer asset staged into the assembly.
+    assert not [p for p in dev.outdir.glob("asset.*.zip") if p.stat().st_size > 10_000_000]
+
+
+def test_data_object_grants_are_least_privilege(dev: Synth) -> None:
+    """The handler role reads exactly each copied asset object and writes only under each dataset's
+    prefix of the data bucket; nothing else in S3."""
+    role = next(k for k in dev.of_type("AWS::IAM::Role") if k.startswith("ProviderHandlerRole"))
+    statements = [
+        s for p in dev.resources[role]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+    ]
+    s3 = [s for s in statements if any(str(a).startswith("s3:") for a in _list(s["Action"]))]
+    reads = sorted(json.dumps(s["Resource"]) for s in s3 if _list(s["Action"]) == ["s3:GetObject"])
+    keys = sorted(r["Properties"]["SourceKey"] for r in dev.of_type("Custom::PersonalizeDataObject").values())
+    assert len(reads) == len(keys) == 3
+    for key in keys:  # each asset object by its exact key, no wildcard
+        assert len([r for r in reads if f"/{key}" in r]) == 1, key
+    assert not [r for r in reads if "*" in r]
+    writes = [s for s in s3 if sorted(_list(s["Action"])) == ["s3:DeleteObject", "s3:PutObject"]]
+    assert sorted(s["Resource"]["Fn::Join"][1][1] for s in writes) == [
+        "/datasets/interactions/*",
+        "/datasets/items/*",
+        "/datasets/users/*",
+    ]
+    assert len(s3) == len(reads) + len(writes)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _data_bucket(synth: Synth) -> str:
+    return next(k for k in synth.of_type("AWS::S3::Bucket") if k.startswith("Data") and "Access" not in k)
 
 
 def test_s3_source_skips_upload_and_reads_that_object(tmp_path, workspace) -> None:  # type: ignore[no-untyped-def]
@@ -273,7 +317,7 @@ def test_s3_source_skips_upload_and_reads_that_object(tmp_path, workspace) -> No
         lambda t: t.replace('source = "data/items.csv"', 'source = "s3://shared-data/retail/items.csv"'),
     )
     result = synth("dev", tmp_path / "out", config=config, root=workspace)
-    assert len(result.of_type("Custom::CDKBucketDeployment")) == 2
+    assert len(result.of_type("Custom::PersonalizeDataObject")) == 2
     job = result.resources["ImportItems"]["Properties"]
     assert job["DataLocation"] == "s3://shared-data/retail/items.csv"
     role = result.resources[_role(result)]["Properties"]

@@ -209,14 +209,10 @@ def test_removal_policies_per_environment(dev: Synth, prod: Synth) -> None:
         assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     assert not prod.of_type("Custom::S3AutoDeleteObjects")
     # prod's uploads keep their objects when the stack goes; dev's go with the bucket.
-    assert all(
-        r["Properties"]["RetainOnDelete"] is True
-        for r in prod.of_type("Custom::CDKBucketDeployment").values()
-    )
-    assert all(
-        r["Properties"]["RetainOnDelete"] is False
-        for r in dev.of_type("Custom::CDKBucketDeployment").values()
-    )
+    prod_objects = prod.of_type("Custom::PersonalizeDataObject").values()
+    dev_objects = dev.of_type("Custom::PersonalizeDataObject").values()
+    assert prod_objects and all(r["Properties"]["RetainOnDelete"] == "true" for r in prod_objects)
+    assert dev_objects and all(r["Properties"]["RetainOnDelete"] == "false" for r in dev_objects)
 
 
 def test_no_account_or_secret_literals(any_synth: Synth) -> None:
