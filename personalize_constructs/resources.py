@@ -9,6 +9,7 @@ progress and `cdk diff` name what they act on.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,17 +81,28 @@ def _custom(
     return resource
 
 
+#: construct -> its CfnResource: each lookup is two jsii round trips (node, defaultChild) and the
+#: stack asks for the same ones again and again (DependsOn, waits, logical ids).
+_CFN: weakref.WeakKeyDictionary[Construct, cdk.CfnResource] = weakref.WeakKeyDictionary()
+
+
 def cfn(resource: Construct) -> cdk.CfnResource:
+    if isinstance(resource, cdk.CfnResource):
+        return resource
+    known = _CFN.get(resource)
+    if known is not None:
+        return known
     child = resource.node.default_child
     assert isinstance(child, cdk.CfnResource), resource.node.path
+    _CFN[resource] = child
     return child
 
 
 def depends(resource: Construct, *on: Construct) -> None:
     """DependsOn at the CloudFormation level (order without a data reference)."""
+    source = cfn(resource)
     for other in on:
-        target = other if isinstance(other, cdk.CfnResource) else cfn(other)
-        cfn(resource).add_resource_dependency(target)
+        source.add_resource_dependency(cfn(other))
 
 
 class DatasetGroup(Construct):

@@ -218,7 +218,9 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
 
     # BucketDeployment's singleton handler (CDK's code): one per stack.
     for child in stack.node.children:
-        if child.node.id.startswith("Custom::CDKBucketDeployment"):
+        if isinstance(child, cdk.aws_lambda.Function) and child.node.id.startswith(
+            "Custom::CDKBucketDeployment"
+        ):
             _acknowledge_bucket_deployment(child)
 
 

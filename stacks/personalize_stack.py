@@ -358,13 +358,18 @@ _RAW_TAGGABLE = {"AWS::IAM::Role", "AWS::Lambda::Function"}
 def _tag_raw_resources(stack: cdk.Stack, tags: dict[str, str]) -> None:
     if not tags:
         return
-    for child in stack.node.find_all():
-        if (
-            isinstance(child, cdk.CfnResource)
-            and child.cfn_resource_type in _RAW_TAGGABLE
-            and not cdk.TagManager.is_taggable(child)
-        ):
-            child.add_property_override("Tags", [{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+    # CustomResourceProviders always sit at the stack's top level; looking only there (the proxies'
+    # Python classes tell the type) saves a jsii round trip per construct of the whole tree.
+    for provider in stack.node.children:
+        if not isinstance(provider, cdk.CustomResourceProviderBase):
+            continue
+        for child in provider.node.children:
+            if (
+                isinstance(child, cdk.CfnResource)
+                and child.cfn_resource_type in _RAW_TAGGABLE
+                and not cdk.TagManager.is_taggable(child)
+            ):
+                child.add_property_override("Tags", [{"Key": k, "Value": v} for k, v in sorted(tags.items())])
 
 
 def _deployment_resource(construct: Construct) -> Construct:
