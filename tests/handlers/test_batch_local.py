@@ -25,6 +25,7 @@ from handler_harness import (
     setup_data_access,
 )
 from personalize_handlers.clients import RETRY_CONFIG
+from personalize_handlers.common import HandlerError
 
 BATCH = "Custom::PersonalizeBatchInferenceJob"
 
@@ -157,3 +158,39 @@ def test_batch_inference_job_runs_against_the_local_world(world: Any) -> None:
     # Delete is a no-op: the job stays listed, its output stays
     provider.delete(BATCH, arn, props)
     assert personalize().describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]
+
+
+def test_batch_job_without_write_access_fails_with_the_reason(world: Any) -> None:
+    try:
+        personalize().list_batch_inference_jobs()
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "InvalidAction":
+            pytest.skip(
+                "the local Personalize does not implement batch inference jobs yet (docs/analytics.md)"
+            )
+        raise
+    pipe, _ = serving_pipeline(world)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=BUCKET, Key="batch-input/test/users.jsonl", Body=b'{"userId": "u1"}\n')
+    iam = boto3.client("iam", region_name=REGION)
+    read_only = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{BUCKET}/batch-input/*",
+    }
+    iam.put_role_policy(
+        RoleName=ROLE_NAME,
+        PolicyName="batch",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read_only]}),
+    )
+    props = {
+        "JobName": "test-retail-batch-denied-abc123",
+        "SolutionVersionArn": pipe.version,
+        "InputPath": f"s3://{BUCKET}/batch-input/test/users.jsonl",
+        "OutputPath": f"s3://{BUCKET}/batch-output/test/",
+        "RoleArn": ROLE_ARN,
+    }
+    provider = Provider(world, total_timeout=6 * 3600)
+    with pytest.raises(HandlerError, match=r"CreateBatchInferenceJob failed: .*s3:PutObject"):
+        provider.send(provider.event("Create", BATCH, props, request_id="req-denied"))
+    assert not s3.list_objects_v2(Bucket=BUCKET, Prefix="batch-output/").get("Contents")
