@@ -157,6 +157,17 @@ class Kind:
                     raise failure(self.label, name, self.create_op,
                                   f"{error_message(exc)} (and no {self.label} named {name} was found"
                                   " to adopt)") from exc
+            except BotoCoreError as exc:
+                # Every attempt's response was lost (connection errors, retries exhausted): the
+                # create may have taken effect. Failing now would orphan it, since the Provider
+                # answers the rollback's Delete of its CREATE_FAILED marker itself (framework.ts),
+                # so look it up by name and adopt it, by the same rule as ResourceAlreadyExists.
+                # When the lookup fails too, its error escapes and a redelivery adopts later.
+                existing = self.find(ctx, name)
+                if existing is None:
+                    raise failure(self.label, name, self.create_op,
+                                  f"{error_message(exc)} (and no {self.label} named {name} was found"
+                                  " to adopt)") from exc
         diffs = self.mismatches(ctx, existing)
         if diffs:
             raise failure(self.label, name, self.create_op,

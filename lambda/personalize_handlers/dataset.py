@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import CREATE_FAILED, IN_PROGRESS, Ctx, Kind, diff, list_all
+from botocore.exceptions import ClientError
+
+from .base import CREATE_FAILED, IN_PROGRESS, IN_USE, NOT_FOUND, Ctx, Kind, diff, list_all
+from .clients import error_code, error_message
 from .common import HandlerError, failure, require, to_tags
 
 TYPES = {"interactions": "Interactions", "items": "Items", "users": "Users",
@@ -87,3 +90,28 @@ class Dataset(Kind):
         if update.get("status") == CREATE_FAILED:
             raise failure(self.label, ctx.name, "UpdateDataset", update.get("failureReason") or CREATE_FAILED)
         return data
+
+    def try_delete(self, ctx: Ctx, arn: str) -> None:
+        """DeleteDataset; refused (ResourceInUse) while an import job of the dataset runs, and
+        Personalize has no call that stops an import. Waiting cannot be bounded (an import takes
+        minutes to hours and reports no progress; the Provider polls statelessly, so the handler
+        cannot tell how much of its total timeout is left), so the Delete fails at once with what
+        to do instead of ending, up to an hour later, in the framework's bare 'Operation timed out'."""
+        try:
+            ctx.pz("delete_dataset", datasetArn=arn)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == NOT_FOUND:
+                return
+            if code != IN_USE:
+                raise failure(self.label, ctx.name, "DeleteDataset", error_message(exc)) from exc
+            running = [job for job in list_all(ctx, "list_dataset_import_jobs", "datasetImportJobs",
+                                               datasetArn=arn) if job.get("status") in IN_PROGRESS]
+            if running:
+                job = running[0]
+                raise failure(
+                    self.label, ctx.name, "DeleteDataset",
+                    f"import job {job.get('jobName')} ({job.get('datasetImportJobArn')}) is "
+                    f"{job.get('status')}: Personalize refuses to delete a dataset while its import "
+                    "runs and cannot stop an import; once it has finished, run `cdk destroy` "
+                    "(locally `python -m local destroy`) again and it completes the cleanup") from exc

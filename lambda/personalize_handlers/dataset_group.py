@@ -1,12 +1,17 @@
-"""Custom::PersonalizeDatasetGroup: Name, KmsKeyArn (with RoleArn), Tags. Only tags change in place."""
+"""Custom::PersonalizeDatasetGroup: Name, KmsKeyArn (with RoleArn), Tags. Only tags change in place.
+Its Delete first removes what a crashed create orphaned inside the group (see clear_leftovers)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Ctx, Kind, diff, list_all
-from .common import HandlerError, to_tags
+from botocore.exceptions import ClientError
+
+from .base import DELETING, IN_PROGRESS, IN_USE, NOT_FOUND, Ctx, Kind, diff, list_all
+from .clients import error_code, error_message, log
+from .common import HandlerError, failure, to_tags
 
 
 class DatasetGroup(Kind):
@@ -46,3 +51,107 @@ class DatasetGroup(Kind):
             if item.get("name") == name:
                 return self.describe(ctx, item["datasetGroupArn"])
         return None
+
+    # ---- delete: what a crashed create left inside the group ------------------------------
+
+    def on_delete(self, ctx: Ctx) -> None:
+        arn = self.target(ctx)
+        if arn is not None and not self.clear_leftovers(ctx, arn):
+            self.try_delete(ctx, arn)
+
+    def delete_finished(self, ctx: Ctx) -> bool:
+        arn = self.target(ctx)
+        if arn is None:
+            return True
+        described = self.describe(ctx, arn)
+        if described is None:
+            return True
+        if described.get("status") in DELETING | IN_PROGRESS:
+            return False
+        if self.clear_leftovers(ctx, arn):
+            return False  # leftovers still going: DeleteDatasetGroup would be refused
+        self.try_delete(ctx, arn)
+        return self.describe(ctx, arn) is None
+
+    def clear_leftovers(self, ctx: Ctx, arn: str) -> bool:
+        """Delete what is still inside the group, in the order Personalize requires before
+        DeleteDatasetGroup (campaigns, then solutions; event trackers, filters; then datasets).
+        True while anything is left (is_complete polls again).
+
+        CloudFormation deletes the group only after every resource of the stack that references it,
+        so anything still here was orphaned: a create whose function died after the call took
+        effect reports the Provider's CREATE_FAILED marker, and the framework answers that marker's
+        Delete itself without calling us (aws-cdk-lib provider-framework/runtime/framework.ts).
+        Only resources named like ours (`<group name>-...`, pipeline.naming) are touched; anything
+        else in the group is someone else's and fails the Delete with its names."""
+        group = self.describe(ctx, arn) or {}
+        prefix = f"{group.get('name') or ctx.props.get('Name') or ''}-"
+        left = False
+        foreign: list[str] = []
+
+        def ours(item: Mapping[str, Any], kind: str) -> bool:
+            if str(item.get("name", "")).startswith(prefix):
+                return True
+            foreign.append(f"{kind} {item.get('name')}")
+            return False
+
+        solutions = [s for s in list_all(ctx, "list_solutions", "solutions", datasetGroupArn=arn)
+                     if ours(s, "solution")]
+        blocking = False  # a campaign or a training still holds a solution
+        for solution in solutions:
+            campaigns = list_all(ctx, "list_campaigns", "campaigns", solutionArn=solution["solutionArn"])
+            for campaign in campaigns:
+                if ours(campaign, "campaign"):
+                    self.remove(ctx, "Campaign", "campaignArn", campaign)
+                blocking = True
+            for version in list_all(ctx, "list_solution_versions", "solutionVersions",
+                                    solutionArn=solution["solutionArn"]):
+                if version.get("status") in IN_PROGRESS:
+                    self.leftover_log(ctx, "StopSolutionVersionCreation", version["solutionVersionArn"],
+                                      version.get("status"))
+                    self.quiet(ctx, "stop_solution_version_creation",
+                               solutionVersionArn=version["solutionVersionArn"])
+                    blocking = True
+        if not blocking:
+            for solution in solutions:
+                self.remove(ctx, "Solution", "solutionArn", solution)
+        for tracker in list_all(ctx, "list_event_trackers", "eventTrackers", datasetGroupArn=arn):
+            if ours(tracker, "event tracker"):
+                self.remove(ctx, "EventTracker", "eventTrackerArn", tracker)
+            left = True
+        for flt in list_all(ctx, "list_filters", "Filters", datasetGroupArn=arn):
+            if ours(flt, "filter"):
+                self.remove(ctx, "Filter", "filterArn", flt)
+            left = True
+        datasets = list_all(ctx, "list_datasets", "datasets", datasetGroupArn=arn)
+        for dataset in datasets:
+            if ours(dataset, "dataset") and not solutions:
+                self.remove(ctx, "Dataset", "datasetArn", dataset)
+        if foreign:
+            raise failure(self.label, ctx.name, "DeleteDatasetGroup",
+                          f"the group still holds resources this stack did not name: "
+                          f"{', '.join(sorted(set(foreign)))}; delete them (or move them) first")
+        return left or bool(solutions) or bool(datasets)
+
+    def remove(self, ctx: Ctx, label: str, arn_key: str, item: Mapping[str, Any]) -> None:
+        """Ask to delete one leftover unless it is already deleting or still being created (a
+        later poll asks again); in use or gone is for the next poll to see."""
+        status = item.get("status")
+        if status in DELETING or status in IN_PROGRESS:
+            return
+        self.leftover_log(ctx, f"Delete{label}", str(item[arn_key]), status)
+        self.quiet(ctx, f"delete_{self.snake(label)}", **{arn_key: item[arn_key]})
+
+    def quiet(self, ctx: Ctx, op: str, **params: Any) -> None:
+        try:
+            ctx.pz(op, **params)
+        except ClientError as exc:
+            if error_code(exc) not in (NOT_FOUND, IN_USE):
+                leftover = next(iter(params.values()))
+                raise failure(self.label, ctx.name, "DeleteDatasetGroup",
+                              f"removing leftover {leftover}: {error_message(exc)}") from exc
+
+    @staticmethod
+    def leftover_log(ctx: Ctx, op: str, arn: str, status: Any) -> None:
+        log.info(json.dumps({"leftover": arn, "status": status, "op": op, "kind": "DatasetGroup",
+                             "name": ctx.name}, separators=(",", ":")))

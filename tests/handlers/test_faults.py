@@ -104,15 +104,42 @@ def test_lost_create_response_is_adopted(world: Any) -> None:
     assert len(personalize().list_dataset_groups()["datasetGroups"]) == 1
 
 
-def test_crash_then_redelivery_adopts_import_and_training(world: Any) -> None:
-    """Every attempt of the first invocation loses its response (the invocation fails); the
-    redelivered event (same RequestId) adopts what the first one started: one job, one training."""
+def test_all_responses_lost_then_lookup_adopts(world: Any) -> None:
+    """Every attempt's response to the create is lost (botocore gives up with a connection
+    error): the create took effect, so the same invocation looks it up by name and adopts it
+    instead of failing (a failure would orphan it: the Provider answers the rollback's Delete of
+    its CREATE_FAILED marker itself). One job, one training, no failed invocation."""
     setup_data_access()
     provider = Provider(world)
     pipe = Pipeline(provider)
     pipe.dataset_group()
     pipe.data(("interactions",))
     world.faults.fail_call("CreateDatasetImportJob", after_effect=True, times=30)
+    job = provider.create(IMPORT, pipe.import_props("interactions"),
+                          request_id="req-import")["PhysicalResourceId"]
+    assert world.faults.injected["call:CreateDatasetImportJob"] >= 2  # the client retried, all lost
+    jobs = personalize().list_dataset_import_jobs()["datasetImportJobs"]
+    assert [j["datasetImportJobArn"] for j in jobs] == [job]
+    world.faults.clear()
+
+    pipe.solution = provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
+    world.faults.fail_call("CreateSolutionVersion", after_effect=True, times=30)
+    version = provider.create(VERSION, {"SolutionArn": pipe.solution, "Trigger": "t"},
+                              request_id="req-t")["PhysicalResourceId"]
+    versions = personalize().list_solution_versions(solutionArn=pipe.solution)["solutionVersions"]
+    assert [v["solutionVersionArn"] for v in versions] == [version]
+
+
+def test_lost_response_and_lost_lookup_then_redelivery_adopts(world: Any) -> None:
+    """The create's responses and the lookup's are all lost: the invocation fails (nothing else
+    can be known), and the redelivered event (same RequestId) adopts what the first one made."""
+    setup_data_access()
+    provider = Provider(world)
+    pipe = Pipeline(provider)
+    pipe.dataset_group()
+    pipe.data(("interactions",))
+    world.faults.fail_call("CreateDatasetImportJob", after_effect=True, times=30)
+    world.faults.fail_call("ListDatasetImportJobs", after_effect=True, times=30)
     event = provider.event("Create", IMPORT, pipe.import_props("interactions"), request_id="req-import")
     with pytest.raises(HandlerError, match="DatasetImportJob test-retail-interactions-abc123: "):
         entry.on_event(event)
@@ -123,20 +150,23 @@ def test_crash_then_redelivery_adopts_import_and_training(world: Any) -> None:
     assert described["status"] == "ACTIVE"
 
     pipe.solution = provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
-    world.faults.fail_call("CreateSolutionVersion", after_effect=True, times=30)
-    props = {"SolutionArn": pipe.solution, "Trigger": "t"}
-    event = provider.event("Create", VERSION, props, request_id="req-t")
-    with pytest.raises(HandlerError):
+    world.faults.fail_call("CreateSolution", after_effect=True, times=30)
+    world.faults.fail_call("ListSolutions", after_effect=True, times=30)
+    props = pipe.solution_props(name="test-retail-pop-d4e5f6")
+    event = provider.event("Create", SOLUTION, props, request_id="req-s")
+    with pytest.raises(HandlerError, match="Solution test-retail-pop-d4e5f6: "):
         entry.on_event(event)
     world.faults.clear()
-    provider.send(event)
-    assert len(personalize().list_solution_versions(solutionArn=pipe.solution)["solutionVersions"]) == 1
+    second = provider.send(event)["PhysicalResourceId"]
+    names = sorted(s["name"] for s in personalize().list_solutions()["solutions"])
+    assert names == ["test-retail-pop-a1b2c3", "test-retail-pop-d4e5f6"] and second.endswith("d4e5f6")
 
 
 def test_delete_after_failed_create_finds_the_orphan_by_name(world: Any) -> None:
     """Create failed without reporting an id (the framework's marker as physical id): the Delete
     still removes what the create left behind, found by its deterministic name."""
     world.faults.fail_call("CreateDatasetGroup", after_effect=True, times=30)
+    world.faults.fail_call("ListDatasetGroups", after_effect=True, times=30)  # the lookup fails too
     provider = Provider(world)
     with pytest.raises(HandlerError):
         provider.create(DG, {"Name": "test-orphan"})
@@ -146,6 +176,73 @@ def test_delete_after_failed_create_finds_the_orphan_by_name(world: Any) -> None
     assert personalize().list_dataset_groups()["datasetGroups"] == []
     # and with nothing to find, such a Delete simply succeeds
     assert provider.delete(DG, CREATE_FAILED_MARKER, {"Name": "test-orphan"})["waited"] == 0
+
+
+def test_group_delete_removes_what_a_crashed_create_left_inside(world: Any, caplog: Any) -> None:
+    """A solution (with a campaign on its version), a filter and a tracker whose creates crashed
+    after taking effect (their marker Deletes never reach us) and the datasets: the group's
+    Delete removes them in the order Personalize requires, logs each, waits, then goes."""
+    setup_data_access()
+    provider = Provider(world)
+    pipe = Pipeline(provider)
+    group = pipe.dataset_group()
+    pipe.data(("interactions",))
+    pipe.imported(("interactions",))
+    version = pipe.trained()
+    campaign = provider.create(CAMPAIGN, {"Name": "test-retail-recs", "SolutionVersionArn": version})
+    provider.create(TRACKER, {"Name": "test-retail-events", "DatasetGroupArn": group})
+    provider.create(FILTER, {"Name": "test-retail-filter", "DatasetGroupArn": group,
+                             "FilterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("buy")'})
+    caplog.clear()
+    done = provider.delete(DG, group, {"Name": "test-retail"})
+    pz = personalize()
+    assert pz.list_dataset_groups()["datasetGroups"] == []
+    assert pz.list_campaigns()["campaigns"] == [] and pz.list_solutions()["solutions"] == []
+    assert pz.list_datasets()["datasets"] == [] and pz.list_filters()["Filters"] == []
+    assert pz.list_event_trackers()["eventTrackers"] == []
+    assert done["waited"] > 0  # it waited (campaign, then solution, then datasets) within the timeout
+    logged = caplog.text
+    for op, arn in (("DeleteCampaign", campaign["PhysicalResourceId"]), ("DeleteSolution", pipe.solution),
+                    ("DeleteDataset", pipe.datasets["interactions"])):
+        assert f'"leftover":"{arn}"' in logged and f'"op":"{op}"' in logged, op
+    assert '"op":"DeleteFilter"' in logged and '"op":"DeleteEventTracker"' in logged
+    # the schema is not in the group; its own resource deletes it (and now can)
+    provider.delete(SCHEMA, pipe.schemas["interactions"], {"Name": "test-interactions-s1"})
+    assert nothing_left()
+
+
+def test_group_delete_refuses_to_touch_what_it_did_not_name(world: Any) -> None:
+    """Something in the group not named `<group>-...` is not ours: the Delete fails naming it."""
+    provider = Provider(world)
+    group = Pipeline(provider).dataset_group()
+    personalize().create_filter(name="someone-elses", datasetGroupArn=group,
+                                filterExpression='EXCLUDE ItemID WHERE Items.GENRE IN ("x")')
+    world.clock.advance(120)
+    with pytest.raises(HandlerError, match="filter someone-elses"):
+        provider.delete(DG, group, {"Name": "test-retail"})
+    assert [f["name"] for f in personalize().list_filters()["Filters"]] == ["someone-elses"]
+
+
+def test_dataset_delete_during_an_import_says_what_to_do(world: Any) -> None:
+    """DeleteDataset is refused while an import runs and an import cannot be stopped: the Delete
+    fails at once naming the job, its status and the later destroy, not a bare timeout."""
+    setup_data_access()
+    world.personalize.durations.override("import", 3 * 3600)
+    provider = Provider(world)
+    pipe = Pipeline(provider)
+    pipe.dataset_group()
+    pipe.data(("interactions",))
+    job = entry.on_event(provider.event("Create", IMPORT, pipe.import_props("interactions")))
+    with pytest.raises(HandlerError) as info:
+        provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
+    message = str(info.value)
+    assert message.startswith("Dataset test-retail-interactions: DeleteDataset failed: import job "
+                              "test-retail-interactions-abc123-")
+    assert f"({job['PhysicalResourceId']}) is CREATE " in message  # PENDING or IN_PROGRESS
+    assert "cdk destroy" in message and "python -m local destroy" in message
+    world.clock.advance(4 * 3600)  # the import is over: the same Delete now completes
+    provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
+    assert personalize().list_datasets()["datasets"] == []
 
 
 def test_quota_hit_is_a_clear_error(world: Any) -> None:
