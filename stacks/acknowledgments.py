@@ -94,11 +94,16 @@ def ack_wildcards(construct: IConstruct, reasons: Iterable[tuple[str, str]]) -> 
     table = [(re.compile(pattern), reason) for pattern, reason in reasons]
     resource = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
     assert isinstance(resource, cdk.CfnResource), construct.node.path
+    acknowledgments = []
     for finding in wildcard_findings(resource):
         reason = next((r for p, r in table if p.search(finding)), None)
         if reason is None:
             raise ValueError(f"{resource.node.path}: unexplained wildcard permission {finding}")
-        ack(resource, f"AwsSolutions-IAM5[{finding}]", reason)
+        acknowledgments.append(
+            cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
+        )
+    if acknowledgments:  # one jsii call for all of them
+        cdk.Validations.of(resource).acknowledge(*acknowledgments)
 
 
 #: An account in a flattened ARN: a literal (from config) or the pseudo parameter.
