@@ -36,6 +36,8 @@ class Ctx:
     pz: Api
     #: the name the resource was created (or adopted) with in this invocation
     created: str | None = None
+    #: service time of this invocation's refused delete (Dataset: the import deadline's start)
+    delete_started: float | None = None
 
     @property
     def props(self) -> dict[str, Any]:

@@ -223,26 +223,57 @@ def test_group_delete_refuses_to_touch_what_it_did_not_name(world: Any) -> None:
     assert [f["name"] for f in personalize().list_filters()["Filters"]] == ["someone-elses"]
 
 
-def test_dataset_delete_during_an_import_says_what_to_do(world: Any) -> None:
-    """DeleteDataset is refused while an import runs and an import cannot be stopped: the Delete
-    fails at once naming the job, its status and the later destroy, not a bare timeout."""
+def test_dataset_delete_during_a_long_import_says_what_to_do(world: Any, monkeypatch: Any) -> None:
+    """DeleteDataset is refused while an import runs and an import cannot be stopped: a Delete
+    still blocked 50 min in fails (before the Provider's 55 min timeout) naming the job, its
+    status and the later destroy, not the framework's bare timeout; a short import is waited for."""
+    from personalize_handlers import dataset
+
+    # the Lambda's clock is the Provider's: here the world's virtual clock (no Date header locally)
+    monkeypatch.setattr(dataset.time, "time", world.clock.now)
     setup_data_access()
     world.personalize.durations.override("import", 3 * 3600)
-    provider = Provider(world)
+    provider = Provider(world, total_timeout=55 * 60)
     pipe = Pipeline(provider)
     pipe.dataset_group()
     pipe.data(("interactions",))
     job = entry.on_event(provider.event("Create", IMPORT, pipe.import_props("interactions")))
+    started = world.clock.now()
     with pytest.raises(HandlerError) as info:
         provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
+    assert 50 * 60 <= world.clock.now() - started < 55 * 60
     message = str(info.value)
     assert message.startswith("Dataset test-retail-interactions: DeleteDataset failed: import job "
                               "test-retail-interactions-abc123-")
-    assert f"({job['PhysicalResourceId']}) is CREATE " in message  # PENDING or IN_PROGRESS
+    assert f"({job['PhysicalResourceId']}) is still CREATE IN_PROGRESS after 50 min" in message
     assert "cdk destroy" in message and "python -m local destroy" in message
-    world.clock.advance(4 * 3600)  # the import is over: the same Delete now completes
+    world.clock.advance(3 * 3600)  # the import is over: the same Delete now completes
     provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
     assert personalize().list_datasets()["datasets"] == []
+
+
+def test_dataset_delete_waits_for_a_short_import(world: Any, monkeypatch: Any) -> None:
+    from personalize_handlers import dataset
+
+    monkeypatch.setattr(dataset.time, "time", world.clock.now)
+    setup_data_access()
+    world.personalize.durations.override("import", 10 * 60)
+    provider = Provider(world, total_timeout=55 * 60)
+    pipe = Pipeline(provider)
+    pipe.dataset_group()
+    pipe.data(("interactions",))
+    entry.on_event(provider.event("Create", IMPORT, pipe.import_props("interactions")))
+    done = provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
+    assert 0 < done["waited"] < 50 * 60
+    assert personalize().list_datasets()["datasets"] == []
+
+
+def test_service_time_reads_the_date_header() -> None:
+    from personalize_handlers.dataset import service_time
+
+    meta = {"ResponseMetadata": {"HTTPHeaders": {"date": "Thu, 01 Jan 2026 01:00:00 GMT"}}}
+    assert service_time(meta) == 1767229200.0
+    assert abs(service_time({}) - __import__("time").time()) < 5
 
 
 def test_quota_hit_is_a_clear_error(world: Any) -> None:
