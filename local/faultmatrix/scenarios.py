@@ -674,10 +674,13 @@ def side_by_side(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
 
 
 LONG_IMPORT = (
-    "needs the runner patch /work/brief/runner-delete-fix.patch (local/runner/engine.py _delete_one: "
-    "ready() waits for dependents to be done, not deleted, so the rollback deletes the Provider functions "
-    "of the datasets whose delete failed, and the later destroy fails with 'ServiceToken ... is not a "
-    "function of this stack'; CloudFormation keeps a resource whose dependent failed to delete)"
+    "needs two patches the lead applies: /work/brief/runner-delete-fix.patch (local/runner/engine.py "
+    "_delete_one: ready() waits for dependents to be done, not deleted, so the rollback deletes the "
+    "Provider functions of the datasets whose delete failed and the later destroy fails with "
+    "'ServiceToken ... is not a function of this stack'; CloudFormation keeps a resource whose dependent "
+    "failed to delete) and /work/brief/personalize-date-header.patch (the local Personalize sends no HTTP "
+    "Date header, so the Dataset Delete's 50 min import deadline runs on the wall clock and never "
+    "expires under the virtual one: the framework's bare 'Operation timed out' instead)"
 )
 
 SCENARIOS: list[Scenario] = [
