@@ -19,21 +19,22 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from personalize_constructs.hashing import file_digest, logical_label
 from personalize_constructs.long_wait import LongWait
 from personalize_constructs.provider import PersonalizeProvider
 from personalize_constructs.resources import JOB_NAME_MAX, Filter, PersonalizeContext, Solution, _custom, cfn
+from personalize_constructs.upload import DATA_OBJECT_TYPE
 from pipeline.config import BatchJobConfig
 from pipeline.naming import digest
 from pipeline.recipes import RecipeFamily
 
 PERSONALIZE = "personalize.amazonaws.com"
-#: Repo input files are uploaded under here, one prefix per job.
+#: Repo input files are copied under here, one prefix per job (a CDK file asset copied by a
+#: Custom::PersonalizeDataObject, as the dataset files are).
 INPUT_PREFIX = "batch-input/"
 #: Recipes that serve no batch inference ("You can't get batch recommendations with the
 #: Trending-Now or Next-Best-Action recipes": CreateBatchInferenceJob API reference).
@@ -114,7 +115,6 @@ class BatchInference(Construct):
         provider: PersonalizeProvider,
         root: Path,
         retain: bool,
-        log_group: logs.ILogGroup,
         after: Sequence[Construct] = (),
     ) -> None:
         super().__init__(scope, id)
@@ -235,14 +235,14 @@ class BatchInference(Construct):
                 role_arn=service_role.role_arn,
                 root=root,
                 retain=retain,
-                log_group=log_group,
+                handler_policy=self.handler_policy,
                 after=[*after, self.service_policy, self.handler_policy, self.waiter_policy],
             )
 
 
 class BatchJob(Construct):
     """One batch inference job (-> WaitCondition). Exposes `resource`, `wait`, `arn`, `output_path`,
-    `input_path`, `upload` (the BucketDeployment of a repo input, or None)."""
+    `input_path`, `upload` (the Custom::PersonalizeDataObject copying a repo input, or None)."""
 
     def __init__(
         self,
@@ -258,7 +258,7 @@ class BatchJob(Construct):
         role_arn: str,
         root: Path,
         retain: bool,
-        log_group: logs.ILogGroup,
+        handler_policy: iam.Policy,
         after: Sequence[Construct],
     ) -> None:
         super().__init__(scope, id)
@@ -267,7 +267,7 @@ class BatchJob(Construct):
         if solution.recipe.name in NO_BATCH:
             raise ValueError(f"{where}: solution {config.solution!r} uses {solution.recipe.name}, which "
                              "serves no batch inference jobs")
-        self.upload: s3deploy.BucketDeployment | None = None
+        self.upload: cdk.CustomResource | None = None
         depends_on: list[Construct] = [*after, solution.wait.condition]
         if config.is_s3:
             self.input_path: str = config.input
@@ -278,22 +278,46 @@ class BatchJob(Construct):
                 raise ValueError(f"{where}.input: no such file {config.input!r} under {root}")
             check_input_file(path, solution.recipe.family, filter_parameters, where)
             input_hash = file_digest(path)
-            prefix = f"{INPUT_PREFIX}{config.name}/"
-            self.upload = s3deploy.BucketDeployment(
+            key = f"{INPUT_PREFIX}{config.name}/{path.name}"
+            asset = s3_assets.Asset(self, "Source", path=str(path))
+            self.upload = cdk.CustomResource(
                 self,
-                "Upload",
-                destination_bucket=bucket,
-                destination_key_prefix=prefix,
-                sources=[s3deploy.Source.asset(str(path.parent), exclude=["*", f"!{path.name}"])],
-                prune=True,
-                retain_on_delete=retain,
-                # The dataset uploads' settings, so both share CDK's one singleton handler.
-                memory_limit=1024,
-                ephemeral_storage_size=cdk.Size.gibibytes(10),
-                log_group=log_group,
+                "Input",
+                service_token=ctx.service_token,
+                resource_type=DATA_OBJECT_TYPE,
+                properties={
+                    "Bucket": bucket.bucket_name,
+                    "Key": key,
+                    "SourceBucket": asset.s3_bucket_name,
+                    "SourceKey": asset.s3_object_key,
+                    "RetainOnDelete": "true" if retain else "false",
+                },
             )
-            self.input_path = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", prefix + path.name])
-            depends_on.append(_deployment_resource(self.upload))
+            # The copy runs in the Provider's handler: its read of this asset and its write of this
+            # job's input prefix only, in the batch policy the copy waits for.
+            handler_policy.add_statements(
+                iam.PolicyStatement(
+                    sid=f"{logical_label(config.name)}ReadInputAsset",
+                    actions=["s3:GetObject"],
+                    resources=[asset.bucket.arn_for_objects(asset.s3_object_key)],
+                ),
+                iam.PolicyStatement(
+                    sid=f"{logical_label(config.name)}WriteInput",
+                    actions=["s3:PutObject", "s3:DeleteObject"],
+                    resources=[bucket.arn_for_objects(f"{INPUT_PREFIX}{config.name}/*")],
+                ),
+            )
+            if bucket.encryption_key is not None:
+                handler_policy.add_statements(
+                    iam.PolicyStatement(
+                        sid=f"{logical_label(config.name)}EncryptInput",
+                        actions=["kms:GenerateDataKey"],
+                        resources=[bucket.encryption_key.key_arn],
+                    )
+                )
+            cfn(self.upload).add_resource_dependency(cfn_policy(handler_policy))
+            self.input_path = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", key])
+            depends_on.append(self.upload)
         if filter is not None:
             depends_on.append(filter.resource)
         self.output_path = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", config.output_prefix])
@@ -335,8 +359,7 @@ class BatchJob(Construct):
         self.arn = self.resource.get_att_string("Arn")
 
 
-def _deployment_resource(deployment: s3deploy.BucketDeployment) -> cdk.CfnResource:
-    for child in deployment.node.find_all():
-        if isinstance(child, cdk.CfnResource) and child.cfn_resource_type == "Custom::CDKBucketDeployment":
-            return child
-    raise ValueError(f"{deployment.node.path}: no Custom::CDKBucketDeployment")
+def cfn_policy(policy: iam.Policy) -> cdk.CfnResource:
+    child = policy.node.default_child
+    assert isinstance(child, cdk.CfnResource), policy.node.path
+    return child

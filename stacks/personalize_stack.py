@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import aws_cdk as cdk
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from personalize_constructs import (
@@ -28,7 +27,6 @@ from personalize_constructs import (
 )
 from personalize_constructs.batch import BatchInference
 from personalize_constructs.monitoring import CampaignMonitoring, SolutionMetrics, WatchedCampaign
-from personalize_constructs.provider import LOG_RETENTION
 from personalize_constructs.upload import DATA_PREFIX
 from pipeline.config import PipelineConfig
 from pipeline.naming import digest
@@ -225,9 +223,6 @@ class PersonalizeStack(cdk.Stack):
                 provider=self.provider,
                 root=root,
                 retain=retain,
-                log_group=logs.LogGroup(  # the batch inputs' BucketDeployment logs
-                    self, "UploadLogs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
-                ),
                 after=[bucket_policy] if bucket_policy is not None else [],
             )
             if config.batch_jobs
@@ -345,7 +340,13 @@ def _acknowledge_batch(batch: BatchInference, prefix: str) -> None:
         "The Personalize service role reads each batch job's own input prefix (batch-input/<job>/) and "
         "writes only under each job's configured output prefix, where the service names the files.",
     )
-    ack_wildcards(batch.handler_policy, [jobs, parents, listing])
+    inputs = (
+        r"^Resource::<[A-Za-z0-9]+\.Arn>/batch-input/[A-Za-z0-9_-]+/\*$",
+        "Put/DeleteObject for one batch job's input prefix (batch-input/<job>/) of this stack's data "
+        "bucket: the Custom::PersonalizeDataObject copy of the job's input file, whose name comes from "
+        "config (a renamed file's old object is deleted there).",
+    )
+    ack_wildcards(batch.handler_policy, [jobs, parents, listing, inputs])
     ack_wildcards(batch.waiter_policy, [jobs])
     ack_wildcards(batch.service_policy, [objects])
 

@@ -33,6 +33,8 @@ def render(node: Any) -> str:
             return "<{}.{}>".format(*node["Fn::GetAtt"])
         if "Ref" in node:
             return f"<{node['Ref']}>"
+        if "Fn::Sub" in node and isinstance(node["Fn::Sub"], str):
+            return node["Fn::Sub"].replace("${", "<").replace("}", ">")
     raise AssertionError(f"unexpected intrinsic {node!r}")
 
 

@@ -92,8 +92,15 @@ def test_jobs_are_custom_resources_after_training_with_a_wait(batch: Synth) -> N
     depends = set(users["DependsOn"])
     assert any(d.startswith("TrainUserPersonalizationWait") for d in depends)  # the version is ACTIVE
     assert "FilterInCategory" in depends
-    upload = next(d for d in depends if batch.resources[d]["Type"] == "Custom::CDKBucketDeployment")
-    assert batch.resources[upload]["Properties"]["DestinationBucketKeyPrefix"] == "batch-input/nightly-users/"
+    # the repo input: a file asset copied into the data bucket by the Provider (as dataset files are)
+    (upload,) = [d for d in depends if batch.resources[d]["Type"] == "Custom::PersonalizeDataObject"]
+    copy = batch.resources[upload]
+    assert copy["Properties"]["Key"] == "batch-input/nightly-users/users.jsonl"
+    assert copy["Properties"]["Bucket"] == {"Ref": bucket} and copy["Properties"]["RetainOnDelete"] == "false"
+    assert copy["Properties"]["SourceKey"].endswith(".jsonl")
+    handler_policy = next(k for k in batch.of_type("AWS::IAM::Policy") if k.startswith("BatchHandlerAccess"))
+    assert handler_policy in copy["DependsOn"]  # its permissions exist before the copy runs
+    assert batch.of_type("Custom::CDKBucketDeployment") == {}
     policies = {
         d for d in depends if batch.resources[d]["Type"] in ("AWS::IAM::Policy", "AWS::S3::BucketPolicy")
     }
@@ -154,6 +161,13 @@ def test_provider_and_waiter_may_run_and_describe_batch_jobs(batch: Synth) -> No
     jobs = by_sid["PersonalizeBatchInferenceJob"]
     assert "personalize:CreateBatchInferenceJob" in jobs["Action"]
     assert render(jobs["Resource"]).endswith(":batch-inference-job/dev-retail-*")
+    # the input copy: read of its asset object, write of its own prefix only
+    asset = render(by_sid["NightlyUsersReadInputAsset"]["Resource"])
+    assert asset.startswith("arn:aws:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-ap-southeast-2/")
+    assert asset.endswith(".jsonl") and "*" not in asset
+    assert by_sid["NightlyUsersReadInputAsset"]["Action"] == "s3:GetObject"
+    assert render(by_sid["NightlyUsersWriteInput"]["Resource"]).endswith("/batch-input/nightly-users/*")
+    assert sorted(by_sid["NightlyUsersWriteInput"]["Action"]) == ["s3:DeleteObject", "s3:PutObject"]
     parents = sorted(render(r) for r in by_sid["PersonalizeBatchInferenceParents"]["Resource"])
     assert [p.rsplit(":", 1)[1] for p in parents] == ["filter/dev-retail-*", "solution/dev-retail-*"]
     assert by_sid["PersonalizeListBatchInferenceJobs"]["Action"] == "personalize:ListBatchInferenceJobs"
@@ -276,6 +290,10 @@ def test_batch_wildcards_are_acknowledged_one_by_one_with_reasons(batch: Synth) 
     found = {(path.rsplit("/", 2)[-2], rule) for path, rule, _ in acknowledgments(batch) if "/Batch/" in path}
     assert found == {
         ("HandlerAccess", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
+        (
+            "HandlerAccess",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::<Data178AD3D0.Arn>/batch-input/nightly-users/*]",
+        ),
         (
             "HandlerAccess",
             "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:personalize:ap-southeast-2:<AWS::AccountId>:"
