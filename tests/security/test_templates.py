@@ -493,7 +493,9 @@ REGION = re.compile(
     r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:gov-)?(?:north|south|east|west|central|"
     r"northeast|southeast|northwest|southwest)-\d\b"
 )
-ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+#: A 12-digit account id; hex neighbours excluded so a content hash (asset keys such as
+#: `e4124a...5e361959033981c1...zip`) is never read as an account.
+ACCOUNT = re.compile(r"(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])")
 
 
 def test_account_and_region_only_from_config(shipped: Template) -> None:
