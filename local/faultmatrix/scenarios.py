@@ -673,16 +673,6 @@ def side_by_side(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     return statuses(t), dev_checks + prod_checks + extra
 
 
-LONG_IMPORT = (
-    "needs two patches the lead applies: /work/brief/runner-delete-fix.patch (local/runner/engine.py "
-    "_delete_one: ready() waits for dependents to be done, not deleted, so the rollback deletes the "
-    "Provider functions of the datasets whose delete failed and the later destroy fails with "
-    "'ServiceToken ... is not a function of this stack'; CloudFormation keeps a resource whose dependent "
-    "failed to delete) and /work/brief/personalize-date-header.patch (the local Personalize sends no HTTP "
-    "Date header, so the Dataset Delete's 50 min import deadline runs on the wall clock and never "
-    "expires under the virtual one: the framework's bare 'Operation timed out' instead)"
-)
-
 SCENARIOS: list[Scenario] = [
     Scenario(
         "throttling",
@@ -756,7 +746,6 @@ SCENARIOS: list[Scenario] = [
         "long-import",
         "13. a create fails while a 3 h import runs: ROLLBACK_FAILED (service limit); destroy after it ends",
         failure_during_long_import,
-        known_bug=LONG_IMPORT,
     ),
 ]
 BY_KEY = {s.key: s for s in SCENARIOS}

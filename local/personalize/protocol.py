@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from email.utils import formatdate
 from functools import lru_cache
 from typing import Any
 
@@ -82,7 +83,15 @@ def error_response(service: str, code: str, message: str, status: int | None = N
 
 def dispatch(backend: PersonalizeBackend, service: str, operation: str, region: str, account: str,
              body: bytes | str | None) -> Response:
-    """Run one request against the backend and encode the answer."""
+    """Run one request against the backend and encode the answer, with the HTTP `Date` header
+    every AWS response carries, from the backend's clock (the handlers read the service's time
+    from it, e.g. the Dataset Delete's import deadline)."""
+    status, headers, payload = _dispatch(backend, service, operation, region, account, body)
+    return status, {**headers, "Date": formatdate(backend.clock.now(), usegmt=True)}, payload
+
+
+def _dispatch(backend: PersonalizeBackend, service: str, operation: str, region: str, account: str,
+              body: bytes | str | None) -> Response:
     try:
         params: dict[str, Any] = json.loads(body or b"{}")
         if not isinstance(params, dict):

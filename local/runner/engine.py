@@ -877,6 +877,16 @@ class Engine:
 
         if not ready():
             yield Until(ready)
+        kept_by = [d for d in dependents if d in failed]
+        if kept_by:
+            # CloudFormation does not delete a resource while a resource that depends on it failed
+            # to delete: it stays (the stack ends DELETE_FAILED / ROLLBACK_FAILED listing it), so a
+            # later delete can still reach it, e.g. the Provider functions a failed custom resource
+            # needs for its next Delete (docs/local-runner.md, "Destroy").
+            failed.add(key)
+            res.reason = f"not deleted: {', '.join(sorted(kept_by))} failed to delete and depend(s) on it"
+            self.note(f"{res.logical_id}: kept, {res.reason}")
+            return
         policy = res.deletion_policy
         if policy == "Retain" or (policy == "RetainExceptOnCreate" and not rollback):
             self.event(key, "DELETE_SKIPPED", count=True)
