@@ -11,7 +11,9 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# This machine's pip config names find-links folders that may not exist: drop that warning only.
+	set -o pipefail; $(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 \
+	  | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
