@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from local.clock import Clock, VirtualClock
 from local.faults import FaultInjector
 from local.personalize import durations as dur
+from local.personalize.batch import BatchInferenceOps
 from local.personalize.errors import PersonalizeError, exists, in_use, invalid, limit, not_found
 from local.personalize.resources import (
     DELETING,
@@ -71,7 +72,7 @@ def recipe_name(recipe_arn: str) -> str:
     return recipe_arn.rsplit("/", 1)[-1]
 
 
-class PersonalizeBackend:
+class PersonalizeBackend(BatchInferenceOps):
     """All accounts and regions of the local Personalize (ARNs carry both)."""
 
     def __init__(self, clock: Clock | None = None, faults: FaultInjector | None = None) -> None:
@@ -163,8 +164,10 @@ class PersonalizeBackend:
             for job in self._all(DatasetImportJob, lambda j: j.dataset_arn == resource.arn):
                 self.resources.pop(job.arn, None)
         if isinstance(resource, Solution):  # solution versions go with their solution
-            for version in self._all(SolutionVersion, lambda v: v.solution_arn == resource.arn):
+            versions = self._all(SolutionVersion, lambda v: v.solution_arn == resource.arn)
+            for version in versions:
                 self.resources.pop(version.arn, None)
+            self._drop_batch_jobs({v.arn for v in versions})
 
     # --- lookups --------------------------------------------------------------------------------
     def _all(self, kind: type[R], where: Callable[[R], bool] | None = None) -> list[R]:

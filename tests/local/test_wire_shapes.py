@@ -12,7 +12,7 @@ import boto3
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
-from pz_helpers import REGION, Trained, schema_text, wait_for
+from pz_helpers import BUCKET, REGION, Trained, schema_text, wait_for
 
 from local.personalize.backend import PersonalizeBackend
 from local.world import World
@@ -142,6 +142,31 @@ def test_every_response_matches_the_service_model(recorded: tuple[World, Trained
     )
     with pytest.raises(pz.exceptions.ResourceNotFoundException):
         pz.describe_solution(solutionArn=solution + "-nope")
+    # batch inference (local/personalize/batch.py): the role and the bucket policy may write the output
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=BUCKET, Key="batch-in/users.jsonl", Body=b'{"userId": "u0001"}\n')
+    write = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/batch-out/*"}
+    boto3.client("iam", region_name=REGION).put_role_policy(
+        RoleName=t.role.rsplit("/", 1)[-1],
+        PolicyName="batch-out",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [write]}),
+    )
+    bucket_policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    bucket_policy["Statement"].append({**write, "Principal": {"Service": "personalize.amazonaws.com"}})
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(bucket_policy))
+    job = pz.create_batch_inference_job(
+        jobName="shape-batch",
+        solutionVersionArn=t.up_version,
+        jobInput={"s3DataSource": {"path": f"s3://{BUCKET}/batch-in/users.jsonl"}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{BUCKET}/batch-out/"}},
+        roleArn=t.role,
+        numResults=3,
+    )["batchInferenceJobArn"]
+    done = wait_for(
+        world, lambda: pz.describe_batch_inference_job(batchInferenceJobArn=job)["batchInferenceJob"]
+    )
+    assert done["status"] == "ACTIVE", done
+    pz.list_batch_inference_jobs(solutionVersionArn=t.up_version)
 
     session = botocore.session.get_session()
     validator = ParamValidator()
