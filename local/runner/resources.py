@@ -14,7 +14,8 @@ import hashlib
 import json
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +85,16 @@ def generated_name(eng: Engine, op: Op, max_len: int, lower: bool = False, sep: 
 def _client_error(error: ClientError) -> str:
     err = error.response.get("Error", {})
     return f"{err.get('Code')}: {err.get('Message')}"
+
+
+@contextmanager
+def _gone_is_fine(*codes: str) -> Iterator[None]:
+    """A delete that finds its resource already gone succeeded; any other error fails the resource."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in codes:
+            raise ResourceFailed(_client_error(error)) from error
 
 
 def _tags(props: dict[str, Any]) -> list[dict[str, str]]:
@@ -228,11 +239,8 @@ class S3BucketPolicy(ResourceType):
         yield
 
     def delete(self, eng: Engine, op: Op) -> Proc:
-        try:
+        with _gone_is_fine("NoSuchBucket"):
             eng.client("s3").delete_bucket_policy(Bucket=op.properties["Bucket"])
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -299,15 +307,12 @@ class IamRole(ResourceType):
     def delete(self, eng: Engine, op: Op) -> Proc:
         iam = eng.client("iam")
         name = op.physical_id
-        try:
+        with _gone_is_fine("NoSuchEntity"):
             for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
                 iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
             for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
                 iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
             iam.delete_role(RoleName=name)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -341,11 +346,8 @@ class IamPolicy(ResourceType):
     def delete(self, eng: Engine, op: Op) -> Proc:
         iam = eng.client("iam")
         for role in op.properties.get("Roles", []):
-            try:
+            with _gone_is_fine("NoSuchEntity"):
                 iam.delete_role_policy(RoleName=role, PolicyName=op.properties["PolicyName"])
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
-                    raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -385,16 +387,13 @@ class IamManagedPolicy(ResourceType):
 
     def delete(self, eng: Engine, op: Op) -> Proc:
         iam = eng.client("iam")
-        try:
+        with _gone_is_fine("NoSuchEntity"):
             for role in op.properties.get("Roles", []):
                 iam.detach_role_policy(RoleName=role, PolicyArn=op.physical_id)
             for version in iam.list_policy_versions(PolicyArn=op.physical_id)["Versions"]:
                 if not version["IsDefaultVersion"]:
                     iam.delete_policy_version(PolicyArn=op.physical_id, VersionId=version["VersionId"])
             iam.delete_policy(PolicyArn=op.physical_id)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -484,11 +483,8 @@ class LogGroup(ResourceType):
         yield
 
     def delete(self, eng: Engine, op: Op) -> Proc:
-        try:
+        with _gone_is_fine("ResourceNotFoundException"):
             eng.client("logs").delete_log_group(logGroupName=op.physical_id)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -557,11 +553,8 @@ class StateMachine(ResourceType):
         return parsed
 
     def delete(self, eng: Engine, op: Op) -> Proc:
-        try:
+        with _gone_is_fine("StateMachineDoesNotExist"):
             eng.client("stepfunctions").delete_state_machine(stateMachineArn=op.physical_id)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "StateMachineDoesNotExist":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -677,14 +670,8 @@ class KmsKey(ResourceType):
 
     def delete(self, eng: Engine, op: Op) -> Proc:
         days = int(op.properties.get("PendingWindowInDays", 30))
-        try:
+        with _gone_is_fine("NotFoundException", "KMSInvalidStateException"):
             eng.client("kms").schedule_key_deletion(KeyId=op.physical_id, PendingWindowInDays=days)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in (
-                "NotFoundException",
-                "KMSInvalidStateException",
-            ):
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -706,11 +693,8 @@ class KmsAlias(ResourceType):
         yield
 
     def delete(self, eng: Engine, op: Op) -> Proc:
-        try:
+        with _gone_is_fine("NotFoundException"):
             eng.client("kms").delete_alias(AliasName=op.physical_id)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NotFoundException":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -755,11 +739,8 @@ class SnsTopic(ResourceType):
         yield
 
     def delete(self, eng: Engine, op: Op) -> Proc:
-        try:
+        with _gone_is_fine("NotFound"):
             eng.client("sns").delete_topic(TopicArn=op.physical_id)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NotFound":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -800,11 +781,8 @@ class SnsSubscription(ResourceType):
         yield
 
     def delete(self, eng: Engine, op: Op) -> Proc:
-        try:
+        with _gone_is_fine("NotFound"):
             eng.client("sns").unsubscribe(SubscriptionArn=op.physical_id)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NotFound":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
@@ -879,11 +857,8 @@ class CloudWatchDashboard(ResourceType):
         yield
 
     def delete(self, eng: Engine, op: Op) -> Proc:
-        try:
+        with _gone_is_fine("ResourceNotFound"):
             eng.client("cloudwatch").delete_dashboards(DashboardNames=[op.physical_id])
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFound":
-                raise ResourceFailed(_client_error(error)) from error
         return None
         yield
 
