@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import waiter
 from .clients import Api, error_code, error_message
-from .common import Event, HandlerError, failure, is_personalize_arn, require, to_tags
+from .common import Event, HandlerError, failure, is_personalize_arn, require, to_tags, unique_name
 
 IN_PROGRESS = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS"})
 DELETING = frozenset({"DELETE PENDING", "DELETE IN_PROGRESS"})
@@ -75,9 +75,15 @@ class Kind:
         value = event.properties.get(self.name_prop) or event.old_properties.get(self.name_prop)
         return str(value) if value else event.logical_id or "(unnamed)"
 
-    def physical_name(self, ctx: Ctx) -> str:
-        """The name the resource is created with."""
+    def base_name(self, ctx: Ctx) -> str:
+        """The configured name, before any per-request suffix."""
         return require(ctx.props, self.name_prop, self.label, ctx.name)
+
+    def physical_name(self, ctx: Ctx) -> str:
+        """The name the resource is created with: per-request kinds add a hash of the RequestId, so a
+        duplicate event adopts and a later re-run gets a new job or version."""
+        base = self.base_name(ctx)
+        return unique_name(base, ctx.event.request_id) if self.name_per_request else base
 
     def call(self, ctx: Ctx, op: str, **params: Any) -> dict[str, Any]:
         """Call Personalize; turn service errors into the contract's message."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import ACTIVE, CREATE_FAILED, Ctx, Kind, diff, list_all
-from .common import HandlerError, failure, require, to_int, to_json_object, to_tags, unique_name
+from .common import HandlerError, failure, require, to_int, to_json_object, to_tags
 
 #: The API reference lists PENDING and IN PROGRESS; the other kinds' spellings are accepted too.
 RUNNING = frozenset({"PENDING", "IN PROGRESS", "IN_PROGRESS", "CREATE PENDING", "CREATE IN_PROGRESS"})
@@ -32,9 +32,6 @@ class BatchInferenceJob(Kind):
     in_place = frozenset({"Tags", "WaitHandle"})
     waiter_kind = "BatchInferenceJob"
     name_per_request = True
-
-    def physical_name(self, ctx: Ctx) -> str:
-        return unique_name(require(ctx.props, "JobName", self.label, ctx.name), ctx.event.request_id)
 
     def _s3(self, ctx: Ctx, prop: str, prefix: bool) -> str:
         value = require(ctx.props, prop, self.label, ctx.name)

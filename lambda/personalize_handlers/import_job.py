@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Ctx, Kind, diff, list_all
-from .common import HandlerError, require, to_tags, unique_name
+from .common import HandlerError, require, to_tags
 
 IMPORT_MODES = ("FULL", "INCREMENTAL")
 
@@ -26,9 +26,6 @@ class DatasetImportJob(Kind):
     in_place = frozenset({"Tags", "WaitHandle"})
     waiter_kind = "DatasetImportJob"
     name_per_request = True
-
-    def physical_name(self, ctx: Ctx) -> str:
-        return unique_name(require(ctx.props, "JobName", self.label, ctx.name), ctx.event.request_id)
 
     def import_mode(self, ctx: Ctx, name: str) -> str:
         mode = str(ctx.props.get("ImportMode") or "FULL").upper()

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from .base import IN_PROGRESS, Ctx, Kind, diff, list_all
 from .clients import error_code, error_message
-from .common import HandlerError, digest, failure, require, to_tags, unique_name
+from .common import HandlerError, digest, failure, require, to_tags
 
 TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
 STOPPING = "CREATE STOPPING"
@@ -39,11 +39,11 @@ class SolutionVersion(Kind):
         solution = str(props.get("SolutionArn", "")).rsplit("/", 1)[-1]
         return f"{solution or event.logical_id} (version)"
 
-    def physical_name(self, ctx: Ctx) -> str:
+    def base_name(self, ctx: Ctx) -> str:
         solution_arn = require(ctx.props, "SolutionArn", self.label, ctx.name)
         base = ctx.props.get("Name") or (
             f"{solution_arn.rsplit('/', 1)[-1]}-{digest(ctx.props.get('Trigger', ''), length=6)}")
-        return unique_name(str(base), ctx.event.request_id)
+        return str(base)
 
     def training_mode(self, ctx: Ctx) -> str:
         mode = str(ctx.props.get("TrainingMode") or "FULL").upper()
