@@ -61,6 +61,10 @@ class Kind:
     taggable: ClassVar[bool] = True
     #: True when the physical name is unique per request (import jobs, solution versions)
     name_per_request: ClassVar[bool] = False
+    #: the name's key in List* items (adoption by name)
+    name_key: ClassVar[str] = "name"
+    #: statuses of a create still under way
+    running: ClassVar[frozenset[str]] = IN_PROGRESS
 
     # ---- names and calls -----------------------------------------------------------------
 
@@ -103,10 +107,35 @@ class Kind:
         result: dict[str, Any] = response[self.result_key]
         return result
 
+    def find_listed(self, ctx: Ctx, name: str, op: str, key: str, **params: Any) -> dict[str, Any] | None:
+        """The describe object of the item named `name` in a List* call's `key`, or None."""
+        for item in list_all(ctx, op, key, **params):
+            if item.get(self.name_key) == name:
+                return self.describe(ctx, item[self.arn_key])
+        return None
+
+    def choice(self, ctx: Ctx, prop: str, choices: tuple[str, ...], default: str) -> str:
+        """An enumerated property (any case, upper-cased), `default` when missing."""
+        value = str(ctx.props.get(prop) or default).upper()
+        if value not in choices:
+            raise HandlerError(f"{self.label} {ctx.name}: property {prop}: expected one of {choices}, "
+                               f"got {ctx.props.get(prop)!r}")
+        return value
+
     # ---- subclass hooks ------------------------------------------------------------------
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
+        """The kind's Create<X> parameters; `request` adds the tags."""
         raise NotImplementedError
+
+    def request(self, ctx: Ctx, name: str) -> dict[str, Any]:
+        """Create<X>'s parameters: the kind's own, then `tags` (every taggable kind's create takes
+        them, so the resource never exists untagged)."""
+        params = self.create_params(ctx, name)
+        tags = to_tags(ctx.props.get("Tags")) if self.taggable else []
+        if tags:
+            params["tags"] = tags
+        return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
         """Human-readable differences between the wanted and an existing configuration."""
@@ -142,7 +171,7 @@ class Kind:
         if status == CREATE_FAILED:
             raise failure(self.label, ctx.name, self.create_op,
                           described.get("failureReason") or "CREATE FAILED without a failureReason")
-        if status in IN_PROGRESS:
+        if status in self.running:
             return None
         raise failure(self.label, ctx.name, self.create_op, f"unexpected status {status!r}")
 
@@ -154,7 +183,7 @@ class Kind:
         existing = self.find(ctx, name) if self.find_first else None
         if existing is None:
             try:
-                response = ctx.pz(self.snake(self.create_op), **self.create_params(ctx, name))
+                response = ctx.pz(self.snake(self.create_op), **self.request(ctx, name))
                 arn: str = response[self.arn_key]
                 return arn
             except ClientError as exc:
@@ -289,8 +318,13 @@ class Kind:
 
     def on_delete(self, ctx: Ctx) -> None:
         arn = self.target(ctx)
-        if arn is not None:
+        if arn is not None and not self.clear_leftovers(ctx, arn):
             self.try_delete(ctx, arn)
+
+    def clear_leftovers(self, ctx: Ctx, arn: str) -> bool:
+        """Remove what must go before the resource itself (DatasetGroup: what is still inside it);
+        True while anything is left, so the delete waits and is_complete asks again."""
+        return False
 
     def try_delete(self, ctx: Ctx, arn: str) -> None:
         """Ask for deletion; gone or in use (a dependent still deleting) is retried from is_complete."""
@@ -311,8 +345,28 @@ class Kind:
         status = described.get("status")
         if status in DELETING or status in IN_PROGRESS:
             return False
+        if self.clear_leftovers(ctx, arn):
+            return False  # leftovers still going: the delete would be refused
         self.try_delete(ctx, arn)
         return self.describe(ctx, arn) is None
+
+
+class Job(Kind):
+    """A one-shot job (dataset import, batch inference). Its name is JobName plus a hash of the
+    RequestId (a duplicated event adopts the job the first one started, a later run gets a new
+    job); only Tags and WaitHandle change in place; there is no Delete<X>Job (the job record stays
+    with its dataset or solution version), so Delete is a no-op."""
+
+    name_prop = "JobName"
+    name_key = "jobName"
+    in_place = frozenset({"Tags", "WaitHandle"})
+    name_per_request = True
+
+    def on_delete(self, ctx: Ctx) -> None:
+        """Nothing to delete: no Delete<X>Job exists."""
+
+    def delete_finished(self, ctx: Ctx) -> bool:
+        return True
 
 
 def json_value(value: Any) -> str:
@@ -341,3 +395,8 @@ def list_all(ctx: Ctx, op: str, key: str, **params: Any) -> list[dict[str, Any]]
 
 def diff(field: str, existing: Any, wanted: Any) -> str:
     return f"{field}: existing {existing!r}, wanted {wanted!r}"
+
+
+def diffs(wanted: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    """A `diff` per wanted field whose existing value is not equal to it, in `wanted`'s order."""
+    return [diff(key, actual.get(key), value) for key, value in wanted.items() if actual.get(key) != value]

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ACTIVE, CREATE_FAILED, Ctx, Kind, diff, list_all
-from .common import HandlerError, failure, require, to_int, to_json_object, to_tags
+from .base import Ctx, Job, diffs
+from .common import HandlerError, require, to_int, to_json_object
 
 #: The API reference lists PENDING and IN PROGRESS; the other kinds' spellings are accepted too.
 RUNNING = frozenset({"PENDING", "IN PROGRESS", "IN_PROGRESS", "CREATE PENDING", "CREATE IN_PROGRESS"})
@@ -22,16 +22,14 @@ RUNNING = frozenset({"PENDING", "IN PROGRESS", "IN_PROGRESS", "CREATE PENDING", 
 MAX_RESULTS = 500
 
 
-class BatchInferenceJob(Kind):
+class BatchInferenceJob(Job):
     resource_type = "Custom::PersonalizeBatchInferenceJob"
     label = "BatchInferenceJob"
     arn_kind = "batch-inference-job"
     arn_key = "batchInferenceJobArn"
     result_key = "batchInferenceJob"
-    name_prop = "JobName"
-    in_place = frozenset({"Tags", "WaitHandle"})
     waiter_kind = "BatchInferenceJob"
-    name_per_request = True
+    running = RUNNING  # the batch job's own status names (PENDING, IN PROGRESS)
 
     def _s3(self, ctx: Ctx, prop: str, prefix: bool) -> str:
         value = require(ctx.props, prop, self.label, ctx.name)
@@ -73,9 +71,6 @@ class BatchInferenceJob(Kind):
         config = self.job_config(ctx)
         if config:
             params["batchInferenceJobConfig"] = config
-        tags = to_tags(ctx.props.get("Tags"))
-        if tags:
-            params["tags"] = tags
         return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
@@ -91,15 +86,12 @@ class BatchInferenceJob(Kind):
             "outputPath": ((existing.get("jobOutput") or {}).get("s3DataDestination") or {}).get("path"),
             "roleArn": existing.get("roleArn"),
         }
-        return [diff(k, actual[k], v) for k, v in wanted.items() if actual[k] != v]
+        return diffs(wanted, actual)
 
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         version = ctx.props.get("SolutionVersionArn")
-        for item in list_all(ctx, "list_batch_inference_jobs", "batchInferenceJobs",
-                             **({"solutionVersionArn": version} if version else {})):
-            if item.get("jobName") == name:
-                return self.describe(ctx, item["batchInferenceJobArn"])
-        return None
+        return self.find_listed(ctx, name, "list_batch_inference_jobs", "batchInferenceJobs",
+                                **({"solutionVersionArn": version} if version else {}))
 
     def data(self, ctx: Ctx, arn: str, described: Mapping[str, Any] | None = None) -> dict[str, Any]:
         out = super().data(ctx, arn, described)
@@ -107,24 +99,3 @@ class BatchInferenceJob(Kind):
         if output:
             out["OutputPath"] = output
         return out
-
-    def ready(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
-        """As the base, with the batch job's own status names (PENDING, IN PROGRESS)."""
-        described = self.describe(ctx, arn)
-        if described is None:
-            raise failure(self.label, ctx.name, "DescribeBatchInferenceJob", f"{arn} does not exist")
-        status = described.get("status")
-        if status == ACTIVE:
-            return self.data(ctx, arn, described)
-        if status == CREATE_FAILED:
-            raise failure(self.label, ctx.name, self.create_op,
-                          described.get("failureReason") or "CREATE FAILED without a failureReason")
-        if status in RUNNING:
-            return None
-        raise failure(self.label, ctx.name, self.create_op, f"unexpected status {status!r}")
-
-    def on_delete(self, ctx: Ctx) -> None:
-        """No DeleteBatchInferenceJob exists: the job record stays, its output stays in S3."""
-
-    def delete_finished(self, ctx: Ctx) -> bool:
-        return True

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ACTIVE, CREATE_FAILED, IN_PROGRESS, Ctx, Kind, diff, list_all
-from .common import failure, is_subset, require, to_int, to_json_object, to_tags
+from .base import ACTIVE, CREATE_FAILED, IN_PROGRESS, Ctx, Kind, diff
+from .common import failure, is_subset, require, to_int, to_json_object
 
 CONFIG_PROPS = frozenset({"SolutionVersionArn", "MinProvisionedTPS", "CampaignConfig"})
 
@@ -37,11 +37,7 @@ class Campaign(Kind):
         return params
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
-        params = {"name": name, **self.wanted(ctx)}
-        tags = to_tags(ctx.props.get("Tags"))
-        if tags:
-            params["tags"] = tags
-        return params
+        return {"name": name, **self.wanted(ctx)}
 
     def config_diffs(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
         out = []
@@ -60,10 +56,7 @@ class Campaign(Kind):
         return diffs
 
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        for item in list_all(ctx, "list_campaigns", "campaigns"):
-            if item.get("name") == name:
-                return self.describe(ctx, item["campaignArn"])
-        return None
+        return self.find_listed(ctx, name, "list_campaigns", "campaigns")
 
     def restarts_wait(self, changed: set[str]) -> bool:
         return bool(changed & CONFIG_PROPS)

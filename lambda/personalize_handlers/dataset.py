@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from .base import CREATE_FAILED, IN_PROGRESS, IN_USE, NOT_FOUND, Ctx, Kind, diff, list_all
 from .clients import error_code, error_message
-from .common import HandlerError, failure, require, to_tags
+from .common import HandlerError, failure, require
 
 TYPES = {"interactions": "Interactions", "items": "Items", "users": "Users",
          "actions": "Actions", "action_interactions": "Action_Interactions"}
@@ -40,9 +40,6 @@ class Dataset(Kind):
             "datasetType": self.dataset_type(ctx, name),
             "schemaArn": require(ctx.props, "SchemaArn", self.label, name),
         }
-        tags = to_tags(ctx.props.get("Tags"))
-        if tags:
-            params["tags"] = tags
         return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from .base import DELETING, IN_PROGRESS, IN_USE, NOT_FOUND, Ctx, Kind, diff, list_all
 from .clients import error_code, error_message, log
-from .common import HandlerError, failure, to_tags
+from .common import HandlerError, failure
 
 
 class DatasetGroup(Kind):
@@ -31,9 +31,6 @@ class DatasetGroup(Kind):
             params["kmsKeyArn"] = kms
         if role:
             params["roleArn"] = role
-        tags = to_tags(ctx.props.get("Tags"))
-        if tags:
-            params["tags"] = tags
         return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
@@ -47,31 +44,9 @@ class DatasetGroup(Kind):
         return out
 
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        for item in list_all(ctx, "list_dataset_groups", "datasetGroups"):
-            if item.get("name") == name:
-                return self.describe(ctx, item["datasetGroupArn"])
-        return None
+        return self.find_listed(ctx, name, "list_dataset_groups", "datasetGroups")
 
     # ---- delete: what a crashed create left inside the group ------------------------------
-
-    def on_delete(self, ctx: Ctx) -> None:
-        arn = self.target(ctx)
-        if arn is not None and not self.clear_leftovers(ctx, arn):
-            self.try_delete(ctx, arn)
-
-    def delete_finished(self, ctx: Ctx) -> bool:
-        arn = self.target(ctx)
-        if arn is None:
-            return True
-        described = self.describe(ctx, arn)
-        if described is None:
-            return True
-        if described.get("status") in DELETING | IN_PROGRESS:
-            return False
-        if self.clear_leftovers(ctx, arn):
-            return False  # leftovers still going: DeleteDatasetGroup would be refused
-        self.try_delete(ctx, arn)
-        return self.describe(ctx, arn) is None
 
     def clear_leftovers(self, ctx: Ctx, arn: str) -> bool:
         """Delete what is still inside the group, in the order Personalize requires before

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Ctx, Kind, diff, list_all
-from .common import require, to_tags
+from .base import Ctx, Kind, diffs
+from .common import require
 
 
 class EventTracker(Kind):
@@ -17,23 +17,13 @@ class EventTracker(Kind):
     result_key = "eventTracker"
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
-        params: dict[str, Any] = {"name": name,
-                                  "datasetGroupArn": require(ctx.props, "DatasetGroupArn", self.label, name)}
-        tags = to_tags(ctx.props.get("Tags"))
-        if tags:
-            params["tags"] = tags
-        return params
+        return {"name": name, "datasetGroupArn": require(ctx.props, "DatasetGroupArn", self.label, name)}
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
-        wanted = ctx.props.get("DatasetGroupArn")
-        return [] if existing.get("datasetGroupArn") == wanted else [
-            diff("datasetGroupArn", existing.get("datasetGroupArn"), wanted)]
+        return diffs({"datasetGroupArn": ctx.props.get("DatasetGroupArn")}, existing)
 
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        for item in list_all(ctx, "list_event_trackers", "eventTrackers"):
-            if item.get("name") == name:
-                return self.describe(ctx, item["eventTrackerArn"])
-        return None
+        return self.find_listed(ctx, name, "list_event_trackers", "eventTrackers")
 
     def data(self, ctx: Ctx, arn: str, described: Mapping[str, Any] | None = None) -> dict[str, Any]:
         out = super().data(ctx, arn, described)

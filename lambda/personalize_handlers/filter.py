@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Ctx, Kind, diff, list_all
-from .common import require, to_tags
+from .base import Ctx, Kind, diffs
+from .common import require
 
 
 class Filter(Kind):
@@ -23,20 +23,11 @@ class Filter(Kind):
             "datasetGroupArn": require(ctx.props, "DatasetGroupArn", self.label, name),
             "filterExpression": require(ctx.props, "FilterExpression", self.label, name),
         }
-        tags = to_tags(ctx.props.get("Tags"))
-        if tags:
-            params["tags"] = tags
         return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
-        out = []
-        for key, prop in (("datasetGroupArn", "DatasetGroupArn"), ("filterExpression", "FilterExpression")):
-            if existing.get(key) != ctx.props.get(prop):
-                out.append(diff(key, existing.get(key), ctx.props.get(prop)))
-        return out
+        return diffs({"datasetGroupArn": ctx.props.get("DatasetGroupArn"),
+                      "filterExpression": ctx.props.get("FilterExpression")}, existing)
 
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        for item in list_all(ctx, "list_filters", "Filters"):
-            if item.get("name") == name:
-                return self.describe(ctx, item["filterArn"])
-        return None
+        return self.find_listed(ctx, name, "list_filters", "Filters")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Ctx, Kind, diff, list_all
+from .base import Ctx, Kind, diff
 from .common import HandlerError, require
 
 
@@ -57,7 +57,4 @@ class Schema(Kind):
         return self.data(ctx, arn)
 
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        for item in list_all(ctx, "list_schemas", "schemas"):
-            if item.get("name") == name:
-                return self.describe(ctx, item["schemaArn"])
-        return None
+        return self.find_listed(ctx, name, "list_schemas", "schemas")

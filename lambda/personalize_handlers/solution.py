@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Ctx, Kind, diff, list_all
-from .common import is_subset, require, to_bool, to_json_object, to_tags
+from .base import Ctx, Kind, diff
+from .common import is_subset, require, to_bool, to_json_object
 
 
 class Solution(Kind):
@@ -36,11 +36,7 @@ class Solution(Kind):
         return params
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
-        params = {"name": name, **self.wanted(ctx, name)}
-        tags = to_tags(ctx.props.get("Tags"))
-        if tags:
-            params["tags"] = tags
-        return params
+        return {"name": name, **self.wanted(ctx, name)}
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
         out = []
@@ -56,7 +52,4 @@ class Solution(Kind):
         return out
 
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        for item in list_all(ctx, "list_solutions", "solutions"):
-            if item.get("name") == name:
-                return self.describe(ctx, item["solutionArn"])
-        return None
+        return self.find_listed(ctx, name, "list_solutions", "solutions")

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from .base import IN_PROGRESS, Ctx, Kind, diff, list_all
 from .clients import error_code, error_message
-from .common import HandlerError, digest, failure, require, to_tags
+from .common import digest, failure, require
 
 TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
 STOPPING = "CREATE STOPPING"
@@ -46,11 +46,7 @@ class SolutionVersion(Kind):
         return str(base)
 
     def training_mode(self, ctx: Ctx) -> str:
-        mode = str(ctx.props.get("TrainingMode") or "FULL").upper()
-        if mode not in TRAINING_MODES:
-            raise HandlerError(f"{self.label} {ctx.name}: property TrainingMode: expected one of "
-                               f"{TRAINING_MODES}, got {ctx.props.get('TrainingMode')!r}")
-        return mode
+        return self.choice(ctx, "TrainingMode", TRAINING_MODES, default="FULL")
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -58,9 +54,6 @@ class SolutionVersion(Kind):
             "solutionArn": require(ctx.props, "SolutionArn", self.label, ctx.name),
             "trainingMode": self.training_mode(ctx),
         }
-        tags = to_tags(ctx.props.get("Tags"))
-        if tags:
-            params["tags"] = tags
         return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
