@@ -20,6 +20,8 @@ class Resource:
     KIND: ClassVar[str] = ""
     #: the ARN key in describe output
     ARN_KEY: ClassVar[str] = ""
+    #: the name key in describe output (jobs: jobName)
+    NAME_KEY: ClassVar[str] = "name"
     arn: str
     name: str
     account: str
@@ -37,7 +39,7 @@ class Resource:
         return self.status in BUSY
 
     def base(self) -> dict[str, Any]:
-        return {"name": self.name, self.ARN_KEY: self.arn, "status": self.status,
+        return {self.NAME_KEY: self.name, self.ARN_KEY: self.arn, "status": self.status,
                 "creationDateTime": self.created, "lastUpdatedDateTime": self.updated}
 
 
@@ -75,8 +77,23 @@ class Schema(Resource):
                       "lastUpdatedDateTime": self.updated, "domain": self.domain})
 
 
+class Progress:
+    """The tail an in-place update's summary shares (latestDatasetUpdate, latestCampaignUpdate):
+    its status and times. A mixin, not a dataclass base, so the updates keep their fields'
+    positional order (what they change first)."""
+
+    status: str
+    created: float
+    updated: float
+    failure_reason: str | None
+
+    def progress(self) -> dict[str, Any]:
+        return {"status": self.status, "failureReason": self.failure_reason,
+                "creationDateTime": self.created, "lastUpdatedDateTime": self.updated}
+
+
 @dataclass
-class DatasetUpdate:
+class DatasetUpdate(Progress):
     """An UpdateDataset (schema replacement) and its progress: latestDatasetUpdate."""
 
     schema_arn: str
@@ -86,9 +103,7 @@ class DatasetUpdate:
     failure_reason: str | None = None
 
     def summary(self) -> dict[str, Any]:
-        return clean({"schemaArn": self.schema_arn, "status": self.status,
-                      "failureReason": self.failure_reason, "creationDateTime": self.created,
-                      "lastUpdatedDateTime": self.updated})
+        return clean({"schemaArn": self.schema_arn, **self.progress()})
 
 
 @dataclass
@@ -119,6 +134,7 @@ class Dataset(Resource):
 class DatasetImportJob(Resource):
     KIND: ClassVar[str] = "dataset-import-job"
     ARN_KEY: ClassVar[str] = "datasetImportJobArn"
+    NAME_KEY: ClassVar[str] = "jobName"
     dataset_arn: str = ""
     data_location: str = ""
     role_arn: str | None = None
@@ -127,10 +143,6 @@ class DatasetImportJob(Resource):
     #: parsed rows waiting for the job to finish (applied to the dataset at ACTIVE)
     pending_data: Any = None
     rows: int = 0
-
-    def base(self) -> dict[str, Any]:
-        return {"jobName": self.name, self.ARN_KEY: self.arn, "status": self.status,
-                "creationDateTime": self.created, "lastUpdatedDateTime": self.updated}
 
     def describe(self) -> dict[str, Any]:
         return clean({**self.base(), "datasetArn": self.dataset_arn,
@@ -201,7 +213,9 @@ class SolutionVersion(Resource):
 
 
 @dataclass
-class CampaignUpdate:
+class CampaignUpdate(Progress):
+    """An UpdateCampaign and its progress: latestCampaignUpdate."""
+
     solution_version_arn: str
     min_tps: int
     config: dict[str, Any] | None
@@ -212,9 +226,7 @@ class CampaignUpdate:
 
     def summary(self) -> dict[str, Any]:
         return clean({"solutionVersionArn": self.solution_version_arn, "minProvisionedTPS": self.min_tps,
-                      "campaignConfig": self.config, "status": self.status,
-                      "failureReason": self.failure_reason, "creationDateTime": self.created,
-                      "lastUpdatedDateTime": self.updated})
+                      "campaignConfig": self.config, **self.progress()})
 
 
 @dataclass
