@@ -119,6 +119,26 @@ def setup_data_access(files: dict[str, bytes] | None = None) -> None:
             "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}]}))
 
 
+def grant_batch_access(input_prefix: str, output_prefix: str) -> None:
+    """What the stack grants a batch inference job on top of setup_data_access: the service role
+    reads `input_prefix`* and writes `output_prefix`*, and the bucket policy lets Personalize (for
+    this account only) write the output."""
+    statement = [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/{input_prefix}*"},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/{output_prefix}*"},
+    ]
+    boto3.client("iam", region_name=REGION).put_role_policy(
+        RoleName=ROLE_NAME, PolicyName="batch",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statement}))
+    s3 = boto3.client("s3", region_name=REGION)
+    policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    policy["Statement"].append({
+        "Effect": "Allow", "Principal": {"Service": "personalize.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{BUCKET}/{output_prefix}*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}})
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+
+
 def schema_text(kind: str) -> str:
     return (REPO / "data" / "schemas" / f"{kind}.json").read_text()
 
@@ -132,6 +152,7 @@ VERSION = "Custom::PersonalizeSolutionVersion"
 CAMPAIGN = "Custom::PersonalizeCampaign"
 TRACKER = "Custom::PersonalizeEventTracker"
 FILTER = "Custom::PersonalizeFilter"
+BATCH = "Custom::PersonalizeBatchInferenceJob"
 
 
 @dataclass
@@ -168,15 +189,28 @@ class Pipeline:
         for kind in kinds:
             self.imports[kind] = self.provider.create(IMPORT, self.import_props(kind))["PhysicalResourceId"]
 
+    def with_data(self, kinds: tuple[str, ...] = ("interactions",), *, imported: bool = True) -> Pipeline:
+        """The start most tests share: the group, datasets of `kinds` and (unless `imported` is
+        False) their imports, ACTIVE. The data access (setup_data_access) is the test's to set up."""
+        self.dataset_group()
+        self.data(kinds)
+        if imported:
+            self.imported(kinds)
+        return self
+
     def solution_props(self, name: str = "test-retail-pop-a1b2c3",
                        recipe: str = "aws-popularity-count") -> dict[str, Any]:
         return {"Name": name, "DatasetGroupArn": self.group,
                 "RecipeArn": f"arn:aws:personalize:::recipe/{recipe}", "PerformHPO": "false",
                 "PerformAutoTraining": "false"}
 
-    def trained(self, recipe: str = "aws-popularity-count") -> str:
+    def add_solution(self, recipe: str = "aws-popularity-count") -> str:
         props = self.solution_props(recipe=recipe)
         self.solution = self.provider.create(SOLUTION, props)["PhysicalResourceId"]
+        return self.solution
+
+    def trained(self, recipe: str = "aws-popularity-count") -> str:
+        self.add_solution(recipe)
         self.version = self.provider.create(VERSION, {"SolutionArn": self.solution, "Trigger": "t1"})[
             "PhysicalResourceId"]
         return self.version

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from handler_harness import (
+    BATCH,
     BUCKET,
     CAMPAIGN,
     FILTER,
@@ -21,13 +22,12 @@ from handler_harness import (
     ROLE_NAME,
     Pipeline,
     Provider,
+    grant_batch_access,
     personalize,
     setup_data_access,
 )
 from personalize_handlers.clients import RETRY_CONFIG
 from personalize_handlers.common import HandlerError
-
-BATCH = "Custom::PersonalizeBatchInferenceJob"
 
 
 def categories() -> dict[str, set[str]]:
@@ -37,10 +37,7 @@ def categories() -> dict[str, set[str]]:
 
 def serving_pipeline(world: Any) -> tuple[Pipeline, str]:
     setup_data_access()
-    pipe = Pipeline(Provider(world))
-    pipe.dataset_group()
-    pipe.data(("interactions", "items"))
-    pipe.imported(("interactions", "items"))
+    pipe = Pipeline(Provider(world)).with_data(("interactions", "items"))
     pipe.trained()
     campaign = pipe.provider.create(
         CAMPAIGN, {"Name": "test-recs", "SolutionVersionArn": pipe.version, "MinProvisionedTPS": "1"}
@@ -81,16 +78,8 @@ def test_parameterised_filter_values_shape_recommendations(world: Any) -> None:
         runtime.get_recommendations(campaignArn=campaign, userId=users[0], filterArn=arn)
 
 
-def test_batch_inference_job_runs_against_the_local_world(world: Any) -> None:
-    try:
-        personalize().list_batch_inference_jobs()
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "InvalidAction":
-            pytest.skip(
-                "the local Personalize does not implement batch inference jobs yet (docs/analytics.md)"
-            )
-        raise
-    pipe, _ = serving_pipeline(world)
+def test_batch_inference_job_runs_against_the_local_world(batch_world: Any) -> None:
+    pipe, _ = serving_pipeline(batch_world)
     s3 = boto3.client("s3", region_name=REGION)
     lines = [{"userId": "u1"}, {"userId": "u2"}, {"userId": "no-such-user"}]
     s3.put_object(
@@ -98,39 +87,7 @@ def test_batch_inference_job_runs_against_the_local_world(world: Any) -> None:
         Key="batch-input/test/users.jsonl",
         Body="".join(json.dumps(line) + "\n" for line in lines).encode(),
     )
-    iam = boto3.client("iam", region_name=REGION)
-    iam.put_role_policy(
-        RoleName=ROLE_NAME,
-        PolicyName="batch",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "s3:GetObject",
-                        "Resource": f"arn:aws:s3:::{BUCKET}/batch-input/test/*",
-                    },
-                    {
-                        "Effect": "Allow",
-                        "Action": "s3:PutObject",
-                        "Resource": f"arn:aws:s3:::{BUCKET}/batch-output/test/*",
-                    },
-                ],
-            }
-        ),
-    )
-    policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
-    policy["Statement"].append(
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "personalize.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"arn:aws:s3:::{BUCKET}/batch-output/test/*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
-        }
-    )
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    grant_batch_access("batch-input/test/", "batch-output/test/")
     props = {
         "JobName": "test-retail-batch-test-abc123",
         "SolutionVersionArn": pipe.version,
@@ -139,7 +96,7 @@ def test_batch_inference_job_runs_against_the_local_world(world: Any) -> None:
         "RoleArn": ROLE_ARN,
         "NumResults": "5",
     }
-    provider = Provider(world, total_timeout=6 * 3600)
+    provider = Provider(batch_world, total_timeout=6 * 3600)
     done = provider.send(provider.event("Create", BATCH, props, request_id="req-local"))
     arn = done["PhysicalResourceId"]
     job = personalize().describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]
@@ -160,16 +117,8 @@ def test_batch_inference_job_runs_against_the_local_world(world: Any) -> None:
     assert personalize().describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]
 
 
-def test_batch_job_without_write_access_fails_with_the_reason(world: Any) -> None:
-    try:
-        personalize().list_batch_inference_jobs()
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "InvalidAction":
-            pytest.skip(
-                "the local Personalize does not implement batch inference jobs yet (docs/analytics.md)"
-            )
-        raise
-    pipe, _ = serving_pipeline(world)
+def test_batch_job_without_write_access_fails_with_the_reason(batch_world: Any) -> None:
+    pipe, _ = serving_pipeline(batch_world)
     s3 = boto3.client("s3", region_name=REGION)
     s3.put_object(Bucket=BUCKET, Key="batch-input/test/users.jsonl", Body=b'{"userId": "u1"}\n')
     iam = boto3.client("iam", region_name=REGION)
@@ -190,7 +139,7 @@ def test_batch_job_without_write_access_fails_with_the_reason(world: Any) -> Non
         "OutputPath": f"s3://{BUCKET}/batch-output/test/",
         "RoleArn": ROLE_ARN,
     }
-    provider = Provider(world, total_timeout=6 * 3600)
+    provider = Provider(batch_world, total_timeout=6 * 3600)
     with pytest.raises(HandlerError, match=r"CreateBatchInferenceJob failed: .*s3:PutObject"):
         provider.send(provider.event("Create", BATCH, props, request_id="req-denied"))
     assert not s3.list_objects_v2(Bucket=BUCKET, Prefix="batch-output/").get("Contents")

@@ -4,75 +4,38 @@ duplicate name, a missing input. Skips until the local Personalize implements ba
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from handler_harness import (
+    BATCH,
     BUCKET,
     DATASET,
     DG,
     FILTER,
     REGION,
     ROLE_ARN,
-    ROLE_NAME,
     SCHEMA,
     SOLUTION,
     VERSION,
     Pipeline,
     Provider,
+    grant_batch_access,
     personalize,
     schema_text,
     setup_data_access,
 )
 from personalize_handlers.common import HandlerError
 
-BATCH = "Custom::PersonalizeBatchInferenceJob"
-
-
-@pytest.fixture
-def batch_world(world: Any) -> Any:
-    try:
-        personalize().list_batch_inference_jobs()
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "InvalidAction":
-            pytest.skip(
-                "the local Personalize does not implement batch inference jobs yet (docs/analytics.md)"
-            )
-        raise
-    return world
-
 
 def prepared(world: Any, recipe: str = "aws-popularity-count") -> Pipeline:
     setup_data_access()
-    pipe = Pipeline(Provider(world))
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
+    pipe = Pipeline(Provider(world)).with_data()
     pipe.trained(recipe)
     s3 = boto3.client("s3", region_name=REGION)
     s3.put_object(Bucket=BUCKET, Key="batch-input/t/users.jsonl", Body=b'{"userId": "u1"}\n')
-    statement = [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/batch-input/*"},
-        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/batch-output/*"},
-    ]
-    boto3.client("iam", region_name=REGION).put_role_policy(
-        RoleName=ROLE_NAME,
-        PolicyName="batch",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statement}),
-    )
-    policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
-    policy["Statement"].append(
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "personalize.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"arn:aws:s3:::{BUCKET}/batch-output/*",
-        }
-    )
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    grant_batch_access("batch-input/", "batch-output/")
     return pipe
 
 

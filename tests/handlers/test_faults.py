@@ -39,10 +39,8 @@ class TwiceProvider(Provider):
 
 def build_and_destroy(provider: Provider) -> dict[str, int]:
     """The whole chain, up and down; returns how many of each kind existed at the top."""
-    pipe = Pipeline(provider)
-    group = pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
+    pipe = Pipeline(provider).with_data()
+    group = pipe.group
     version = pipe.trained()
     campaign_props = {"Name": "test-recs", "SolutionVersionArn": version}
     campaign = provider.create(CAMPAIGN, campaign_props)["PhysicalResourceId"]
@@ -111,9 +109,7 @@ def test_all_responses_lost_then_lookup_adopts(world: Any) -> None:
     its CREATE_FAILED marker itself). One job, one training, no failed invocation."""
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
+    pipe = Pipeline(provider).with_data(imported=False)
     world.faults.fail_call("CreateDatasetImportJob", after_effect=True, times=30)
     job = provider.create(IMPORT, pipe.import_props("interactions"),
                           request_id="req-import")["PhysicalResourceId"]
@@ -122,7 +118,7 @@ def test_all_responses_lost_then_lookup_adopts(world: Any) -> None:
     assert [j["datasetImportJobArn"] for j in jobs] == [job]
     world.faults.clear()
 
-    pipe.solution = provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
+    pipe.add_solution()
     world.faults.fail_call("CreateSolutionVersion", after_effect=True, times=30)
     version = provider.create(VERSION, {"SolutionArn": pipe.solution, "Trigger": "t"},
                               request_id="req-t")["PhysicalResourceId"]
@@ -135,9 +131,7 @@ def test_lost_response_and_lost_lookup_then_redelivery_adopts(world: Any) -> Non
     can be known), and the redelivered event (same RequestId) adopts what the first one made."""
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
+    pipe = Pipeline(provider).with_data(imported=False)
     world.faults.fail_call("CreateDatasetImportJob", after_effect=True, times=30)
     world.faults.fail_call("ListDatasetImportJobs", after_effect=True, times=30)
     event = provider.event("Create", IMPORT, pipe.import_props("interactions"), request_id="req-import")
@@ -149,7 +143,7 @@ def test_lost_response_and_lost_lookup_then_redelivery_adopts(world: Any) -> Non
     described = personalize().describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
     assert described["status"] == "ACTIVE"
 
-    pipe.solution = provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
+    pipe.add_solution()
     world.faults.fail_call("CreateSolution", after_effect=True, times=30)
     world.faults.fail_call("ListSolutions", after_effect=True, times=30)
     props = pipe.solution_props(name="test-retail-pop-d4e5f6")
@@ -184,10 +178,8 @@ def test_group_delete_removes_what_a_crashed_create_left_inside(world: Any, capl
     Delete removes them in the order Personalize requires, logs each, waits, then goes."""
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    group = pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
+    pipe = Pipeline(provider).with_data()
+    group = pipe.group
     version = pipe.trained()
     campaign = provider.create(CAMPAIGN, {"Name": "test-retail-recs", "SolutionVersionArn": version})
     provider.create(TRACKER, {"Name": "test-retail-events", "DatasetGroupArn": group})
@@ -223,21 +215,27 @@ def test_group_delete_refuses_to_touch_what_it_did_not_name(world: Any) -> None:
     assert [f["name"] for f in personalize().list_filters()["Filters"]] == ["someone-elses"]
 
 
-def test_dataset_delete_during_a_long_import_says_what_to_do(world: Any, monkeypatch: Any) -> None:
-    """DeleteDataset is refused while an import runs and an import cannot be stopped: a Delete
-    still blocked 50 min in fails (before the Provider's 55 min timeout) naming the job, its
-    status and the later destroy, not the framework's bare timeout; a short import is waited for."""
+def import_started(world: Any, monkeypatch: Any,
+                   import_seconds: int) -> tuple[Provider, Pipeline, dict[str, Any]]:
+    """An import taking `import_seconds` started (on_event only) under a Provider with the stack's
+    55 min total timeout: (provider, pipeline, on_event's answer)."""
     from personalize_handlers import dataset
 
     # the Lambda's clock is the Provider's: here the world's virtual clock (no Date header locally)
     monkeypatch.setattr(dataset.time, "time", world.clock.now)
     setup_data_access()
-    world.personalize.durations.override("import", 3 * 3600)
+    world.personalize.durations.override("import", import_seconds)
     provider = Provider(world, total_timeout=55 * 60)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
+    pipe = Pipeline(provider).with_data(imported=False)
     job = entry.on_event(provider.event("Create", IMPORT, pipe.import_props("interactions")))
+    return provider, pipe, job
+
+
+def test_dataset_delete_during_a_long_import_says_what_to_do(world: Any, monkeypatch: Any) -> None:
+    """DeleteDataset is refused while an import runs and an import cannot be stopped: a Delete
+    still blocked 50 min in fails (before the Provider's 55 min timeout) naming the job, its
+    status and the later destroy, not the framework's bare timeout; a short import is waited for."""
+    provider, pipe, job = import_started(world, monkeypatch, 3 * 3600)
     started = world.clock.now()
     with pytest.raises(HandlerError) as info:
         provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
@@ -253,16 +251,7 @@ def test_dataset_delete_during_a_long_import_says_what_to_do(world: Any, monkeyp
 
 
 def test_dataset_delete_waits_for_a_short_import(world: Any, monkeypatch: Any) -> None:
-    from personalize_handlers import dataset
-
-    monkeypatch.setattr(dataset.time, "time", world.clock.now)
-    setup_data_access()
-    world.personalize.durations.override("import", 10 * 60)
-    provider = Provider(world, total_timeout=55 * 60)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    entry.on_event(provider.event("Create", IMPORT, pipe.import_props("interactions")))
+    provider, pipe, _ = import_started(world, monkeypatch, 10 * 60)
     done = provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
     assert 0 < done["waited"] < 50 * 60
     assert personalize().list_datasets()["datasets"] == []

@@ -104,10 +104,7 @@ def test_service_error_names_resource_operation_and_message(world: Any) -> None:
 def test_data_chain_import_and_teardown_with_dependents_still_deleting(world: Any) -> None:
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions", "items"))
-    pipe.imported(("interactions", "items"))
+    pipe = Pipeline(provider).with_data(("interactions", "items"))
     job = personalize().describe_dataset_import_job(datasetImportJobArn=pipe.imports["interactions"])
     assert job["datasetImportJob"]["status"] == "ACTIVE"
     assert job["datasetImportJob"]["jobName"].startswith("test-retail-interactions-abc123-")
@@ -132,9 +129,7 @@ def test_data_chain_import_and_teardown_with_dependents_still_deleting(world: An
 def test_failed_import_surfaces_failure_reason_and_dataset_deletes(world: Any) -> None:
     setup_data_access({"interactions.csv": b"USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,not-a-number\n"})
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
+    pipe = Pipeline(provider).with_data(imported=False)
     with pytest.raises(HandlerError) as info:
         provider.create(IMPORT, pipe.import_props("interactions"))
     message = str(info.value)
@@ -149,10 +144,7 @@ def test_failed_import_surfaces_failure_reason_and_dataset_deletes(world: Any) -
 def test_import_job_update_reimports_and_tags_stay_in_place(world: Any) -> None:
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
+    pipe = Pipeline(provider).with_data()
     old = pipe.import_props("interactions")
     first = pipe.imports["interactions"]
     same = provider.update(IMPORT, first, old, {**old, "Tags": [{"tagKey": "k", "tagValue": "v"}]})
@@ -166,10 +158,7 @@ def test_import_job_update_reimports_and_tags_stay_in_place(world: Any) -> None:
 def test_solution_version_campaign_lifecycle(world: Any) -> None:
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
+    pipe = Pipeline(provider).with_data()
     solution_props = pipe.solution_props()
     pipe.solution = provider.create(SOLUTION, solution_props)["PhysicalResourceId"]
     described = personalize().describe_solution(solutionArn=pipe.solution)["solution"]
@@ -221,11 +210,8 @@ def test_solution_version_campaign_lifecycle(world: Any) -> None:
 def test_failed_training_surfaces_reason(world: Any) -> None:
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
-    pipe.solution = provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
+    pipe = Pipeline(provider).with_data()
+    pipe.add_solution()
     world.faults.fail_training("test-retail-pop-*", "AlgorithmError: not enough interactions per user")
     with pytest.raises(HandlerError) as info:
         provider.create(VERSION, {"SolutionArn": pipe.solution, "Trigger": "t1"})
@@ -238,11 +224,8 @@ def test_failed_training_surfaces_reason(world: Any) -> None:
 def test_delete_stops_a_training_in_progress(world: Any) -> None:
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
-    pipe.solution = provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
+    pipe = Pipeline(provider).with_data()
+    pipe.add_solution()
     world.faults.hang_training("test-retail-pop-*")
     from personalize_handlers import entry
 
@@ -259,10 +242,7 @@ def test_delete_stops_a_training_in_progress(world: Any) -> None:
 def test_failed_campaign_deletes_cleanly(world: Any) -> None:
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
+    pipe = Pipeline(provider).with_data()
     pipe.trained()
     world.faults.fail_campaign("test-bad-campaign", "Insufficient capacity")
     props = {"Name": "test-bad-campaign", "SolutionVersionArn": pipe.version}
@@ -302,20 +282,24 @@ def test_event_tracker_and_filter_lifecycle(world: Any) -> None:
     assert gone("describe_event_tracker", eventTrackerArn=tracker["PhysicalResourceId"])
 
 
-def test_campaign_rollback_while_the_update_still_runs(world: Any) -> None:
-    """UPDATE_ROLLBACK: CloudFormation sends the old properties while the update it undoes is still
-    in progress. The campaign waits for it, moves back to the old version, and serves throughout."""
+def campaign_on_v1_with_v2_trained(world: Any) -> tuple[Provider, str, dict[str, Any], dict[str, Any]]:
+    """A campaign serving version 1 of a solution whose version 2 is trained too: (provider,
+    campaign ARN, its properties, the same properties moved to version 2)."""
     setup_data_access()
     provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
+    pipe = Pipeline(provider).with_data()
     v1 = pipe.trained()
     v2 = provider.create(VERSION, {"SolutionArn": pipe.solution, "Trigger": "t2"})["PhysicalResourceId"]
     old = {"Name": "test-recs", "SolutionVersionArn": v1}
     campaign = provider.create(CAMPAIGN, old)["PhysicalResourceId"]
-    new = {**old, "SolutionVersionArn": v2}
+    return provider, campaign, old, {**old, "SolutionVersionArn": v2}
+
+
+def test_campaign_rollback_while_the_update_still_runs(world: Any) -> None:
+    """UPDATE_ROLLBACK: CloudFormation sends the old properties while the update it undoes is still
+    in progress. The campaign waits for it, moves back to the old version, and serves throughout."""
+    provider, campaign, old, new = campaign_on_v1_with_v2_trained(world)
+    v1 = old["SolutionVersionArn"]
     from personalize_handlers import entry
 
     entry.on_event(provider.event("Update", CAMPAIGN, new, physical_id=campaign, old_props=old))
@@ -335,18 +319,9 @@ def test_campaign_rollback_while_the_update_still_runs(world: Any) -> None:
 
 
 def test_failed_campaign_update_surfaces_and_old_version_keeps_serving(world: Any) -> None:
-    setup_data_access()
-    provider = Provider(world)
-    pipe = Pipeline(provider)
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
-    v1 = pipe.trained()
-    v2 = provider.create(VERSION, {"SolutionArn": pipe.solution, "Trigger": "t2"})["PhysicalResourceId"]
-    old = {"Name": "test-recs", "SolutionVersionArn": v1}
-    campaign = provider.create(CAMPAIGN, old)["PhysicalResourceId"]
+    provider, campaign, old, new = campaign_on_v1_with_v2_trained(world)
+    v1 = old["SolutionVersionArn"]
     world.faults.fail_campaign("test-recs", "injected: update failed")
-    new = {**old, "SolutionVersionArn": v2}
     with pytest.raises(HandlerError,
                        match="Campaign test-recs: UpdateCampaign failed: injected: update failed"):
         provider.update(CAMPAIGN, campaign, old, new)

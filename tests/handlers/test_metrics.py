@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from handler_harness import SOLUTION, VERSION, Pipeline, Provider, personalize, setup_data_access
+from handler_harness import VERSION, Pipeline, Provider, personalize, setup_data_access
 from personalize_handlers import entry
 from personalize_handlers.common import HandlerError
 from personalize_handlers.solution_metrics import MAX_DATA_BYTES, metrics_data
@@ -19,12 +19,17 @@ ARN_HEAD = "arn:aws:personalize:us-east-1:123456789012"
 
 def trained_pipeline(world: Any) -> Pipeline:
     setup_data_access()
-    pipe = Pipeline(Provider(world))
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
+    pipe = Pipeline(Provider(world)).with_data()
     pipe.trained()
     return pipe
+
+
+def training_version(world: Any) -> tuple[Pipeline, str]:
+    """A solution version just started (CreateSolutionVersion, not waited for)."""
+    setup_data_access()
+    pipe = Pipeline(Provider(world)).with_data()
+    pipe.add_solution()
+    return pipe, personalize().create_solution_version(solutionArn=pipe.solution)["solutionVersionArn"]
 
 
 def test_metrics_data_is_get_solution_metrics_of_the_version(world: Any) -> None:
@@ -71,13 +76,7 @@ def test_a_new_version_is_a_new_physical_id(world: Any) -> None:
 
 
 def test_waits_while_the_version_trains(world: Any) -> None:
-    pipe = Pipeline(Provider(world))
-    setup_data_access()
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
-    pipe.solution = pipe.provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
-    version = personalize().create_solution_version(solutionArn=pipe.solution)["solutionVersionArn"]
+    pipe, version = training_version(world)
 
     event = pipe.provider.event("Create", METRICS, {"SolutionVersionArn": version})
     answer = entry.on_event(event)
@@ -90,13 +89,7 @@ def test_waits_while_the_version_trains(world: Any) -> None:
 
 
 def test_failed_version_fails_with_its_status(world: Any) -> None:
-    pipe = Pipeline(Provider(world))
-    setup_data_access()
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
-    pipe.solution = pipe.provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
-    version = personalize().create_solution_version(solutionArn=pipe.solution)["solutionVersionArn"]
+    pipe, version = training_version(world)
     personalize().stop_solution_version_creation(solutionVersionArn=version)
     world.clock.advance(3600)
     with pytest.raises(

@@ -15,7 +15,6 @@ from handler_harness import (
     CAMPAIGN,
     IMPORT,
     REGION,
-    SOLUTION,
     VERSION,
     Pipeline,
     Provider,
@@ -88,11 +87,8 @@ def run_waiter(world: Any, execution_input: dict[str, Any]) -> dict[str, Any]:
 
 def trained_pipeline(world: Any) -> Pipeline:
     setup_data_access()
-    pipe = Pipeline(Provider(world))
-    pipe.dataset_group()
-    pipe.data(("interactions",))
-    pipe.imported(("interactions",))
-    pipe.solution = pipe.provider.create(SOLUTION, pipe.solution_props())["PhysicalResourceId"]
+    pipe = Pipeline(Provider(world)).with_data()
+    pipe.add_solution()
     return pipe
 
 
@@ -133,9 +129,7 @@ def test_failed_import_signals_failure_with_reason(world: Any, state_machine: st
                                                    handle: tuple[str, type[_Handle]]) -> None:
     url, recorder = handle
     setup_data_access({"interactions.csv": b"USER_ID,ITEM_ID\nu1,i1\n"})
-    pipe = Pipeline(Provider(world))
-    pipe.dataset_group()
-    pipe.data(("interactions",))
+    pipe = Pipeline(Provider(world)).with_data(imported=False)
     props = {**pipe.import_props("interactions"), "WaitHandle": url + "import-1"}
     result = pipe.provider.create(IMPORT, props, logical_id="ImportInteractions")
     (started,) = executions(state_machine)
