@@ -3,6 +3,8 @@ lay out S3 + IAM as the stack does and to drive the virtual clock."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,29 +31,20 @@ def world() -> Iterator[World]:
     w.close()
 
 
-@pytest.fixture
-def pz(world: World) -> Any:
-    return boto3.client("personalize", region_name=REGION)
+def client_fixture(service: str) -> Any:
+    """A fixture giving a boto3 client of `service`, reaching the test's active world."""
+
+    def client(world: World) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    return pytest.fixture(client)
 
 
-@pytest.fixture
-def runtime(world: World) -> Any:
-    return boto3.client("personalize-runtime", region_name=REGION)
-
-
-@pytest.fixture
-def events(world: World) -> Any:
-    return boto3.client("personalize-events", region_name=REGION)
-
-
-@pytest.fixture
-def s3(world: World) -> Any:
-    return boto3.client("s3", region_name=REGION)
-
-
-@pytest.fixture
-def iam(world: World) -> Any:
-    return boto3.client("iam", region_name=REGION)
+pz = client_fixture("personalize")
+runtime = client_fixture("personalize-runtime")
+events = client_fixture("personalize-events")
+s3 = client_fixture("s3")
+iam = client_fixture("iam")
 
 
 def trust_policy() -> dict[str, Any]:
@@ -131,6 +124,26 @@ def upload(
         body = (DATA / f"{kind}.csv").read_bytes()
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     return f"s3://{bucket}/{key}"
+
+
+def import_rows(
+    world: World, pz: Any, dataset_arn: str, role_arn: str, job_name: str, key: str,
+    rows: list[dict[str, Any]], **job: Any,
+) -> dict[str, Any]:
+    """Upload `rows` as a CSV (header: the first row's keys) to `key`, import it into the dataset
+    (CreateDatasetImportJob `job_name`, plus `job` parameters) and wait: the finished job."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    location = upload(boto3.client("s3", region_name=REGION), key, out.getvalue())
+    arn = pz.create_dataset_import_job(
+        jobName=job_name, datasetArn=dataset_arn, roleArn=role_arn, dataSource={"dataLocation": location},
+        **job,
+    )["datasetImportJobArn"]
+    return wait_for(
+        world, lambda: pz.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"]
+    )
 
 
 def wait_for(

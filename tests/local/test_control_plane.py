@@ -4,6 +4,7 @@ exceptions, quotas, deletion rules, tags, paging. Every call goes through botoco
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -19,6 +20,15 @@ DG_ARN = f"arn:aws:personalize:{REGION}:{ACCOUNT}:dataset-group/"
 
 def code_of(error: pytest.ExceptionInfo[ClientError]) -> str:
     return str(error.value.response["Error"]["Code"])
+
+
+def fill_quota(create: Callable[[str], Any], names: list[str], one_more: str) -> None:
+    """Create one resource per name, then `one_more` must be refused for the quota."""
+    for name in names:
+        create(name)
+    with pytest.raises(ClientError) as full:
+        create(one_more)
+    assert code_of(full) == "LimitExceededException"
 
 
 def test_dataset_group_lifecycle_follows_the_clock(world: World, pz: Any) -> None:
@@ -312,19 +322,15 @@ def test_solution_recipes_and_quota(world: World, pz: Any, pipeline: Pipeline) -
     assert described["performHPO"] is True and described["performAutoTraining"] is False
     assert described["solutionConfig"] == {"eventValueThreshold": "0"}
     assert first == f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/t-s0"
-    for n in range(1, 10):
-        pz.create_solution(
-            name=f"s{n}",
+    fill_quota(
+        lambda name: pz.create_solution(
+            name=name,
             datasetGroupArn=pipeline.dg,
             recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
-        )
-    with pytest.raises(ClientError) as full:
-        pz.create_solution(
-            name="s10",
-            datasetGroupArn=pipeline.dg,
-            recipeArn="arn:aws:personalize:::recipe/aws-popularity-count",
-        )
-    assert code_of(full) == "LimitExceededException"
+        ),
+        [f"s{n}" for n in range(1, 10)],
+        "s10",
+    )
     assert len(pz.list_solutions(datasetGroupArn=pipeline.dg)["solutions"]) == 10
 
 
@@ -455,19 +461,15 @@ def test_event_tracker_and_filter_lifecycle(world: World, pz: Any, pipeline: Pip
     described = wait_for(world, lambda: pz.describe_filter(filterArn=flt)["filter"])
     assert described["status"] == "ACTIVE" and described["filterExpression"].startswith("EXCLUDE")
     assert [f["name"] for f in pz.list_filters(datasetGroupArn=pipeline.dg)["Filters"]] == ["no-purchased"]
-    for n in range(9):
-        pz.create_filter(
-            name=f"f{n}",
+    fill_quota(
+        lambda name: pz.create_filter(
+            name=name,
             datasetGroupArn=pipeline.dg,
             filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("view")',
-        )
-    with pytest.raises(ClientError) as full:
-        pz.create_filter(
-            name="f10",
-            datasetGroupArn=pipeline.dg,
-            filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("view")',
-        )
-    assert code_of(full) == "LimitExceededException"
+        ),
+        [f"f{n}" for n in range(9)],
+        "f10",
+    )
     with pytest.raises(ClientError) as pending:
         pz.delete_filter(filterArn=pipeline.dg.replace("dataset-group/t-dg", "filter/f0"))
     assert code_of(pending) == "ResourceInUseException"

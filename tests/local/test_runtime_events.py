@@ -206,28 +206,15 @@ def test_filters_read_the_current_items(clients: tuple[World, Trained, Any, Any,
     import csv
     import io
 
-    from pz_helpers import DATA, upload
+    from pz_helpers import DATA, import_rows
 
     world, t, pz, rt, _ = clients
     books = {"filterArn": t.param_filter, "filterValues": {"CATEGORY": '"books"'}}
     assert items(rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", numResults=10, **books))
     rows = list(csv.DictReader(io.StringIO((DATA / "items.csv").read_text())))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows({**row, "CATEGORY_L1": "garden"} for row in rows)
     dataset = t.dg.replace("dataset-group/tr-dg", "dataset/tr-dg/ITEMS")
-    job = pz.create_dataset_import_job(
-        jobName="items-garden",
-        datasetArn=dataset,
-        roleArn=t.role,
-        dataSource={
-            "dataLocation": upload(boto3.client("s3", region_name=REGION), "garden.csv", out.getvalue())
-        },
-    )["datasetImportJobArn"]
-    done = wait_for(
-        world, lambda: pz.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
-    )
+    garden = [{**row, "CATEGORY_L1": "garden"} for row in rows]
+    done = import_rows(world, pz, dataset, t.role, "items-garden", "garden.csv", garden)
     assert done["status"] == "ACTIVE", done.get("failureReason")
     assert (
         items(rt.get_recommendations(campaignArn=t.up_campaign, userId="u0001", numResults=10, **books)) == []
@@ -261,7 +248,7 @@ def test_update_dataset_replaces_the_schema(clients: tuple[World, Trained, Any, 
     import io
     import json
 
-    from pz_helpers import DATA, schema_text, upload
+    from pz_helpers import DATA, import_rows, schema_text
 
     world, t, pz, rt, _ = clients
     items_ds = t.dg.replace("dataset-group/tr-dg", "dataset/tr-dg/ITEMS")
@@ -300,22 +287,9 @@ def test_update_dataset_replaces_the_schema(clients: tuple[World, Trained, Any, 
     assert described["schemaArn"] == wider_arn and described["latestDatasetUpdate"]["status"] == "ACTIVE"
 
     rows = list(csv.DictReader(io.StringIO((DATA / "items.csv").read_text())))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[*rows[0], "COLOR"])
-    writer.writeheader()
-    writer.writerows({**row, "COLOR": "red" if n % 2 else "blue"} for n, row in enumerate(rows))
-    job = pz.create_dataset_import_job(
-        jobName="items-color",
-        datasetArn=items_ds,
-        roleArn=t.role,
-        importMode="INCREMENTAL",
-        dataSource={
-            "dataLocation": upload(boto3.client("s3", region_name=REGION), "color.csv", out.getvalue())
-        },
-    )["datasetImportJobArn"]
-    done = wait_for(
-        world, lambda: pz.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
-    )
+    colored = [{**row, "COLOR": "red" if n % 2 else "blue"} for n, row in enumerate(rows)]
+    done = import_rows(world, pz, items_ds, t.role, "items-color", "color.csv", colored,
+                       importMode="INCREMENTAL")
     assert done["status"] == "ACTIVE", done.get("failureReason")
     red = pz.create_filter(
         name="red", datasetGroupArn=t.dg, filterExpression='INCLUDE ItemID WHERE Items.COLOR IN ("red")'
