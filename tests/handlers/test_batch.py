@@ -98,6 +98,22 @@ def expected_create(name: Any = ANY) -> dict[str, Any]:
     }
 
 
+def already_exists_then_listed(stub: Stubber, name: str, message: str, summary: dict[str, Any]) -> None:
+    """CreateBatchInferenceJob refused with ResourceAlreadyExists, then the adoption lookup's
+    ListBatchInferenceJobs (of the version) answering `summary`."""
+    stub.add_client_error(
+        "create_batch_inference_job",
+        "ResourceAlreadyExistsException",
+        message,
+        expected_params=expected_create(name),
+    )
+    stub.add_response(
+        "list_batch_inference_jobs",
+        {"batchInferenceJobs": [summary]},
+        {"solutionVersionArn": VERSION, "maxResults": 100},
+    )
+
+
 def test_full_create_then_delete_is_a_noop(stub: Stubber) -> None:
     provider = Provider(FakeWorld())
     event = provider.event("Create", BATCH, PROPS, request_id="req-1")
@@ -119,12 +135,6 @@ def test_full_create_then_delete_is_a_noop(stub: Stubber) -> None:
 def test_duplicate_event_adopts_the_job_the_first_one_started(stub: Stubber) -> None:
     name = unique_name(PROPS["JobName"], "req-dup")
     arn = job_arn(name)
-    stub.add_client_error(
-        "create_batch_inference_job",
-        "ResourceAlreadyExistsException",
-        f"Batch inference job {arn} already exists.",
-        expected_params=expected_create(name),
-    )
     summary = {
         "batchInferenceJobArn": arn,
         "jobName": name,
@@ -133,11 +143,7 @@ def test_duplicate_event_adopts_the_job_the_first_one_started(stub: Stubber) -> 
         "lastUpdatedDateTime": NOW,
         "solutionVersionArn": VERSION,
     }
-    stub.add_response(
-        "list_batch_inference_jobs",
-        {"batchInferenceJobs": [summary]},
-        {"solutionVersionArn": VERSION, "maxResults": 100},
-    )
+    already_exists_then_listed(stub, name, f"Batch inference job {arn} already exists.", summary)
     stub.add_response(
         "describe_batch_inference_job", described(name, "IN PROGRESS"), {"batchInferenceJobArn": arn}
     )
@@ -149,18 +155,8 @@ def test_duplicate_event_adopts_the_job_the_first_one_started(stub: Stubber) -> 
 def test_adopting_a_job_with_other_paths_fails_naming_both(stub: Stubber) -> None:
     name = unique_name(PROPS["JobName"], "req-x")
     arn = job_arn(name)
-    stub.add_client_error(
-        "create_batch_inference_job",
-        "ResourceAlreadyExistsException",
-        "exists",
-        expected_params=expected_create(name),
-    )
     summary = {"batchInferenceJobArn": arn, "jobName": name, "status": "ACTIVE"}
-    stub.add_response(
-        "list_batch_inference_jobs",
-        {"batchInferenceJobs": [summary]},
-        {"solutionVersionArn": VERSION, "maxResults": 100},
-    )
+    already_exists_then_listed(stub, name, "exists", summary)
     other = described(name, "ACTIVE", jobOutput={"s3DataDestination": {"path": "s3://elsewhere/out/"}})
     stub.add_response("describe_batch_inference_job", other, {"batchInferenceJobArn": arn})
     with pytest.raises(
