@@ -3,6 +3,11 @@
 Definition per docs/handler-contract.md: Poll -> Done? -> Wait(SecondsPath $.waitSeconds) -> Poll,
 SignalSuccess -> Succeeded, SignalFailure -> Failed. The poll schedule lives in the handler
 (`schedule.next_delay`), so the state machine stays a dumb loop.
+
+The three Lambda tasks are `sfn.CustomState`s holding the plain Task state (`Resource`: the function
+ARN, i.e. the payload in, the function's result out) that `tasks.LambdaInvoke(payload_response_only=
+True)` renders: the same states, without importing aws_stepfunctions_tasks, whose Python bindings
+alone cost ~25 ms of every synth (bench/synth.py) for these three states.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 #: Lambda errors worth retrying inside the state machine (the service's, not the handler's).
@@ -38,14 +42,8 @@ class WaiterStateMachine(Construct):
     ) -> None:
         super().__init__(scope, id)
 
-        def invoke(name: str, function: lambda_.IFunction) -> tasks.LambdaInvoke:
-            task = tasks.LambdaInvoke(
-                self,
-                name,
-                lambda_function=function,
-                payload_response_only=True,
-                retry_on_service_exceptions=False,
-            )
+        def invoke(name: str, function: lambda_.IFunction) -> sfn.CustomState:
+            task = sfn.CustomState(self, name, state_json={"Type": "Task", "Resource": function.function_arn})
             task.add_retry(
                 errors=_LAMBDA_SERVICE_ERRORS,
                 interval=cdk.Duration.seconds(2),
@@ -78,3 +76,6 @@ class WaiterStateMachine(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             comment="Polls a long Amazon Personalize operation and signals its WaitCondition handle",
         )
+        # What LambdaInvoke would grant: invoke of the two functions (and their versions/aliases).
+        for function in (poll_function, signal_function):
+            function.grant_invoke(self.state_machine)
