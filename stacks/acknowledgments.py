@@ -13,7 +13,6 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import IConstruct
 
 from stacks.personalize_stack import PersonalizeStack
@@ -59,15 +58,31 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def wildcard_findings(resource: cdk.CfnResource) -> list[str]:
-    """AwsSolutions-IAM5 finding suffixes (`Action::...`, `Resource::...`) of a policy or role."""
-    stack = cdk.Stack.of(resource)
-    documents: list[Any] = []
+def _policy_source(resource: cdk.CfnResource) -> Any:
+    """What holds a policy or role's statements, unresolved."""
     if isinstance(resource, iam.CfnPolicy):
-        documents.append(stack.resolve(resource.policy_document))
-    elif isinstance(resource, iam.CfnRole):
-        for policy in stack.resolve(resource.policies) or []:
-            documents.append(stack.resolve(policy)["policyDocument"])
+        return resource.policy_document
+    if isinstance(resource, iam.CfnRole):
+        return resource.policies
+    return None
+
+
+def _resolve_each(stack: cdk.Stack, values: list[Any]) -> list[Any]:
+    """`stack.resolve` of each value in one jsii round trip. Keyed by position: resolving drops
+    what resolves to undefined (an empty lazy list), which in a list would shift the rest."""
+    resolved = stack.resolve({str(i): v for i, v in enumerate(values) if v is not None}) or {}
+    return [resolved.get(str(i)) for i in range(len(values))]
+
+
+def _documents(resolved: Any, resource: cdk.CfnResource) -> list[Any]:
+    if isinstance(resource, iam.CfnPolicy):
+        return [resolved]
+    if isinstance(resource, iam.CfnRole):
+        return [policy["policyDocument"] for policy in resolved or []]
+    return []
+
+
+def _findings_in(documents: Iterable[Any]) -> list[str]:
     found: list[str] = []
     for document in documents:
         for statement in document.get("Statement", []):
@@ -83,27 +98,48 @@ def wildcard_findings(resource: cdk.CfnResource) -> list[str]:
     return found
 
 
+def wildcard_findings(resource: cdk.CfnResource) -> list[str]:
+    """AwsSolutions-IAM5 finding suffixes (`Action::...`, `Resource::...`) of a policy or role."""
+    (resolved,) = _resolve_each(cdk.Stack.of(resource), [_policy_source(resource)])
+    return _findings_in(_documents(resolved, resource))
+
+
 def ack(construct: IConstruct, rule: str, reason: str) -> None:
     # The id as cdk-nag prints it ("Acknowledge with ..."): plugin name, "::", finding id.
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))
 
 
+def _policy_resource(construct: IConstruct) -> cdk.CfnResource:
+    resource = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
+    assert isinstance(resource, cdk.CfnResource), construct.node.path
+    return resource
+
+
 def ack_wildcards(construct: IConstruct, reasons: Iterable[tuple[str, str]]) -> None:
     """Acknowledge each IAM5 finding of `construct` (a CfnPolicy/CfnRole or an L2 holding one) with
     the reason of the first regex matching it; raise when a finding has no reason."""
-    table = [(re.compile(pattern), reason) for pattern, reason in reasons]
-    resource = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
-    assert isinstance(resource, cdk.CfnResource), construct.node.path
-    acknowledgments = []
-    for finding in wildcard_findings(resource):
-        reason = next((r for p, r in table if p.search(finding)), None)
-        if reason is None:
-            raise ValueError(f"{resource.node.path}: unexplained wildcard permission {finding}")
-        acknowledgments.append(
-            cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
-        )
-    if acknowledgments:  # one jsii call for all of them
-        cdk.Validations.of(resource).acknowledge(*acknowledgments)
+    ack_all_wildcards(cdk.Stack.of(construct), [(construct, reasons)])
+
+
+def ack_all_wildcards(
+    stack: cdk.Stack, items: Iterable[tuple[IConstruct, Iterable[tuple[str, str]]]]
+) -> None:
+    """`ack_wildcards` for several policies of one stack: their documents are resolved in a single
+    jsii round trip (resolving each one alone was ~15 calls of a synth)."""
+    work = [(_policy_resource(construct), reasons) for construct, reasons in items]
+    resolved = _resolve_each(stack, [_policy_source(resource) for resource, _ in work])
+    for (resource, reasons), value in zip(work, resolved, strict=True):
+        table = [(re.compile(pattern), reason) for pattern, reason in reasons]
+        acknowledgments = []
+        for finding in _findings_in(_documents(value, resource)):
+            reason = next((r for p, r in table if p.search(finding)), None)
+            if reason is None:
+                raise ValueError(f"{resource.node.path}: unexplained wildcard permission {finding}")
+            acknowledgments.append(
+                cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
+            )
+        if acknowledgments:  # one jsii call for all of them
+            cdk.Validations.of(resource).acknowledge(*acknowledgments)
 
 
 #: An account in a flattened ARN: a literal (from config) or the pseudo parameter.
@@ -167,18 +203,6 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
     for bucket in (stack.data.bucket, stack.data.log_bucket):
         ack(bucket, "AwsSolutions-S10", S10_REASON)
 
-    # Service role: reads objects under the datasets/ prefix of our bucket only.
-    ack_wildcards(
-        stack.service_role.role,
-        [
-            (
-                r"^Resource::<[A-Za-z0-9]+\.Arn>/datasets/\*$",
-                "Personalize reads any dataset file under datasets/ of this stack's bucket (one prefix "
-                "per dataset, file names come from config); GetObject only.",
-            )
-        ],
-    )
-
     # Our functions: pinned runtime.
     provider = stack.provider
     for function in (
@@ -189,94 +213,48 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
     ):
         ack(function, "AwsSolutions-L1", RUNTIME_REASON)
 
-    ack_wildcards(provider.handler_role, [*_personalize_reasons(prefix), _DATA_OBJECT_REASON])
-    ack_wildcards(provider.waiter_role, _personalize_reasons(prefix))
-    waiter_role = provider.waiter.state_machine.role.node.try_find_child("DefaultPolicy")
-    if waiter_role is not None:
-        ack_wildcards(waiter_role, _framework_reasons())
+    wildcards: list[tuple[IConstruct, Iterable[tuple[str, str]]]] = [
+        # Service role: reads objects under the datasets/ prefix of our bucket only.
+        (
+            stack.service_role.role,
+            [
+                (
+                    r"^Resource::<[A-Za-z0-9]+\.Arn>/datasets/\*$",
+                    "Personalize reads any dataset file under datasets/ of this stack's bucket (one "
+                    "prefix per dataset, file names come from config); GetObject only.",
+                )
+            ],
+        ),
+        (provider.handler_role, [*_personalize_reasons(prefix), _DATA_OBJECT_REASON]),
+        (provider.waiter_role, _personalize_reasons(prefix)),
+    ]
+    waiter_policy = provider.waiter.state_machine.role.node.try_find_child("DefaultPolicy")
+    if waiter_policy is not None:
+        wildcards.append((waiter_policy, _framework_reasons()))
 
     # The CDK Provider framework's own functions, roles and state machine (code and policies are
     # CDK's, not ours to change).
-    framework = provider.provider
-    for child in framework.node.find_all():
+    framework_roles: list[iam.CfnRole] = []
+    for child in provider.provider.node.find_all():
         if isinstance(child, iam.CfnRole):
-            for finding in (
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSLambdaBasicExecutionRole]",
-            ):
-                if _uses_basic_execution(child):
-                    ack(
-                        child,
-                        finding,
-                        "CDK Provider framework function role: AWSLambdaBasicExecutionRole grants only "
-                        "CreateLogGroup/CreateLogStream/PutLogEvents; the framework code is CDK's.",
-                    )
-        if isinstance(child, iam.CfnPolicy):
-            ack_wildcards(child, _framework_reasons())
-        if isinstance(child, cdk.aws_stepfunctions.CfnStateMachine):
+            framework_roles.append(child)
+        elif isinstance(child, iam.CfnPolicy):
+            wildcards.append((child, _framework_reasons()))
+        elif isinstance(child, cdk.aws_stepfunctions.CfnStateMachine):
             ack(
                 child,
                 "AwsSolutions-SF2",
                 "The CDK Provider framework's isComplete waiter state machine offers no X-Ray option; it "
                 "only loops isComplete every queryInterval and logs ALL events to its log group.",
             )
-
-    # BucketDeployment's singleton handler (CDK's code): one per stack.
-    for child in stack.node.children:
-        if isinstance(child, cdk.aws_lambda.Function) and child.node.id.startswith(
-            "Custom::CDKBucketDeployment"
-        ):
-            _acknowledge_bucket_deployment(child)
-
-
-def _uses_basic_execution(role: iam.CfnRole) -> bool:
-    managed = cdk.Stack.of(role).resolve(role.managed_policy_arns) or []
-    return any("AWSLambdaBasicExecutionRole" in _flatten(m) for m in managed)
-
-
-def _acknowledge_bucket_deployment(handler: IConstruct) -> None:
-    assert isinstance(handler, cdk.aws_lambda.SingletonFunction | cdk.aws_lambda.Function | IConstruct)
-    function = handler.node.try_find_child("Resource")
-    if function is not None:
-        ack(
-            function,
-            "AwsSolutions-L1",
-            "CDK's BucketDeployment handler: its runtime is chosen by aws-cdk-lib together with its "
-            "bundled AWS CLI layer; it follows CDK upgrades.",
-        )
-    role = handler.node.try_find_child("ServiceRole")
-    if role is None:
-        return
-    ack(
-        role,
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-        "CDK's BucketDeployment handler role: AWSLambdaBasicExecutionRole grants only its own logging.",
-    )
-    policy = role.node.try_find_child("DefaultPolicy")
-    if policy is not None:
-        ack_wildcards(
-            policy,
-            [
-                (
-                    r"^Action::s3:(GetBucket|GetObject|List|Abort|DeleteObject)\*$",
-                    "CDK's grantRead/grantReadWrite action groups for copying the data asset into the "
-                    "data bucket (and pruning the dataset's prefix); limited to the two buckets below.",
-                ),
-                (
-                    r"^Action::kms:(GenerateDataKey|ReEncrypt)\*$",
-                    "With SSE-KMS, CDK's bucket grant lets the deployment encrypt the uploaded objects "
-                    "with the configured key (that key's ARN only).",
-                ),
-                (
-                    r"^Resource::arn:[^:]+:s3:::cdk-[a-z0-9]+-assets-[^/]+/\*$",
-                    "Read of the CDK bootstrap asset bucket's objects, where `cdk deploy` uploaded the "
-                    "dataset zip.",
-                ),
-                (
-                    r"^Resource::<[A-Za-z0-9]+\.Arn>/\*$",
-                    "Write to this stack's data bucket objects: the deployment copies each dataset file "
-                    "to its prefix.",
-                ),
-            ],
-        )
-    _ = s3deploy  # BucketDeployment is created in personalize_constructs.upload
+    managed = _resolve_each(stack, [role.managed_policy_arns for role in framework_roles])
+    for role, arns in zip(framework_roles, managed, strict=True):
+        if any("AWSLambdaBasicExecutionRole" in _flatten(arn) for arn in arns or []):
+            ack(
+                role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                "CDK Provider framework function role: AWSLambdaBasicExecutionRole grants only "
+                "CreateLogGroup/CreateLogStream/PutLogEvents; the framework code is CDK's.",
+            )
+    ack_all_wildcards(stack, wildcards)

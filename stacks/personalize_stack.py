@@ -130,7 +130,7 @@ class PersonalizeStack(cdk.Stack):
                 import_mode=dataset.import_mode,
                 role_arn=role_arn,
                 import_timeout=dataset.import_timeout,
-                import_after=[_deployment_resource(a) for a in after],
+                import_after=after,
             )
         datasets = list(self.datasets.values())
         self.solutions = {
@@ -318,7 +318,7 @@ class PersonalizeStack(cdk.Stack):
 def _acknowledge_batch(batch: BatchInference, prefix: str) -> None:
     """cdk-nag IAM5 findings of the batch-inference policies, each with its reason (an unexplained
     wildcard raises, as in stacks.acknowledgments)."""
-    from stacks.acknowledgments import ACCOUNT, ack_wildcards  # that module imports this one
+    from stacks.acknowledgments import ACCOUNT, ack_all_wildcards  # that module imports this one
 
     jobs = (
         rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:batch-inference-job/{re.escape(prefix)}-\*$",
@@ -346,9 +346,14 @@ def _acknowledge_batch(batch: BatchInference, prefix: str) -> None:
         "bucket: the Custom::PersonalizeDataObject copy of the job's input file, whose name comes from "
         "config (a renamed file's old object is deleted there).",
     )
-    ack_wildcards(batch.handler_policy, [jobs, parents, listing, inputs])
-    ack_wildcards(batch.waiter_policy, [jobs])
-    ack_wildcards(batch.service_policy, [objects])
+    ack_all_wildcards(
+        cdk.Stack.of(batch),
+        [
+            (batch.handler_policy, [jobs, parents, listing, inputs]),
+            (batch.waiter_policy, [jobs]),
+            (batch.service_policy, [objects]),
+        ],
+    )
 
 
 #: Types CDK's CustomResourceProvider (the auto-delete handler) emits as raw CfnResources, which
@@ -371,17 +376,3 @@ def _tag_raw_resources(stack: cdk.Stack, tags: dict[str, str]) -> None:
                 and not cdk.TagManager.is_taggable(child)
             ):
                 child.add_property_override("Tags", [{"Key": k, "Value": v} for k, v in sorted(tags.items())])
-
-
-def _deployment_resource(construct: Construct) -> Construct:
-    """The CloudFormation resource that does the work: for a BucketDeployment, its
-    Custom::CDKBucketDeployment (its other children are the handler's asset and role)."""
-    if isinstance(construct, cdk.CfnResource):
-        return construct
-    for child in construct.node.find_all():
-        if isinstance(child, cdk.CfnResource) and child.cfn_resource_type == "Custom::CDKBucketDeployment":
-            return child
-    default = construct.node.default_child
-    if isinstance(default, cdk.CfnResource):
-        return default
-    raise ValueError(f"{construct.node.path}: no CloudFormation resource to depend on")
