@@ -9,11 +9,14 @@ import argparse
 from pathlib import Path
 
 from local.runner import report
-from local.runner.cli_support import REPO_ROOT, add_common, assembly_for, region_of, run_synth, runner_for
+from local.runner.cli_support import add_common, assembly_for, region_of, run_synth, runner_for
 from local.runner.commands_shared import show_left
 from local.runner.engine import StackError
 from local.runner.inventory import leftovers
-from local.runner.queries import QueryError, campaigns, item_fields, recommend, solution_metrics, table
+from pipeline.config import load_config
+from recs import Recommender, RecsError
+from recs.render import table
+from recs.stack import DeployedStack
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,29 +45,31 @@ def run(args: argparse.Namespace) -> int:
         if not result.ok:
             return 1
         state = runner.state(artifact.name)
-        items = item_fields(args.env, REPO_ROOT)
+        outputs = {key: str(value) for key, value in (state.outputs if state else {}).items()}
+        stack = DeployedStack(args.env, artifact.name, region, state.status if state else "", outputs)
+        rec = Recommender(stack, config=load_config(args.env), activate=world.active)
+        fields = rec.catalog.display_fields
         try:
-            with world.active():
-                order = {"user": 0, "related-items": 1, "ranking": 2}
-                for query in sorted(campaigns(state).values(), key=lambda q: (order[q.kind], q.name)):
-                    if query.kind == "ranking":
-                        banner(
-                            f"{query.name}: personalized ranking of {', '.join(query.input_list)} "
-                            f"for user {query.user_id}"
-                        )
-                        rows = recommend(query, region, user_id=query.user_id, rank=query.input_list)
-                    elif query.kind == "related-items":
-                        banner(f"{query.name}: items similar to {query.item_id}")
-                        rows = recommend(query, region, item_id=query.item_id, num=10)
-                    else:
-                        banner(f"{query.name}: recommendations for user {query.user_id}")
-                        rows = recommend(query, region, user_id=query.user_id, num=10)
-                    print(table(rows, items))
-                banner("solution metrics (holdout evaluation of each trained version)")
-                for solution, metrics in solution_metrics(state, region).items():  # type: ignore[arg-type]
-                    shown = ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())[:6])
-                    print(f"  {solution}: {shown}")
-        except QueryError as error:
+            order = {"user": 0, "related-items": 1, "ranking": 2}
+            for query in sorted(rec.campaigns().values(), key=lambda q: (order[q.kind], q.name)):
+                if query.kind == "ranking":
+                    banner(
+                        f"{query.name}: personalized ranking of {', '.join(query.sample_items)} "
+                        f"for user {query.sample_user}"
+                    )
+                    served = rec.rank(query.name, query.sample_user or "", query.sample_items)
+                elif query.kind == "related-items":
+                    banner(f"{query.name}: items similar to {query.sample_item}")
+                    served = rec.recommend(query.name, item_id=query.sample_item, num=10)
+                else:
+                    banner(f"{query.name}: recommendations for user {query.sample_user}")
+                    served = rec.recommend(query.name, user_id=query.sample_user, num=10)
+                print(table(served.items, fields))
+            banner("solution metrics (holdout evaluation of each trained version)")
+            for solution, metrics in rec.solution_metrics().items():
+                shown = ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())[:6])
+                print(f"  {solution}: {shown}")
+        except RecsError as error:
             print(f"demo: {error}")
             return 1
         if args.keep:

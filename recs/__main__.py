@@ -1,0 +1,3 @@
+from recs.cli import main
+
+raise SystemExit(main())
