@@ -19,6 +19,8 @@ from stacks.personalize_stack import PersonalizeStack, stack_name
 __all__ = ["PersonalizeStack", "build_app", "resolve_environment", "stack_name", "validate_config"]
 
 DEFAULT_ENV = "dev"
+#: cx-api's DISABLE_CREATION_STACK_TRACES (aws-cdk-lib has no Python constant for it).
+DISABLE_CREATION_STACK_TRACES = "aws:cdk:disable-creation-stack-traces"
 
 
 def resolve_environment(config: PipelineConfig) -> cdk.Environment:
@@ -87,13 +89,22 @@ def build_app(
     `env` defaults to the `env` context (`cdk synth -c env=prod`), read here and only here. Raises
     ProblemReport (before any template is written) when the config or data is bad.
 
+    Construct stack traces are off unless `cdk --debug` (CDK_DEBUG): under jsii they hold only
+    "...aws-cdk-lib, jsii runtime..." frames, never a line of ours, and capturing one per construct
+    is work cx-api's DISABLE_CREATION_STACK_TRACES documents as worth skipping for performance.
+    (Set here, not in cdk.json: the CLI warns about `aws:` keys there.)
+
     `builtin_validation` is aws-cdk-lib's default CloudFormation rule engine: off by default because
     it costs ~5.7 s per synth on this template (more than everything else together, see
     bench/synth.py), reports warnings only, found nothing here, and cfn-lint checks the same
     templates with errors failing `make test` (tests/stack/test_cfn_lint.py).
     """
+    debug = os.environ.get("CDK_DEBUG", "").lower() in ("1", "on", "true")  # `cdk --debug`
     app = cdk.App(
-        outdir=outdir, context=cdk_json_context(), builtin_cloud_formation_validation=builtin_validation
+        outdir=outdir,
+        context={**cdk_json_context(), DISABLE_CREATION_STACK_TRACES: not debug},
+        stack_traces=debug,
+        builtin_cloud_formation_validation=builtin_validation,
     )
     env = env or app.node.try_get_context("env") or DEFAULT_ENV
     config = config or load_config(env)
