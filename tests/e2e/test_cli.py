@@ -67,9 +67,9 @@ def test_deploy_recommend_diff_destroy(
         main(
             ["recommend", *common[:2], "--state-dir", str(tmp_path), "--campaign", "nope", "--user-id", "u1"]
         )
-        == 1
+        == 2
     )
-    assert "campaign 'nope' is not in the deployed stack" in capsys.readouterr().out
+    assert "campaign 'nope' is not in the deployed stack" in capsys.readouterr().err
 
     assert main(["diff", *common]) == 0
     assert "There were no differences" in capsys.readouterr().out

@@ -1,0 +1,112 @@
+"""One local deploy of dev per session, shared by every test here (none of them changes it).
+
+The deployed config is config/dev.toml plus one parameterised filter (`in-category`, INCLUDE by
+Items.CATEGORY_L1 IN ($CATEGORY)), so filter values are exercised end to end. The CLI and the API read
+the repository's config/dev.toml: only the deployed stack knows the extra filter, as it would after
+someone deployed a config that has it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "ap-southeast-2"  # config/dev.toml
+PARAM_FILTER = "in-category"
+PARAM_EXPRESSION = "INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    state_dir: Path
+    outputs: dict[str, str]
+
+    def copy_state(self, target: Path, **changes: Any) -> Path:
+        """A state dir sharing this world (symlinked) whose stack state has `changes` applied."""
+        (target / "stacks").mkdir(parents=True)
+        state = json.loads((self.state_dir / "stacks" / "Personalize-dev.json").read_text())
+        state.update(changes)
+        (target / "stacks" / "Personalize-dev.json").write_text(json.dumps(state))
+        (target / "world.pkl").symlink_to(self.state_dir / "world.pkl")
+        return target
+
+
+@pytest.fixture(scope="session")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
+    """dev (+ the parameterised filter) synthesized in-process and deployed with `python -m local
+    deploy` into a session state directory."""
+    from local.cli import main as local_main
+    from local.runner.state import StackStore
+    from pipeline.config import load_config
+    from stacks import build_app
+
+    config_dir = tmp_path_factory.mktemp("recs-config")
+    text = (REPO / "config" / "dev.toml").read_text()
+    text += f"\n[[filters]]\nname = \"{PARAM_FILTER}\"\nexpression = '{PARAM_EXPRESSION}'\n"
+    (config_dir / "dev.toml").write_text(text)
+    config = load_config("dev", config_dir / "dev.toml")
+    cdk_out = tmp_path_factory.mktemp("recs-cdk")
+    build_app("dev", str(cdk_out), config=config, root=REPO, asset_dir=REPO / "lambda", nag=False).synth()
+    state_dir = tmp_path_factory.mktemp("recs-state")
+    args = ["deploy", "-c", "env=dev", "--cdk-out", str(cdk_out), "--state-dir", str(state_dir), "--quiet"]
+    assert local_main(args) == 0
+    state = StackStore(state_dir).load("Personalize-dev")
+    assert state is not None and state.status == "CREATE_COMPLETE"
+    shutil.rmtree(cdk_out, ignore_errors=True)
+    return Deployed(state_dir, {k: str(v) for k, v in state.outputs.items()})
+
+
+@pytest.fixture(scope="session")
+def aws_world(deployed: Deployed) -> Iterator[Any]:
+    """A copy of the deployed world in which moto's CloudFormation also holds the stack with the
+    runner's outputs (what `cdk deploy` leaves in CloudFormation): the AWS target's view."""
+    from local.world import World
+
+    world = World.load(deployed.state_dir / "world.pkl")
+    template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in deployed.outputs.items()},
+    }
+    with world.active():
+        boto3.client("cloudformation", region_name=REGION).create_stack(
+            StackName="Personalize-dev", TemplateBody=json.dumps(template)
+        )
+    yield world
+    world.close()
+
+
+@pytest.fixture
+def on_aws(aws_world: Any) -> Iterator[Any]:
+    """The AWS-target world, active for one test, with no faults left armed afterwards."""
+    with aws_world.active():
+        yield aws_world
+    aws_world.faults.clear()
+
+
+@pytest.fixture(scope="session")
+def items_csv() -> dict[str, dict[str, str]]:
+    with open(REPO / "data" / "items.csv", newline="", encoding="utf-8") as stream:
+        return {row["ITEM_ID"]: row for row in csv.DictReader(stream)}
+
+
+@pytest.fixture(scope="session")
+def purchases() -> dict[str, set[str]]:
+    """USER_ID -> items the user purchased in data/interactions.csv."""
+    bought: dict[str, set[str]] = {}
+    with open(REPO / "data" / "interactions.csv", newline="", encoding="utf-8") as stream:
+        for row in csv.DictReader(stream):
+            if row["EVENT_TYPE"] == "purchase":
+                bought.setdefault(row["USER_ID"], set()).add(row["ITEM_ID"])
+    return bought
+
+
+def categories(row: dict[str, str]) -> set[str]:
+    return set(row["CATEGORY_L1"].split("|"))
