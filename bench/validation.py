@@ -1,7 +1,11 @@
 """Validation speed and memory on a generated ~1 GB interactions file, beside `wc -l` on the same file.
 
 Goals (issue 2): check_csv at least a third of `wc -l`'s throughput, peak memory under 200 MB.
-The validation runs in a fresh subprocess so its ru_maxrss is its own peak, not this process's.
+The validation runs in a fresh subprocess that reports its own peak resident memory as VmHWM
+(/proc/self/status). Not ru_maxrss: Linux carries the parent's high-water mark across fork+exec into
+the child's ru_maxrss, so a child of a big parent (`make bench` runs the synth and deploy benchmarks
+in the same process first) reported the parent's peak (one run: 304 MB). A big file is checked by two
+processes; the worker's own peak is reported too, and the goal applies to their sum.
 `python -m bench validation` (or `make bench`); BENCH_MB=<size> changes the file size.
 """
 
@@ -77,16 +81,17 @@ def time_wc(path: Path) -> float:
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from pipeline.csvcheck import check_csv
+from pipeline.csvfast import peak_rss_kb
 schema = json.loads(sys.argv[2])
 start = time.perf_counter()
 result = check_csv(Path(sys.argv[1]), schema, "interactions", file=sys.argv[1])
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "rows": result.rows, "problems": [str(p) for p in result.problems],
                   "users": result.stats.unique_users, "items": result.stats.unique_items,
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "peak_kb": peak_rss_kb(), "worker_peak_kb": result.worker_peak_kb or 0}))
 """
 
 
@@ -109,7 +114,9 @@ def run() -> bool:
     wc_seconds = time_wc(path)
     measured = time_validation(path)
     seconds = float(measured["seconds"])  # type: ignore[arg-type]
-    rss_mb = int(measured["maxrss_kb"]) / 1024  # type: ignore[call-overload]
+    main_mb = int(measured["peak_kb"]) / 1024  # type: ignore[call-overload]
+    worker_mb = int(measured["worker_peak_kb"]) / 1024  # type: ignore[call-overload]
+    rss_mb = main_mb + worker_mb
     wc_rate, check_rate = size_mb / wc_seconds, size_mb / seconds
     ratio = check_rate / wc_rate
     print(
@@ -120,7 +127,10 @@ def run() -> bool:
     print(
         f"check_csv: {seconds:6.2f} s  {check_rate:8,.0f} MB/s  (ratio {ratio:.3f}; goal >= {GOAL_RATIO:.3f})"
     )
-    print(f"peak memory of the validation process: {rss_mb:,.0f} MB (goal < {GOAL_RSS_MB} MB)")
+    print(
+        f"peak memory: {rss_mb:,.0f} MB (validation process {main_mb:,.0f} MB + worker process "
+        f"{worker_mb:,.0f} MB; goal < {GOAL_RSS_MB} MB)"
+    )
     if measured["problems"]:
         print(f"unexpected problems: {measured['problems']}")
         return False

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from pipeline.problems import Problem, ProblemReport
+from pipeline.problems import Problem, ProblemReport, display_path
 from pipeline.recipes import RECIPES, RecipeFamily, recipe_problem
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,14 +41,14 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
 def parse_duration(value: Any) -> int:
     """'6h', '90m', '45s' or a number of seconds -> seconds."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration like '6h', '90m' or '600s', got {value!r}")
+        raise ValueError("expected a duration like '6h', '90m' or '600s'")
     if isinstance(value, int):
         return value
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
             return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
-    raise ValueError(f"expected a duration like '6h', '90m' or '600s', got {value!r}")
+    raise ValueError("expected a duration like '6h', '90m' or '600s'")
 
 
 def _empty_to_none(value: Any) -> Any:
@@ -58,8 +58,7 @@ def _empty_to_none(value: Any) -> Any:
 def _check_name(value: str) -> str:
     if not 1 <= len(value) <= NAME_MAX or not NAME_PATTERN.match(value):
         raise ValueError(
-            f"{value!r} is not a valid Personalize name: 1-{NAME_MAX} characters matching "
-            f"{NAME_PATTERN.pattern}"
+            f"not a valid Personalize name: 1-{NAME_MAX} characters matching {NAME_PATTERN.pattern}"
         )
     return value
 
@@ -155,7 +154,10 @@ class DatasetsConfig(_Model):
 
 def _check_wait(value: int) -> int:
     if value <= 0 or value > MAX_WAIT_SECONDS:
-        raise ValueError(f"{value}s is out of range: a WaitCondition waits at most 12h ({MAX_WAIT_SECONDS}s)")
+        raise ValueError(
+            f"out of range ({value}s): expected more than 0 and at most 12h ({MAX_WAIT_SECONDS}s), "
+            "the longest a WaitCondition waits"
+        )
     return value
 
 
@@ -195,7 +197,7 @@ class CampaignConfig(_Model):
     @classmethod
     def _tps(cls, value: int) -> int:
         if value < 1:
-            raise ValueError(f"min_provisioned_tps must be at least 1, got {value}")
+            raise ValueError("min_provisioned_tps must be at least 1 (CreateCampaign's minimum)")
         return value
 
     @field_validator("create_timeout")
@@ -239,7 +241,7 @@ class MonitoringConfig(_Model):
         if not 0 <= value <= MAX_IDLE_ALARM_HOURS:
             raise ValueError(
                 f"idle_alarm_hours must be 0 (no alarm) or 1..{MAX_IDLE_ALARM_HOURS} (CloudWatch evaluates "
-                f"at most 7 days of hourly periods), got {value}"
+                "at most 7 days of hourly periods)"
             )
         return value
 
@@ -247,7 +249,7 @@ class MonitoringConfig(_Model):
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         if value is not None and not _EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an email address")
+            raise ValueError("not an email address; expected name@example.com")
         return value
 
 
@@ -323,7 +325,9 @@ class PipelineConfig(_Model):
         # The same checks load_config runs on the raw TOML (where they also run when a field failed).
         errors = cross_checks(self.model_dump(by_alias=True))
         if errors:
-            raise ValueError("\n".join(f"{_format_loc(loc)}: {message}" for loc, _, message in errors))
+            raise ValueError(
+                "\n".join(f"{_format_loc(loc)}: {message} (got {value!r})" for loc, value, message in errors)
+            )
         return self
 
 
@@ -510,13 +514,22 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def load_config(env: str = "dev", path: Path | None = None) -> PipelineConfig:
-    """Read and check config/<env>.toml; raise ProblemReport listing every problem found."""
+def load_config(env: str = "dev", path: Path | None = None, *, root: Path | None = None) -> PipelineConfig:
+    """Read and check config/<env>.toml; raise ProblemReport listing every problem found.
+
+    When the config has problems but its [datasets] section is sound, the report also holds what the
+    schema and data files have wrong (pipeline.validate.validate_datasets), so one run shows
+    everything. `root` is what the datasets' paths are relative to: by default the repository, for
+    the repository's own config directory; for a config elsewhere, files are checked only when
+    `root` is given."""
     path = path or config_path(env)
+    if root is None and path.resolve().parent == CONFIG_DIR:
+        root = REPO_ROOT
+    shown = display_path(path)
     if not path.is_file():
         available = sorted(p.stem for p in path.parent.glob("*.toml")) if path.parent.is_dir() else []
         raise ProblemReport(
-            [Problem(str(path), None, None, env, f"no such config file; environments: {available}")]
+            [Problem(shown, None, None, env, f"no such config file; environments: {available}")]
         )
     text = path.read_text(encoding="utf-8")
     try:
@@ -524,7 +537,7 @@ def load_config(env: str = "dev", path: Path | None = None) -> PipelineConfig:
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"at line (\d+)", str(error))
         line = getattr(error, "lineno", None) or (int(found.group(1)) if found else None)
-        raise ProblemReport([Problem(str(path), line, None, None, f"not valid TOML: {error}")]) from None
+        raise ProblemReport([Problem(shown, line, None, None, f"not valid TOML: {error}")]) from None
     try:
         config = PipelineConfig.model_validate(raw)
     except ValidationError as error:
@@ -538,22 +551,33 @@ def load_config(env: str = "dev", path: Path | None = None) -> PipelineConfig:
             if item["type"] == "extra_forbidden":
                 message = f"unknown key {str(loc[-1])!r}"
             value = item.get("input") if item["type"] != "missing" else None
-            shown = None if isinstance(value, (dict, list)) else value
+            value = None if isinstance(value, (dict, list)) else value
             for part in message.split("\n"):
-                problems.append(Problem(str(path), _line_of(text, loc), field or None, shown, part))
+                problems.append(Problem(shown, _line_of(text, loc), field or None, value, part))
         for loc, value, message in cross_checks(raw):
-            problems.append(Problem(str(path), _line_of(text, loc), _format_loc(loc), value, message))
-        raise ProblemReport(problems) from None
+            problems.append(Problem(shown, _line_of(text, loc), _format_loc(loc), value, message))
+        raise ProblemReport(problems + _data_problems(raw, shown, root)) from None
     if config.environment.name != env and path.stem == env:
-        raise ProblemReport(
-            [
-                Problem(
-                    str(path),
-                    _line_of(text, ("environment", "name")),
-                    "environment.name",
-                    config.environment.name,
-                    f"expected {env!r}: the file's name and its environment.name must agree",
-                )
-            ]
+        problem = Problem(
+            shown,
+            _line_of(text, ("environment", "name")),
+            "environment.name",
+            config.environment.name,
+            f"expected {env!r}: the file's name and its environment.name must agree",
         )
+        raise ProblemReport([problem, *_data_problems(raw, shown, root)])
     return config
+
+
+def _data_problems(raw: dict[str, Any], config_file: str, root: Path | None) -> list[Problem]:
+    """The schema and data files' problems, for a config rejected for other reasons: checked when
+    the [datasets] section alone is valid (then it is known which files to read)."""
+    if root is None:
+        return []
+    try:
+        datasets = DatasetsConfig.model_validate(raw.get("datasets"))
+    except ValidationError:
+        return []  # reported with the config's problems; which files to check is unknown
+    from pipeline.validate import validate_datasets
+
+    return validate_datasets(datasets, root, config_file).problems

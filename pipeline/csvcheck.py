@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, Protocol
 
 from pipeline.problems import Problem
 from pipeline.schema import (
@@ -45,7 +46,12 @@ SECONDS_BELOW = 10**11
 MILLIS_BELOW = 10**14
 TIMESTAMP_FIELDS = frozenset({"TIMESTAMP", "CREATION_TIMESTAMP"})
 INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 2 << 20
+#: Past this many bytes a file's blocks go through the numpy fast path (pipeline.csvfast), when numpy
+#: is installed; smaller files never import it (synth on the sample data stays light).
+NUMPY_AFTER_BYTES = 32 << 20
+#: A local file at least this big is checked by two processes, each half (2+ cores, numpy installed).
+PARALLEL_AFTER_BYTES = 256 << 20
 SHOW_CHARS = 60
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -79,6 +85,8 @@ class CsvResult:
     #: Distinct ids seen (UTF-8 bytes), for the cross-dataset checks in pipeline.validate.
     user_ids: set[bytes] = field(default_factory=set, repr=False)
     item_ids: set[bytes] = field(default_factory=set, repr=False)
+    #: Peak resident memory (kB) of the worker process that checked the second half of a big file.
+    worker_peak_kb: int | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -486,7 +494,13 @@ def _limited(spec: Field) -> bool:
     return spec.categorical or spec.name == "IMPRESSION"
 
 
-def _blocks(stream: BinaryIO, first: bytes) -> Any:
+class Reader(Protocol):
+    """What the checker reads from: read(n) only (a file, an S3 body, a byte range of a file)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _blocks(stream: Reader, first: bytes) -> Any:
     """Blocks of whole lines (ending in a newline), with quoted fields never split across blocks."""
     carry = first
     while True:
@@ -501,11 +515,88 @@ def _blocks(stream: BinaryIO, first: bytes) -> Any:
             carry = data
             continue
         block, carry = data[:cut], data[cut:]
-        if block.count(b'"') % 2:
+        if b'"' in block and block.count(b'"') % 2:
             # An open quote: the record goes on past this block; read on until quotes balance.
             carry = block + carry
             continue
         yield block
+
+
+class _Scan:
+    """Runs blocks through the fast path (pure Python, or numpy past NUMPY_AFTER_BYTES) and the
+    row-by-row path for blocks the fast path cannot prove clean; keeps the line number."""
+
+    def __init__(self, checker: _Checker):
+        self.checker = checker
+        self.line = 2
+        self.seen = 0
+        self.quotes = False
+        self.engine: Any = None  # None: not decided yet; False: pure Python; else csvfast.NumpyBlocks
+        self.worker_peak_kb: int | None = None
+
+    def run(self, blocks: Any) -> None:
+        checker = self.checker
+        for block in blocks:
+            self.quotes = self.quotes or b'"' in block
+            if self.engine is None and self.seen >= NUMPY_AFTER_BYTES:
+                self.engine = _numpy_blocks(checker)
+            if self.engine:
+                lines = self.engine.fast(block)
+                if not lines:
+                    checker.slow(block, self.line)
+                    lines = block.count(b"\n")
+            else:
+                if not checker.fast(block):
+                    checker.slow(block, self.line)
+                lines = block.count(b"\n")
+            self.line += lines
+            self.seen += len(block)
+
+    def merge_worker(self, path: Path, result: dict[str, Any]) -> None:
+        """A worker's part, in file order after this process's: its clean blocks' statistics, then the
+        row-by-row path here for each block it could not prove clean (so problems keep their order)."""
+        from pipeline import csvfast
+
+        if not self.engine:
+            self.engine = csvfast.NumpyBlocks(self.checker)
+        csvfast.merge(self.engine, result)
+        with open(path, "rb") as stream:
+            for offset, size, line in result["failed"]:
+                stream.seek(offset)
+                block = stream.read(size)
+                if not block.endswith(b"\n"):
+                    block += b"\n"  # the file's last line without its newline, as _blocks gives it
+                self.checker.slow(block, self.line + line)
+        self.line += result["lines"]
+        self.worker_peak_kb = result["peak_kb"]
+
+
+def _start_worker(
+    source: BinaryIO, path: Path | None, body_start: int, schema: dict[str, Any], dataset_type: str
+) -> tuple[Any, int]:
+    """For a big local file on a machine with 2+ cores: a worker process for its second half."""
+    if path is None or (os.cpu_count() or 1) < 2:
+        return None, 0
+    size = path.stat().st_size
+    if size < PARALLEL_AFTER_BYTES or size - body_start < 2:
+        return None, 0
+    try:
+        from pipeline import csvfast
+    except ImportError:
+        return None, 0
+    middle = csvfast.split_point(path, body_start + (size - body_start) // 2)
+    if middle is None or middle >= size:
+        return None, 0
+    return csvfast.start_worker(path, middle, size, schema, dataset_type), middle
+
+
+def _numpy_blocks(checker: _Checker) -> Any:
+    """The numpy fast path for a big file, or False when numpy is not installed."""
+    try:
+        from pipeline.csvfast import NumpyBlocks
+    except ImportError:
+        return False
+    return NumpyBlocks(checker)
 
 
 def _first_line(stream: BinaryIO) -> tuple[bytes, bytes]:
@@ -532,7 +623,18 @@ def check_csv(
     """Check a CSV file (path or binary stream) against a schema that passed check_schema."""
     if isinstance(source, (str, Path)):
         with open(source, "rb") as stream:
-            return check_csv(stream, schema, dataset_type, file=file, max_per_kind=max_per_kind)
+            return _check_stream(stream, schema, dataset_type, file, max_per_kind, Path(source))
+    return _check_stream(source, schema, dataset_type, file, max_per_kind, None)
+
+
+def _check_stream(
+    source: BinaryIO,
+    schema: dict[str, Any],
+    dataset_type: str,
+    file: str,
+    max_per_kind: int,
+    path: Path | None,
+) -> CsvResult:
     problems = _Problems(file, max_per_kind)
     schema_problems = [p for p in check_schema(schema, dataset_type, "schema") if p.severity == "error"]
     if schema_problems:
@@ -548,6 +650,7 @@ def check_csv(
     fields = fields_of(schema)
     checker = _Checker(fields, dataset_type, problems)
     header_raw, rest = _first_line(source)
+    body_start = len(header_raw)
     if not header_raw.strip():
         problems.add(
             "header", 1, None, None, f"empty file; expected a header row: {','.join(f.name for f in fields)}"
@@ -582,11 +685,30 @@ def check_csv(
             f"({'; '.join(detail)})",
         )
         return CsvResult(problems.finish(), 0, CsvStats())
-    line = 2
-    for block in _blocks(source, rest):
-        if not checker.fast(block):
-            checker.slow(block, line)
-        line += block.count(b"\n")
+    scan = _Scan(checker)
+    worker, middle = _start_worker(source, path, body_start, schema, dataset_type)
+    if worker is None or path is None:
+        scan.run(_blocks(source, rest))
+    else:
+        from pipeline import csvfast
+
+        main = csvfast.Limited(path, body_start, middle)
+        try:
+            scan.run(_blocks(main, b""))
+        finally:
+            main.close()
+        result = csvfast.worker_result(worker)
+        if result is None or scan.quotes:
+            # The worker failed, or a quoted field may span the split: check the second part here.
+            rest_part = csvfast.Limited(path, middle, path.stat().st_size)
+            try:
+                scan.run(_blocks(rest_part, b""))
+            finally:
+                rest_part.close()
+        else:
+            scan.merge_worker(path, result)
+    if scan.engine:
+        scan.engine.finish()
     optional = (
         sum(1 for f in fields if f.name not in REQUIRED["interactions"])
         if dataset_type == "interactions"
@@ -594,4 +716,4 @@ def check_csv(
     )
     stats = checker.finish(optional)
     user_ids = set(checker.user_counts) if dataset_type == "interactions" else checker.user_ids
-    return CsvResult(problems.finish(), stats.rows, stats, user_ids, checker.item_ids)
+    return CsvResult(problems.finish(), stats.rows, stats, user_ids, checker.item_ids, scan.worker_peak_kb)

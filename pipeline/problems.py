@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
+
+#: The repository (where config/, data/ live by default).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def display_path(path: Path | str, root: Path | None = None) -> str:
+    """A path as a person reads it in a problem: relative to the working directory when inside it,
+    else to the project root (`root`, default this repository) when inside that, else absolute."""
+    path = Path(path)
+    if not path.is_absolute():
+        return str(path)
+    resolved = path.resolve()
+    for base in (Path.cwd(), root or PROJECT_ROOT):
+        try:
+            return str(resolved.relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
 
 
 @dataclass(frozen=True)

@@ -76,12 +76,12 @@ def recipe_problem(recipe: str, datasets: HasItems, solution_config: dict[str, A
     such as a textual field are checked by pipeline.validate, which reads the schema files)."""
     if recipe in RETIRED:
         return (
-            f"{recipe!r} is retired by Amazon Personalize and no longer available for new solutions; "
+            f"retired by Amazon Personalize and no longer available for new solutions; "
             f"use {RETIRED[recipe]!r} instead"
         )
     found = RECIPES.get(recipe)
     if found is None:
-        return f"unknown recipe {recipe!r}; expected one of {sorted(RECIPES)}"
+        return f"unknown recipe; expected one of {sorted(RECIPES)}"
     if found.needs_items and datasets.items is None:
         return f"{recipe} needs an items dataset: add [datasets.items]"
     if found.needs_actions:

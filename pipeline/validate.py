@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline.config import PipelineConfig
+from pipeline.config import DatasetsConfig, PipelineConfig, config_path
 from pipeline.csvcheck import MIN_INTERACTIONS, CsvResult, check_csv
 from pipeline.naming import physical_name
-from pipeline.problems import Problem, ProblemReport
+from pipeline.problems import Problem, ProblemReport, display_path
 from pipeline.recipes import RECIPES, RETIRED
 from pipeline.schema import fields_of, load_schema
 
@@ -95,16 +95,33 @@ def _resolve(root: Path, path: str) -> Path:
 
 
 def _shown(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+    return display_path(path, root)
 
 
 def validate(config: PipelineConfig, root: Path) -> ValidationResult:
     """Check schema files and data files against each other and against what the recipes need."""
+    config_file = display_path(config_path(config.environment.name, root / "config"), root)
+    result = validate_datasets(config.datasets, root, config_file)
+
+    def add(
+        file: str,
+        field_name: str | None,
+        value: Any,
+        message: str,
+        severity: Literal["error", "warning"] = "error",
+    ) -> None:
+        result.problems.append(Problem(file, None, field_name, value, message, severity))
+
+    _recipe_needs(config, result, config_file, add)
+    _filters(config, result, config_file, add)
+    _names(config, config_file, add)
+    return result
+
+
+def validate_datasets(datasets: DatasetsConfig, root: Path, config_file: str) -> ValidationResult:
+    """The schema and data files of a [datasets] section, each and against each other: what needs
+    only that section (load_config also runs it when the rest of the config is rejected)."""
     result = ValidationResult()
-    config_file = f"config/{config.environment.name}.toml"
     problems = result.problems
 
     def add(
@@ -117,7 +134,7 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
         problems.append(Problem(file, None, field_name, value, message, severity))
 
     csv_results: dict[str, CsvResult] = {}
-    for dataset_type, dataset in config.datasets.present().items():
+    for dataset_type, dataset in datasets.present().items():
         schema_path = _resolve(root, dataset.schema_path)
         schema_file = _shown(root, schema_path)
         schema, schema_problems = load_schema(schema_path, dataset_type, schema_file)
@@ -143,7 +160,7 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
                 config_file,
                 f"datasets.{dataset_type}.source",
                 dataset.source,
-                f"no such file ({source_path}); expected a CSV in this repository or an s3:// URI",
+                f"no such file ({source_file}); expected a CSV in this repository or an s3:// URI",
             )
             continue
         size = source_path.stat().st_size
@@ -170,20 +187,16 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
         summary.max_timestamp = stats.max_timestamp
         summary.event_types = dict(stats.event_types)
 
-    _cross_dataset(csv_results, config, root, add)
-    _recipe_needs(config, result, config_file, add)
-    _filters(config, result, config_file, add)
-    _names(config, config_file, add)
+    _cross_dataset(csv_results, _shown(root, _resolve(root, datasets.interactions.source)), add)
     return result
 
 
-def _cross_dataset(csv_results: dict[str, CsvResult], config: PipelineConfig, root: Path, add: Any) -> None:
+def _cross_dataset(csv_results: dict[str, CsvResult], file: str, add: Any) -> None:
     """Interactions that name items or users their datasets do not have: warnings (Personalize
     imports them, but those items carry no metadata and those users none)."""
     interactions = csv_results.get("interactions")
     if interactions is None:
         return
-    file = _shown(root, _resolve(root, config.datasets.interactions.source))
     for other, attribute, column in (("items", "item_ids", "ITEM_ID"), ("users", "user_ids", "USER_ID")):
         dataset = csv_results.get(other)
         if dataset is None:

@@ -1,5 +1,5 @@
-"""Shared helpers for the validation tests: the shipped schemas, and CSV checks run through both the
-fast path and the row-by-row path, so the two can never disagree."""
+"""Shared helpers for the validation tests: the shipped schemas, and CSV checks run through the fast
+paths (pure Python and numpy) and the row-by-row path, so they can never disagree."""
 
 from __future__ import annotations
 
@@ -28,33 +28,39 @@ def run_check(
     schema: dict[str, Any] | None = None,
     *,
     slow: bool = False,
+    engine: str = "python",
     **kw: Any,
 ) -> CsvResult:
-    """check_csv on in-memory CSV text; slow=True forces the row-by-row path for every block."""
+    """check_csv on in-memory CSV text; slow=True forces the row-by-row path for every block;
+    engine="numpy" sends every block through the numpy fast path (else only files past 32 MB)."""
     data = text.encode() if isinstance(text, str) else text
     schema = schema or shipped_schema(dataset_type)
-    if not slow:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csvcheck, "NUMPY_AFTER_BYTES", 0 if engine == "numpy" and not slow else 1 << 62)
+        if slow:
+            patch.setattr(csvcheck._Checker, "fast", lambda self, block: False)
         return check_csv(io.BytesIO(data), schema, dataset_type, file="x.csv", **kw)
-    original = csvcheck._Checker.fast
-    csvcheck._Checker.fast = lambda self, block: False  # type: ignore[method-assign]
-    try:
-        return check_csv(io.BytesIO(data), schema, dataset_type, file="x.csv", **kw)
-    finally:
-        csvcheck._Checker.fast = original  # type: ignore[method-assign]
+
+
+def assert_same(one: CsvResult, other: CsvResult) -> None:
+    """Same problems (worded identically, same order), same statistics, same ids."""
+    assert [str(p) for p in one.problems] == [str(p) for p in other.problems]
+    assert one.stats == other.stats
+    assert one.user_ids == other.user_ids and one.item_ids == other.item_ids
 
 
 @pytest.fixture
 def check_both() -> Callable[..., CsvResult]:
-    """Run both paths; assert they agree on problems and statistics; return the result."""
+    """Run the pure-Python fast path, the numpy fast path and the row-by-row path; assert they agree
+    on problems and statistics; return the result."""
 
     def check(
         text: str | bytes, dataset_type: str, schema: dict[str, Any] | None = None, **kw: Any
     ) -> CsvResult:
         fast = run_check(text, dataset_type, schema, **kw)
         slow = run_check(text, dataset_type, schema, slow=True, **kw)
-        assert [str(p) for p in fast.problems] == [str(p) for p in slow.problems]
-        assert fast.stats == slow.stats
-        assert fast.user_ids == slow.user_ids and fast.item_ids == slow.item_ids
+        assert_same(fast, slow)
+        assert_same(run_check(text, dataset_type, schema, engine="numpy", **kw), slow)
         return fast
 
     return check

@@ -3,6 +3,7 @@ key and what was expected."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,8 @@ def test_campaign_on_unknown_solution(tmp_path: Path) -> None:
 def test_timeout_over_12_hours(tmp_path: Path) -> None:
     problem = one(tmp_path, BASE.replace('training_timeout = "6h"', 'training_timeout = "13h"'))
     assert (problem.line, problem.field) == (20, "solutions[0].training_timeout")
-    assert "46800s is out of range: a WaitCondition waits at most 12h" in problem.message
+    assert problem.value == "13h"
+    assert "out of range (46800s): expected more than 0 and at most 12h (43200s)" in problem.message
 
 
 def test_bad_duration(tmp_path: Path) -> None:
@@ -136,7 +138,8 @@ def test_lab_recipes_work(tmp_path: Path, lab_recipe: str) -> None:
 
 def test_unknown_recipe(tmp_path: Path) -> None:
     problem = one(tmp_path, BASE.replace('recipe = "aws-sims"', 'recipe = "aws-magic"'))
-    assert "unknown recipe 'aws-magic'; expected one of" in problem.message and "aws-sims" in problem.message
+    assert problem.value == "aws-magic"
+    assert "unknown recipe; expected one of" in problem.message and "aws-sims" in problem.message
 
 
 def test_similar_items_needs_items(tmp_path: Path) -> None:
@@ -174,10 +177,13 @@ def test_every_problem_at_once(tmp_path: Path) -> None:
         + '\n[[filters]]\nname = "f"\nexpression = "x"\n'
     )
     found = {(p.field, p.message.split(";")[0].split(":")[0]) for p in problems_for(tmp_path, text)}
-    assert ("campaigns[0].min_provisioned_tps", "min_provisioned_tps must be at least 1, got 0") in found
+    assert (
+        "campaigns[0].min_provisioned_tps",
+        "min_provisioned_tps must be at least 1 (CreateCampaign's minimum)",
+    ) in found
     assert (
         "solutions[1].recipe",
-        "'aws-hrnn' is retired by Amazon Personalize and no longer available for new solutions",
+        "retired by Amazon Personalize and no longer available for new solutions",
     ) in found
     assert ("campaigns[0].solution", "not a configured solution") in found
     assert ("filters[1].name", "duplicate filter name") in found
@@ -218,3 +224,112 @@ def test_missing_config_file_lists_environments(tmp_path: Path) -> None:
     with pytest.raises(ProblemReport) as raised:
         load_config("staging", tmp_path / "staging.toml")
     assert "no such config file; environments: ['prod']" in str(raised.value)
+
+
+# --- problems read once: the value is shown once, paths relative, config and data together --------
+
+BAD_VALUES = [
+    ("min_provisioned_tps = 1", "min_provisioned_tps = 0", 0),
+    ('training_timeout = "6h"', 'training_timeout = "13h"', "13h"),
+    ('training_timeout = "6h"', 'training_timeout = "6 hours"', "6 hours"),
+    ('name = "retail"', 'name = "re tail"', "re tail"),
+    ('recipe = "aws-sims"', 'recipe = "aws-hrnn"', "aws-hrnn"),
+    ('recipe = "aws-sims"', 'recipe = "aws-magic"', "aws-magic"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "value"), BAD_VALUES)
+def test_value_is_shown_once(tmp_path: Path, old: str, new: str, value: object) -> None:
+    """str(problem) appends "(got <value>)": the message itself must not repeat the value."""
+    problem = one(tmp_path, BASE.replace(old, new, 1))
+    assert problem.value == value
+    assert _mentions(problem.message, value) is False
+    assert str(problem).endswith(f"(got {value!r})")
+
+
+def test_monitoring_values_shown_once(tmp_path: Path) -> None:
+    text = BASE + '\n[monitoring]\nidle_alarm_hours = 200\nalarm_email = "nope"\n'
+    problems = problems_for(tmp_path, text)
+    assert [p.value for p in problems] == [200, "nope"]
+    for problem in problems:
+        assert _mentions(problem.message, problem.value) is False, str(problem)
+
+
+def _mentions(message: str, value: object) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(str(value))}(?![\w.])", message) is not None
+
+
+def test_paths_relative_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "config").mkdir()
+    path = tmp_path / "config" / "dev.toml"
+    path.write_text(BASE.replace("min_provisioned_tps = 1", "min_provisioned_tps = 0"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ProblemReport) as raised:
+        load_config("dev", path)
+    assert [p.file for p in raised.value.problems] == ["config/dev.toml"]
+    assert str(raised.value).splitlines()[1].startswith("  - config/dev.toml:")
+
+
+def test_display_path() -> None:
+    from pipeline.problems import PROJECT_ROOT, display_path
+
+    assert display_path(Path.cwd() / "config" / "dev.toml") == "config/dev.toml"
+    assert display_path("data/x.csv") == "data/x.csv"
+    assert display_path(Path("/elsewhere/x.toml")) == "/elsewhere/x.toml"
+    outside = Path("/elsewhere/repo")
+    assert display_path(outside / "config" / "dev.toml", outside) == "config/dev.toml"
+    assert display_path(PROJECT_ROOT / "data" / "items.csv") == "data/items.csv"
+
+
+def _repo(tmp_path: Path, config: str, interactions: str | None = None) -> Path:
+    """A project laid out like this one: config/dev.toml, data/ (shipped schemas and CSVs)."""
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "dev.toml").write_text(config)
+    (tmp_path / "data" / "schemas").mkdir(parents=True)
+    for name in ("interactions", "items", "users"):
+        source = root / "data" / "schemas" / f"{name}.json"
+        (tmp_path / "data" / "schemas" / f"{name}.json").write_text(source.read_text())
+        (tmp_path / "data" / f"{name}.csv").write_text((root / "data" / f"{name}.csv").read_text())
+    if interactions is not None:
+        (tmp_path / "data" / "interactions.csv").write_text(interactions)
+    return tmp_path / "config" / "dev.toml"
+
+
+def test_config_and_data_problems_in_one_report(tmp_path: Path) -> None:
+    """A bad solution name must not hide a broken CSV: both in one report."""
+    root = Path(__file__).resolve().parents[2]
+    data = (root / "data" / "interactions.csv").read_text().splitlines(keepends=True)
+    data[4] = data[4].replace(data[4].split(",")[2], "1767225600123", 1)
+    path = _repo(tmp_path, BASE.replace('name = "similar"', 'name = "sim ilar"'), "".join(data))
+    with pytest.raises(ProblemReport) as raised:
+        load_config("dev", path, root=tmp_path)
+    found = [(p.file, p.line, p.field) for p in raised.value.errors]
+    assert (str(path), 23, "solutions[1].name") in found
+    assert ("data/interactions.csv", 5, "TIMESTAMP") in found
+    (millis,) = [p for p in raised.value.errors if p.field == "TIMESTAMP"]
+    assert millis.code == "millis" and millis.value == "1767225600123"
+
+
+def test_environment_mismatch_reports_data_too(tmp_path: Path) -> None:
+    path = _repo(tmp_path, BASE.replace('name = "dev"', 'name = "prod"'), "USER_ID\n")
+    with pytest.raises(ProblemReport) as raised:
+        load_config("dev", path, root=tmp_path)
+    assert [p.field for p in raised.value.errors][:2] == ["environment.name", None]
+    assert "header must equal" in raised.value.errors[1].message
+
+
+def test_broken_datasets_section_reads_no_data(tmp_path: Path) -> None:
+    """Which files to check is unknown when [datasets] itself is wrong: config problems only."""
+    path = _repo(tmp_path, BASE.replace('source = "data/interactions.csv"', "source = 5"), "junk\n")
+    with pytest.raises(ProblemReport) as raised:
+        load_config("dev", path, root=tmp_path)
+    assert {p.field for p in raised.value.problems} == {"datasets.interactions.source"}
+
+
+def test_data_checked_only_with_a_known_root(tmp_path: Path) -> None:
+    """A config outside this repository's config/ without `root`: its files are not guessed at."""
+    path = _repo(tmp_path, BASE.replace("min_provisioned_tps = 1", "min_provisioned_tps = 0"), "junk\n")
+    with pytest.raises(ProblemReport) as raised:
+        load_config("dev", path)
+    assert [p.field for p in raised.value.problems] == ["campaigns[0].min_provisioned_tps"]

@@ -1,0 +1,431 @@
+"""The numpy fast path of pipeline.csvcheck, for big files: proves a block of whole lines clean with
+whole-array operations and counts its ids exactly, or says it cannot (then the row-by-row path words
+the problems, exactly as for small files).
+
+Imported lazily by csvcheck, only once a file is past `csvcheck.NUMPY_AFTER_BYTES`, so synth on
+small data never loads numpy; without numpy installed, csvcheck keeps its pure-Python fast path.
+
+How a block is read without a Python step per value:
+- separators: `flatnonzero` of the newlines and of the commas; the counts and one comparison per
+  line prove every line has exactly the schema's number of fields, and give each field's start/end.
+- integers: each field's last 16 bytes are read as two unaligned little-endian uint64 words (a
+  stride-1 view of the buffer), bytes before the field are masked to '0', every byte is checked
+  to be a digit and the words are converted with the SWAR multiply trick (8 digits per 3 steps).
+- ids and event types: each value becomes an exact key, never a hash: one word [length byte, value,
+  zero padding] when every value of the block is under 8 bytes, else [length word, value, zero
+  padding] as wide as the block's longest; equal keys mean equal values. `np.unique` per block,
+  merged into running distinct keys with their counts (per key width).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from pipeline.csvcheck import _Checker
+
+PAD = 16
+_ZEROS = 0x3030303030303030
+_HIGH_NIBBLES = 0xF0F0F0F0F0F0F0F0
+_PLUS_SIX = 0x0606060606060606
+#: LOW[c]: the low c bytes of a word; HIGH[c]: the high c bytes.
+LOW = np.array([(1 << (8 * c)) - 1 for c in range(9)], dtype=np.uint64)
+HIGH = np.array([((1 << 64) - 1) ^ ((1 << (8 * (8 - c))) - 1) for c in range(9)], dtype=np.uint64)
+#: KEY0[n]: the bytes of a one-word key of an n-byte value (n < 8) once its low byte holds n.
+KEY0 = np.array([int(LOW[n + 1]) & ~0xFF for n in range(8)], dtype=np.uint64)
+#: Running keys are merged with a block's once the pending ones reach this many (amortised cost).
+MERGE_AT = 1 << 16
+
+
+class _Keys:
+    """Distinct values of one column with their counts, as exact fixed-width keys: (n, words) uint64
+    arrays, one set per key width."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, tuple[Any, Any]] = {}
+        self.pending: dict[int, list[tuple[Any, Any]]] = {}
+        self.pending_size: dict[int, int] = {}
+
+    def add(self, keys: Any) -> None:
+        words = keys.shape[1]
+        unique, counts = _unique_rows(keys)
+        self.pending.setdefault(words, []).append((unique, counts))
+        self.pending_size[words] = self.pending_size.get(words, 0) + len(unique)
+        done = self.done.get(words)
+        if self.pending_size[words] >= max(MERGE_AT, len(done[0]) if done else 0):
+            self._merge(words)
+
+    def _merge(self, words: int) -> None:
+        parts = self.pending.pop(words, [])
+        self.pending_size[words] = 0
+        if words in self.done:
+            parts.append(self.done[words])
+        if not parts:
+            return
+        keys = np.concatenate([k for k, _ in parts])
+        counts = np.concatenate([c for _, c in parts])
+        self.done[words] = _unique_rows(keys, counts)
+
+    def items(self) -> dict[bytes, int]:
+        """Every distinct value (bytes) with its count."""
+        out: dict[bytes, int] = {}
+        for words in list(self.pending):
+            self._merge(words)
+        for words, (unique, counts) in self.done.items():
+            raw = unique.tobytes()
+            size = 8 * words
+            for i, count in enumerate(counts.tolist()):
+                key = raw[i * size : (i + 1) * size]
+                if words == 1:
+                    value = key[1 : 1 + (key[0] & 7)]
+                else:
+                    value = key[8 : 8 + int.from_bytes(key[:8], "little")]
+                out[value] = out.get(value, 0) + count
+        return out
+
+
+class NumpyBlocks:
+    """Checks blocks for one _Checker with numpy; its statistics are handed to the checker at the end."""
+
+    def __init__(self, checker: _Checker):
+        self.c = checker
+        self.users = _Keys()
+        self.items = _Keys()
+        self.events = _Keys()
+
+    def fast(self, block: bytes) -> int:
+        """Prove a block of whole lines clean (its line count, statistics recorded) or leave it to the
+        slow path (0)."""
+        from pipeline.csvcheck import MAX_CATEGORICAL_CHARS, MAX_ID_CHARS, SECONDS_BELOW, _limited
+
+        c = self.c
+        if b'"' in block or b"\r" in block:
+            return 0
+        if not block.isascii():
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                return 0
+        buf = bytes(PAD) + block + bytes(PAD)
+        a = np.frombuffer(buf, dtype=np.uint8)
+        newlines = np.flatnonzero(a == 10)
+        rows = len(newlines)
+        n = c.n
+        commas = np.flatnonzero(a == 44)
+        if len(commas) != rows * (n - 1):
+            return 0
+        line_starts = np.empty(rows, dtype=np.int64)
+        line_starts[0] = PAD
+        line_starts[1:] = newlines[:-1] + 1
+        if n > 1:
+            grid = commas.reshape(rows, n - 1)
+            # Sorted commas, rows * (n-1) of them, each line's first after its start and last before its
+            # end: every line holds exactly n-1.
+            if (grid[:, 0] < line_starts).any() or (grid[:, -1] > newlines).any():
+                return 0
+        words_view = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
+        ts_range: tuple[int, int] | None = None
+        checks: list[tuple[int, Any, Any]] = []
+        for index, spec in enumerate(c.fields):
+            start = line_starts if index == 0 else grid[:, index - 1] + 1
+            end = newlines if index == n - 1 else grid[:, index]
+            length = end - start
+            shortest = int(length.min())
+            longest = int(length.max())
+            if shortest == 0:
+                if not spec.nullable:
+                    return 0
+                if spec.type != "string":
+                    keep = length > 0
+                    start, end, length = start[keep], end[keep], length[keep]
+                    if not len(length):
+                        continue
+                    shortest = int(length.min())
+            if spec.type == "string":
+                limit = (
+                    MAX_ID_CHARS if index in c.id_cols else MAX_CATEGORICAL_CHARS if _limited(spec) else None
+                )
+                if limit is not None and longest > limit:
+                    return 0  # bytes over the limit; the slow path counts characters
+            elif spec.type in ("int", "long"):
+                if longest > 16:
+                    return 0  # signs, 17+ digits: rare, the exact path decides
+                numbers = _digits(words_view, end, length, shortest == longest)
+                if numbers is None:
+                    return 0
+                lo, hi = int(numbers.min()), int(numbers.max())
+                if spec.type == "int" and hi > 2**31 - 1:
+                    return 0
+                if index == c.ts_col:
+                    if hi >= SECONDS_BELOW:
+                        return 0
+                    ts_range = (lo, hi)
+            else:
+                values = [buf[s:e] for s, e in zip(start.tolist(), end.tolist(), strict=True)]
+                if not _python_values(spec.type, values):
+                    return 0
+            if index in (c.user_col, c.item_col, c.event_col):
+                checks.append((index, start, length))
+        # Clean: record statistics.
+        c.rows += rows
+        if ts_range is not None:
+            c._timestamps(*ts_range)
+        for index, start, length in checks:
+            target = self.users if index == c.user_col else self.items if index == c.item_col else self.events
+            _add_keys(target, words_view, start, length)
+        return rows
+
+    def finish(self) -> None:
+        """Hand the counted ids to the checker (its Counter/sets), as if every block went its way."""
+        c = self.c
+        if c.type == "interactions":
+            c.user_counts.update(self.users.items())
+            c.item_ids.update(self.items.items())
+            c.events.update(self.events.items())
+            return
+        counted = self.users if c.type == "users" else self.items
+        target = c.user_ids if c.type == "users" else c.item_ids
+        for key, count in counted.items().items():
+            # As the Python path counts: every repeat of an id already seen is one duplicate.
+            c.duplicates += count if key in target else count - 1
+            target.add(key)
+
+
+def _unique_rows(keys: Any, weights: Any = None) -> tuple[Any, Any]:
+    """Distinct rows of an (n, k) uint64 array and how often each occurs (or the sum of `weights`).
+    Not np.unique(axis=0): that sorts opaque void records, ~10x slower than uint64. Here each column
+    is ranked with a uint64 unique and the ranks are folded in one column at a time
+    (rank * distinct_next + next_rank < n**2 fits in uint64 for n < 2**32): exact, no hashing."""
+    if keys.shape[1] == 1 and weights is None:
+        unique, counts = np.unique(keys[:, 0], return_counts=True)
+        return unique.reshape(-1, 1), counts
+    _, code = np.unique(keys[:, 0], return_inverse=True)
+    for column in range(1, keys.shape[1]):
+        values, rank = np.unique(keys[:, column], return_inverse=True)
+        folded = code.astype(np.uint64) * np.uint64(len(values)) + rank.astype(np.uint64)
+        _, code = np.unique(folded, return_inverse=True)
+    code = code.ravel()
+    distinct = int(code.max()) + 1 if len(code) else 0
+    representative = np.empty(distinct, dtype=np.int64)
+    representative[code] = np.arange(len(code))
+    counts = np.bincount(code, weights=weights, minlength=distinct).astype(np.int64)
+    return keys[representative], counts
+
+
+def _digits(view: Any, end: Any, length: Any, same_width: bool) -> Any:
+    """Fields of 1-16 ASCII digits ending at `end` as uint64 numbers; None if any byte is not a digit.
+    `same_width`: every field is as long as the first (typical of timestamps): scalar masks."""
+    numbers = None
+    for offset, shift in ((8, 0), (16, 8)):
+        word = view[end - offset]
+        if same_width:
+            keep: Any = HIGH[min(max(int(length[0]) - shift, 0), 8)]
+        else:
+            keep = HIGH[np.clip(length - shift, 0, 8)]
+        word = (word & keep) | (np.uint64(_ZEROS) & ~keep)
+        if ((word & np.uint64(_HIGH_NIBBLES)) != np.uint64(_ZEROS)).any() or (
+            ((word + np.uint64(_PLUS_SIX)) & np.uint64(_HIGH_NIBBLES)) != np.uint64(_ZEROS)
+        ).any():
+            return None
+        value = _eight_digits(word)
+        numbers = value if numbers is None else value * np.uint64(100_000_000) + numbers
+    return numbers
+
+
+def _eight_digits(word: Any) -> Any:
+    """Eight ASCII digits in a little-endian word (first digit in the low byte) to their number."""
+    word = word - np.uint64(_ZEROS)
+    word = word * np.uint64(10) + (word >> np.uint64(8))
+    word = (
+        (word & np.uint64(0x000000FF000000FF)) * np.uint64(100 + (1000000 << 32))
+        + ((word >> np.uint64(16)) & np.uint64(0x000000FF000000FF)) * np.uint64(1 + (10000 << 32))
+    ) >> np.uint64(32)
+    return word & np.uint64(0xFFFFFFFF)
+
+
+def _add_keys(target: _Keys, view: Any, start: Any, length: Any) -> None:
+    """Exact keys. A value under 8 bytes: one word [length byte, value, zero padding]. A longer one:
+    [length word, value, zero padding] as wide as the block's longest value. A value can land in
+    keys of two widths (blocks differ); _Keys.items() adds them up."""
+    longest = int(length.max())
+    if longest >= 8 and int(length.min()) < 8:
+        short = length < 8
+        _add_keys(target, view, start[short], length[short])
+        long = ~short
+        start, length = start[long], length[long]
+    if longest < 8:  # the usual case: one word per key
+        target.add(((view[start - 1] & KEY0[length]) | length.astype(np.uint64)).reshape(-1, 1))
+        return
+    width = (longest + 7) // 8
+    keys = np.empty((len(start), width + 1), dtype=np.uint64)
+    keys[:, 0] = length
+    last = len(view) - 1
+    for w in range(width):
+        # A value shorter than the longest has no bytes in its last words: masked to 0, read anywhere.
+        keys[:, w + 1] = view[np.minimum(start + 8 * w, last)] & LOW[np.clip(length - 8 * w, 0, 8)]
+    target.add(keys)
+
+
+def _python_values(kind: str, values: list[bytes]) -> bool:
+    """Float and boolean columns (rare in big files): the pure-Python fast path's checks."""
+    from pipeline.csvcheck import _BOOL_BYTES, _FLOAT, _FLOAT_CHARS
+
+    if kind in ("float", "double"):
+        if b",".join(values).translate(None, _FLOAT_CHARS):
+            return False
+        try:
+            return all(_FLOAT.match(v.decode()) for v in values)
+        except UnicodeDecodeError:
+            return False
+    return set(values) <= _BOOL_BYTES
+
+
+# --- the second core: a worker process checks the second half of a big file ----------------------
+
+
+class Limited:
+    """A file read from `start` up to `end` (exclusive), with read(n) only, as csvcheck._blocks wants."""
+
+    def __init__(self, path: Path, start: int, end: int):
+        self._file: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._file.seek(start)
+        self._left = end - start
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        data = self._file.read(self._left if size < 0 else min(size, self._left))
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def split_point(path: Path, middle: int) -> int | None:
+    """The first line start at or after `middle`, or None (no newline after it)."""
+    with open(path, "rb") as stream:
+        stream.seek(middle - 1)
+        position = middle - 1
+        while chunk := stream.read(1 << 16):
+            found = chunk.find(b"\n")
+            if found >= 0:
+                return position + found + 1
+            position += len(chunk)
+    return None
+
+
+def start_worker(path: Path, start: int, end: int, schema: dict[str, Any], dataset_type: str) -> Any:
+    """`python -m pipeline.csvfast` on [start, end): a plain subprocess, not multiprocessing, so no
+    caller's main module is re-imported (app.py, the local import job and the CLI have no __main__ guard
+    to rely on)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.csvfast", str(path), str(start), str(end), dataset_type],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert worker.stdin is not None
+    worker.stdin.write(json.dumps(schema).encode())
+    worker.stdin.close()
+    return worker
+
+
+def worker_result(worker: Any) -> dict[str, Any] | None:
+    """The worker's counts, or None when it failed (the caller then checks that part itself)."""
+    try:
+        result: dict[str, Any] = pickle.load(worker.stdout)
+    except Exception:  # any failure: the caller does the work itself
+        result = {}
+    worker.stdout.close()
+    if worker.wait() != 0 or not result:
+        return None
+    return result
+
+
+def merge(into: NumpyBlocks, result: dict[str, Any]) -> None:
+    """Add a worker's clean-block statistics to this process's."""
+    c = into.c
+    c.rows += result["rows"]
+    if result["ts"] is not None:
+        c._timestamps(*result["ts"])
+    for name in ("users", "items", "events"):
+        target: _Keys = getattr(into, name)
+        for words, pair in result[name].items():
+            target.pending.setdefault(words, []).append(pair)
+            target.pending_size[words] = target.pending_size.get(words, 0) + len(pair[0])
+
+
+def _keys_state(keys: _Keys) -> dict[int, tuple[Any, Any]]:
+    for words in list(keys.pending):
+        keys._merge(words)
+    return keys.done
+
+
+def peak_rss_kb() -> int:
+    """This process's own peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _worker_main(argv: list[str]) -> int:
+    """Check [start, end) of a file: clean blocks' statistics, and where the blocks that are not are."""
+    from pipeline.csvcheck import _blocks, _Checker, _Problems
+    from pipeline.schema import fields_of
+
+    path, start, end, dataset_type = Path(argv[0]), int(argv[1]), int(argv[2]), argv[3]
+    schema = json.loads(sys.stdin.buffer.read())
+    checker = _Checker(fields_of(schema), dataset_type, _Problems(str(path), 0))
+    blocks = NumpyBlocks(checker)
+    stream = Limited(path, start, end)
+    failed: list[tuple[int, int, int]] = []
+    offset, line, quotes = start, 0, False
+    try:
+        for block in _blocks(stream, b""):
+            quotes = quotes or b'"' in block
+            lines = blocks.fast(block)
+            if not lines:
+                lines = block.count(b"\n")
+                failed.append((offset, len(block), line))
+            offset += len(block)
+            line += lines
+    finally:
+        stream.close()
+    ts = None if checker.ts_min is None or checker.ts_max is None else (checker.ts_min, checker.ts_max)
+    result = {
+        "rows": checker.rows,
+        "ts": ts,
+        "users": _keys_state(blocks.users),
+        "items": _keys_state(blocks.items),
+        "events": _keys_state(blocks.events),
+        "failed": failed,
+        "lines": line,
+        "end": offset,
+        "quotes": quotes,
+        "peak_kb": peak_rss_kb(),
+    }
+    pickle.dump(result, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_worker_main(sys.argv[1:]))
