@@ -49,7 +49,7 @@ INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 BLOCK_BYTES = 2 << 20
 #: Past this many bytes a file's blocks go through the numpy fast path (pipeline.csvfast), when numpy
 #: is installed; smaller files never import it (synth on the sample data stays light).
-NUMPY_AFTER_BYTES = 32 << 20
+NUMPY_AFTER_BYTES = 8 << 20
 #: A local file at least this big is checked by two processes, each half (2+ cores, numpy installed).
 PARALLEL_AFTER_BYTES = 256 << 20
 SHOW_CHARS = 60
@@ -686,6 +686,8 @@ def _check_stream(
         )
         return CsvResult(problems.finish(), 0, CsvStats())
     scan = _Scan(checker)
+    if path is not None and path.stat().st_size >= NUMPY_AFTER_BYTES:
+        scan.engine = _numpy_blocks(checker)  # known to be big: numpy from the first block
     worker, middle = _start_worker(source, path, body_start, schema, dataset_type)
     if worker is None or path is None:
         scan.run(_blocks(source, rest))

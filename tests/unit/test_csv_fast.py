@@ -4,6 +4,7 @@ same statistics and ids) on files with corrupted blocks among clean ones."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,16 @@ def test_int_column_edges(tmp_path: Path, value: str, kind: str | None) -> None:
 
 
 def test_users_duplicates_counted_across_engines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Repeated ids in a users file, with the switch to numpy in the middle of the file."""
+    """Repeated ids in a users file, with the switch to numpy in the middle of the stream: ids first
+    seen by the pure-Python path and repeated in numpy blocks count as duplicates once each."""
+    calls: list[int] = []
+    original = csvfast.NumpyBlocks.fast
+
+    def spy(self: Any, block: bytes) -> int:
+        calls.append(original(self, block))
+        return calls[-1]
+
+    monkeypatch.setattr(csvfast.NumpyBlocks, "fast", spy)
     header = b"USER_ID,AGE_GROUP,GENDER,MEMBERSHIP\n"
     schema = shipped_schema("users")
     rows = [f"u{i % 20_000},25-34,{'' if i % 3 else 'f'},gold\n".encode() for i in range(50_000)]
@@ -205,8 +215,10 @@ def test_users_duplicates_counted_across_engines(tmp_path: Path, monkeypatch: py
     exact = run(path, "exact", schema, "users")
     monkeypatch.setattr(csvcheck, "BLOCK_BYTES", 64 << 10)
     monkeypatch.setattr(csvcheck, "NUMPY_AFTER_BYTES", 300 << 10)
-    mixed = check_csv(path, schema, "users", file="big.csv")
+    # A stream (size unknown up front): pure Python for the first 300 KB, numpy after.
+    mixed = check_csv(io.BytesIO(path.read_bytes()), schema, "users", file="big.csv")
     assert_same(mixed, exact)
+    assert calls and all(calls) and len(calls) < len(range(0, path.stat().st_size, 64 << 10))
     (warning,) = exact.problems
     assert warning.code == "duplicate-ids" and warning.value == 30_000
 
