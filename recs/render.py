@@ -12,9 +12,9 @@ def table(items: Sequence[Recommendation], fields: Sequence[str]) -> str:
     if not items:
         return "  (no items)"
     header = f"  {'#':>2}  {'item':<8} {'score':>8}  " + "  ".join(f"{f.lower():<14}" for f in fields)
-    lines = [header]
+    lines = [header.rstrip()]
     for rank, item in enumerate(items, 1):
         score = f"{item.score:8.4f}" if item.score is not None else f"{'-':>8}"
         values = "  ".join(f"{str(item.fields.get(f, ''))[:14]:<14}" for f in fields)
-        lines.append(f"  {rank:>2}  {item.item_id:<8} {score}  {values}")
+        lines.append(f"  {rank:>2}  {item.item_id:<8} {score}  {values}".rstrip())
     return "\n".join(lines)

@@ -179,3 +179,18 @@ def test_aws_target_needs_neither_local_nor_moto(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_readme_python_snippet_runs_as_written(on_aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """README's "Python API" block, run against the AWS target (moto's CloudFormation + the local
+    Personalize behind boto3)."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("### Recommendations: `./recommend` and the Python API") :]
+    snippet = section[section.index("```python\n") + len("```python\n") :]
+    snippet = snippet[: snippet.index("```")]
+    exec(compile(snippet, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5 + 1
+    item, score, category = lines[0].split()
+    assert item.startswith("i") and 0 < float(score) <= 1 and category
+    assert lines[-1].startswith("False ['i0") and "i0103" in lines[-1] and "i0010" in lines[-1]
