@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from pipeline.csvcheck import _Checker
 
 PAD = 16
+#: Bytes around a block, so reads of 8 bytes before a field or past the last one stay in the buffer
+#: (their contents are always masked off). 0xff: never taken for a separator.
+_PAD = b"\xff" * PAD
 _ZEROS = 0x3030303030303030
 _HIGH_NIBBLES = 0xF0F0F0F0F0F0F0F0
 _PLUS_SIX = 0x0606060606060606
@@ -114,29 +117,35 @@ class NumpyBlocks:
                 block.decode("utf-8")
             except UnicodeDecodeError:
                 return 0
-        buf = bytes(PAD) + block + bytes(PAD)
+        buf = _PAD + block + _PAD
         a = np.frombuffer(buf, dtype=np.uint8)
-        newlines = np.flatnonzero(a == 10)
-        rows = len(newlines)
+        # Separators: one pass finds every byte <= ',' (newline 10 and comma 44 among them); only when
+        # the block has other such bytes (spaces, '+', ...) a second pass picks the two exactly.
+        separators = np.flatnonzero(a <= 44)
+        kinds = a[separators]
+        if not ((kinds == 10) | (kinds == 44)).all():
+            separators = np.flatnonzero((a == 10) | (a == 44))
+            kinds = a[separators]
         n = c.n
-        commas = np.flatnonzero(a == 44)
-        if len(commas) != rows * (n - 1):
+        if len(separators) % n:
             return 0
+        rows = len(separators) // n
+        # Sorted separators, n per line: the n-th is a newline and the others are commas, for every
+        # line, exactly when every line holds n-1 commas. Column k ends at grid[:, k].
+        grid = separators.reshape(rows, n)
+        kinds = kinds.reshape(rows, n)
+        if not (kinds[:, -1] == 10).all() or (n > 1 and not (kinds[:, :-1] == 44).all()):
+            return 0
+        newlines = grid[:, -1]
         line_starts = np.empty(rows, dtype=np.int64)
         line_starts[0] = PAD
         line_starts[1:] = newlines[:-1] + 1
-        if n > 1:
-            grid = commas.reshape(rows, n - 1)
-            # Sorted commas, rows * (n-1) of them, each line's first after its start and last before its
-            # end: every line holds exactly n-1.
-            if (grid[:, 0] < line_starts).any() or (grid[:, -1] > newlines).any():
-                return 0
         words_view = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
         ts_range: tuple[int, int] | None = None
         checks: list[tuple[int, Any, Any]] = []
         for index, spec in enumerate(c.fields):
             start = line_starts if index == 0 else grid[:, index - 1] + 1
-            end = newlines if index == n - 1 else grid[:, index]
+            end = grid[:, index]
             length = end - start
             shortest = int(length.min())
             longest = int(length.max())
