@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.config import REPO_ROOT
 from recs.api import DEFAULT_NUM, MAX_RESULTS, Recommender, Result
-from recs.errors import RecsError
+from recs.errors import BadRequest, RecsError
 from recs.render import table
 
 EPILOG = """examples:
@@ -170,6 +170,4 @@ def filter_values(pairs: list[str]) -> dict[str, list[str]]:
 
 
 def _usage(message: str) -> RecsError:
-    from recs.errors import BadRequest
-
     return BadRequest(message)

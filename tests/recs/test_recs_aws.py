@@ -90,14 +90,9 @@ def test_no_stack(on_aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_stack_that_failed_to_create(on_aws: Any) -> None:
-    cloudformation = boto3.client("cloudformation", region_name="us-west-2")
-    cloudformation.create_stack(
-        StackName="Personalize-dev",
-        TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}),
-    )
-    # what CloudFormation shows after a failed first create: no outputs, ROLLBACK_COMPLETE
     from recs.stack import DeployedStack
 
+    # what CloudFormation shows after a failed first create: no outputs, ROLLBACK_COMPLETE
     stack = DeployedStack("dev", "Personalize-dev", "us-west-2", "ROLLBACK_COMPLETE", {})
     with pytest.raises(
         StackNotDeployed,
@@ -105,10 +100,15 @@ def test_stack_that_failed_to_create(on_aws: Any) -> None:
         r"delete it \(`npx cdk destroy -c env=dev`\), then deploy",
     ):
         stack.check_serving("deploy it with `npx cdk deploy -c env=dev`")
-    # a stack without our outputs (here: one with no Outputs at all) is not a deployed pipeline
-    with pytest.raises(StackNotDeployed, match=r"has no outputs \(status CREATE_COMPLETE\)"):
-        Recommender.for_environment("dev", target="aws", region="us-west-2")
-    cloudformation.delete_stack(StackName="Personalize-dev")
+    # a stack of that name without our outputs (here: none at all) is not a deployed pipeline
+    cloudformation = boto3.client("cloudformation", region_name="us-west-2")
+    template = {"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}
+    cloudformation.create_stack(StackName="Personalize-dev", TemplateBody=json.dumps(template))
+    try:
+        with pytest.raises(StackNotDeployed, match=r"has no outputs \(status CREATE_COMPLETE\)"):
+            Recommender.for_environment("dev", target="aws", region="us-west-2")
+    finally:
+        cloudformation.delete_stack(StackName="Personalize-dev")
 
 
 def test_service_errors_exit_1(on_aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
