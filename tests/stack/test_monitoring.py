@@ -205,7 +205,9 @@ def test_alarms_off(tmp_path: Path) -> None:
         ("dashbord = true", ["unknown key 'dashbord'"]),
     ],
 )
-def test_bad_monitoring_config_is_reported_with_its_line(tmp_path: Path, table: str, message: list[str]) -> None:
+def test_bad_monitoring_config_is_reported_with_its_line(
+    tmp_path: Path, table: str, message: list[str]
+) -> None:
     with pytest.raises(ProblemReport) as raised:
         config_with("dev", tmp_path, lambda text: text + f"\n[monitoring]\n{table}\n")
     report = str(raised.value)
