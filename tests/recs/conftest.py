@@ -11,32 +11,11 @@ import csv
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-REGION = "ap-southeast-2"  # config/dev.toml
-PARAM_FILTER = "in-category"
-PARAM_EXPRESSION = "INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)"
-
-
-@dataclass(frozen=True)
-class Deployed:
-    state_dir: Path
-    outputs: dict[str, str]
-
-    def copy_state(self, target: Path, **changes: Any) -> Path:
-        """A state dir sharing this world (symlinked) whose stack state has `changes` applied."""
-        (target / "stacks").mkdir(parents=True)
-        state = json.loads((self.state_dir / "stacks" / "Personalize-dev.json").read_text())
-        state.update(changes)
-        (target / "stacks" / "Personalize-dev.json").write_text(json.dumps(state))
-        (target / "world.pkl").symlink_to(self.state_dir / "world.pkl")
-        return target
+from recs_helpers import PARAM_EXPRESSION, PARAM_FILTER, REGION, REPO, Deployed
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +85,3 @@ def purchases() -> dict[str, set[str]]:
             if row["EVENT_TYPE"] == "purchase":
                 bought.setdefault(row["USER_ID"], set()).add(row["ITEM_ID"])
     return bought
-
-
-def categories(row: dict[str, str]) -> set[str]:
-    return set(row["CATEGORY_L1"].split("|"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import PARAM_FILTER, Deployed, categories
+from recs_helpers import PARAM_FILTER, Deployed, categories
 
 from recs import (
     AccessDenied,

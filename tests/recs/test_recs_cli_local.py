@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import PARAM_FILTER, REGION, REPO, Deployed, categories
+from recs_helpers import PARAM_FILTER, REGION, REPO, Deployed, categories
 
 from recs.cli import main
 

@@ -1,0 +1,33 @@
+"""What tests/recs share besides fixtures: a module of its own, since pytest imports every conftest.py
+outside a package as `conftest` (which one a test module would get depends on collection order)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "ap-southeast-2"  # config/dev.toml
+PARAM_FILTER = "in-category"
+PARAM_EXPRESSION = "INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    state_dir: Path
+    outputs: dict[str, str]
+
+    def copy_state(self, target: Path, **changes: Any) -> Path:
+        """A state dir sharing this world (symlinked) whose stack state has `changes` applied."""
+        (target / "stacks").mkdir(parents=True)
+        state = json.loads((self.state_dir / "stacks" / "Personalize-dev.json").read_text())
+        state.update(changes)
+        (target / "stacks" / "Personalize-dev.json").write_text(json.dumps(state))
+        (target / "world.pkl").symlink_to(self.state_dir / "world.pkl")
+        return target
+
+
+def categories(row: dict[str, str]) -> set[str]:
+    return set(row["CATEGORY_L1"].split("|"))
