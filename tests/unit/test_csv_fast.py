@@ -107,6 +107,8 @@ def test_clean_file_takes_the_fast_paths(tmp_path: Path, monkeypatch: pytest.Mon
         ("middle", f'"u1",i1,{T0},view,web\n'.encode(), None),  # quoted: fine
         ("middle", f"u1,i1,{T0},view,web\r\n".encode(), None),
         ("middle", b"\n", "blank"),
+        ("middle", f"u1,i1,{T0},view,smart tv\n".encode(), None),  # a space: separators found apart
+        ("middle", f"u1,i1,{T0},view,smart tv,x\n".encode(), "shape"),
         ("first", b"u1,i1,soon,view,web\n", "type"),
         ("last", b"u1,i1,soon,view,web", "type"),  # no newline at the end
     ],
