@@ -697,6 +697,10 @@ def _check_stream(
         main = csvfast.Limited(path, body_start, middle)
         try:
             scan.run(_blocks(main, b""))
+        except BaseException:
+            worker.kill()  # interrupted or failed here: leave no process behind
+            worker.wait()
+            raise
         finally:
             main.close()
         result = csvfast.worker_result(worker)

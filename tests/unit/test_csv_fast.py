@@ -261,3 +261,23 @@ def test_unique_rows_matches_python() -> None:
     for row, weight in zip(keys.tolist(), weights.tolist(), strict=True):
         expected[tuple(row)] = expected.get(tuple(row), 0) + weight
     assert dict(zip(map(tuple, rows.tolist()), counts.tolist(), strict=True)) == expected
+
+
+def test_worker_is_stopped_when_this_process_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, lines())
+    started: list[Any] = []
+    original = csvfast.start_worker
+
+    def spy(*args: Any) -> Any:
+        started.append(original(*args))
+        return started[-1]
+
+    def boom(self: Any, block: bytes) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(csvfast, "start_worker", spy)
+    monkeypatch.setattr(csvfast.NumpyBlocks, "fast", boom)
+    with pytest.raises(KeyboardInterrupt):
+        run(path, "parallel", shipped_schema("interactions"))
+    (worker,) = started
+    assert worker.returncode is not None  # killed and reaped, not left running
