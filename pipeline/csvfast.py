@@ -2,12 +2,15 @@
 whole-array operations and counts its ids exactly, or says it cannot (then the row-by-row path words
 the problems, exactly as for small files).
 
-Imported lazily by csvcheck, only once a file is past `csvcheck.NUMPY_AFTER_BYTES`, so synth on
-small data never loads numpy; without numpy installed, csvcheck keeps its pure-Python fast path.
+Imported lazily by csvcheck, only for a file known to be, or a stream found to be, past
+`csvcheck.NUMPY_AFTER_BYTES`, so synth on small data never loads numpy; without numpy installed,
+csvcheck keeps its pure-Python fast path. Run as `python -m pipeline.csvfast` it is the worker that
+checks the second half of a big local file (csvcheck._start_worker).
 
 How a block is read without a Python step per value:
-- separators: `flatnonzero` of the newlines and of the commas; the counts and one comparison per
-  line prove every line has exactly the schema's number of fields, and give each field's start/end.
+- separators: one `flatnonzero` of the bytes <= ',' (a second pass for just newlines and commas when
+  the block holds spaces or other low bytes); n separators per line, the last a newline and the
+  others commas, prove every line has the schema's number of fields and give each field's end.
 - integers: each field's last 16 bytes are read as two unaligned little-endian uint64 words (a
   stride-1 view of the buffer), bytes before the field are masked to '0', every byte is checked
   to be a digit and the words are converted with the SWAR multiply trick (8 digits per 3 steps).
