@@ -281,3 +281,18 @@ def test_worker_is_stopped_when_this_process_fails(tmp_path: Path, monkeypatch: 
         run(path, "parallel", shipped_schema("interactions"))
     (worker,) = started
     assert worker.returncode is not None  # killed and reaped, not left running
+
+
+def test_shipped_data_does_not_import_numpy() -> None:
+    """Synth validates the shipped data on every run: numpy stays out of that import time."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pipeline.config import load_config, REPO_ROOT; "
+        "from pipeline.validate import validate; assert validate(load_config('dev'), REPO_ROOT).ok; "
+        "print('numpy' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
