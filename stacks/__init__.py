@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -11,8 +10,9 @@ from pathlib import Path
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from pipeline import validate as validation
 from pipeline.config import REPO_ROOT, PipelineConfig, config_path, load_config
-from pipeline.problems import Problem, ProblemReport
+from pipeline.problems import Problem, ProblemReport, display_path
 from stacks.acknowledgments import acknowledge_findings
 from stacks.personalize_stack import PersonalizeStack, stack_name
 
@@ -35,7 +35,8 @@ def resolve_environment(config: PipelineConfig) -> cdk.Environment:
 def missing_files(config: PipelineConfig, root: Path) -> list[Problem]:
     """The files the stack itself reads at synth (schemas, local sources): a missing one is a
     clear config error, never a traceback. pipeline.validate checks their contents."""
-    where = str(config_path(config.environment.name))
+    where = display_path(config_path(config.environment.name))
+    under = display_path(root)
     problems = []
     for name, dataset in config.datasets.present().items():
         for field, value in (("schema", dataset.schema_path), ("source", dataset.source)):
@@ -43,7 +44,7 @@ def missing_files(config: PipelineConfig, root: Path) -> list[Problem]:
                 continue
             if not (root / value).is_file():
                 problems.append(
-                    Problem(where, None, f"datasets.{name}.{field}", value, f"no such file under {root}")
+                    Problem(where, None, f"datasets.{name}.{field}", value, f"no such file under {under}")
                 )
     return problems
 
@@ -51,13 +52,9 @@ def missing_files(config: PipelineConfig, root: Path) -> list[Problem]:
 def validate_config(config: PipelineConfig, root: Path) -> list[Problem]:
     """Run pipeline.validate (schemas, data, recipes against data), then check the files synth reads;
     raise pipeline.problems.ProblemReport listing every error. Returns the warnings."""
-    warnings: list[Problem] = []
-    if importlib.util.find_spec("pipeline.validate") is not None:
-        from pipeline import validate as validation
-
-        result = validation.validate(config, root)
-        result.raise_for_errors()
-        warnings = list(result.warnings)
+    result = validation.validate(config, root)
+    result.raise_for_errors()
+    warnings = list(result.warnings)
     problems = missing_files(config, root)
     if problems:
         raise ProblemReport(problems)
@@ -122,7 +119,7 @@ def build_app(
     except ValueError as error:
         # Our own checks while building (a derived name too long, a wait out of range): a config
         # problem, reported like the validator's, not a traceback.
-        where = str(config_path(config.environment.name))
+        where = display_path(config_path(config.environment.name))
         raise ProblemReport([Problem(where, None, None, None, str(error))]) from None
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

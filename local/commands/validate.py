@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     try:
-        config = load_config(args.env, args.config or root / "config" / f"{args.env}.toml")
+        config = load_config(args.env, args.config or root / "config" / f"{args.env}.toml", root=root)
     except ProblemReport as report:
         print(f"validate: config rejected\n{report}", file=sys.stderr)
         return 1
