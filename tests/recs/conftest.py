@@ -1,9 +1,7 @@
 """One local deploy of dev per session, shared by every test here (none of them changes it).
 
-The deployed config is config/dev.toml plus one parameterised filter (`in-category`, INCLUDE by
-Items.CATEGORY_L1 IN ($CATEGORY)), so filter values are exercised end to end. The CLI and the API read
-the repository's config/dev.toml: only the deployed stack knows the extra filter, as it would after
-someone deployed a config that has it."""
+The deployed config is config/dev.toml, whose parameterised filter (`in-category`, INCLUDE by
+Items.CATEGORY_L1 IN ($CATEGORY)) exercises filter values end to end."""
 
 from __future__ import annotations
 
@@ -20,18 +18,15 @@ from recs_helpers import PARAM_EXPRESSION, PARAM_FILTER, REGION, REPO, Deployed
 
 @pytest.fixture(scope="session")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
-    """dev (+ the parameterised filter) synthesized in-process and deployed with `python -m local
-    deploy` into a session state directory."""
+    """dev synthesized in-process and deployed with `python -m local deploy` into a session state
+    directory."""
     from local.cli import main as local_main
     from local.runner.state import StackStore
     from pipeline.config import load_config
     from stacks import build_app
 
-    config_dir = tmp_path_factory.mktemp("recs-config")
-    text = (REPO / "config" / "dev.toml").read_text()
-    text += f"\n[[filters]]\nname = \"{PARAM_FILTER}\"\nexpression = '{PARAM_EXPRESSION}'\n"
-    (config_dir / "dev.toml").write_text(text)
-    config = load_config("dev", config_dir / "dev.toml")
+    config = load_config("dev")
+    assert {f.name: f.expression for f in config.filters}.get(PARAM_FILTER) == PARAM_EXPRESSION
     cdk_out = tmp_path_factory.mktemp("recs-cdk")
     build_app("dev", str(cdk_out), config=config, root=REPO, asset_dir=REPO / "lambda", nag=False).synth()
     state_dir = tmp_path_factory.mktemp("recs-state")

@@ -1,8 +1,8 @@
 """`[[batch_jobs]]` in the template: the job custom resource and its wait, the input upload, the
 service role's least-privilege S3 access (PutObject on the output prefix only), the bucket policy's
 matching grant, the Provider's permissions; bad input files and references fail synth clearly.
-Also: a parameterised filter (`$PARAM`) reaches Personalize as written and batch input must carry
-its values."""
+Also: dev's parameterised filter (`in-category`, `$CATEGORY`) reaches Personalize as written and
+batch input must carry its values."""
 
 from __future__ import annotations
 
@@ -17,12 +17,6 @@ import pytest
 from pipeline.problems import ProblemReport
 from stack.conftest import Synth, config_with, synth
 from stack.test_monitoring import render
-
-PARAM_FILTER = """
-[[filters]]
-name = "in-category"
-expression = 'INCLUDE ItemID WHERE Items.CATEGORY IN ($CATEGORY)'
-"""
 
 JOBS = """
 [[batch_jobs]]
@@ -52,7 +46,7 @@ def with_jobs(tmp_path: Path, workspace: Path, users: str = USERS, jobs: str = J
     tmp_path.mkdir(parents=True, exist_ok=True)
     (workspace / "data" / "batch").mkdir(parents=True, exist_ok=True)
     (workspace / "data" / "batch" / "users.jsonl").write_text(users)
-    config = config_with("dev", tmp_path, lambda text: text + PARAM_FILTER + jobs)
+    config = config_with("dev", tmp_path, lambda text: text + jobs)
     return synth("dev", tmp_path / "out", config=config, root=workspace)
 
 
@@ -177,7 +171,7 @@ def test_provider_and_waiter_may_run_and_describe_batch_jobs(batch: Synth) -> No
 
 def test_parameterised_filter_reaches_personalize_as_written(batch: Synth) -> None:
     props = batch.resources["FilterInCategory"]["Properties"]
-    assert props["FilterExpression"] == "INCLUDE ItemID WHERE Items.CATEGORY IN ($CATEGORY)"
+    assert props["FilterExpression"] == "INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)"
 
 
 def test_no_batch_jobs_no_batch_resources(dev: Synth) -> None:
