@@ -6,6 +6,7 @@ and (check_csv) by the local Personalize's import job, so all three agree.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,10 +99,8 @@ def _shown(root: Path, path: Path) -> str:
     return display_path(path, root)
 
 
-def validate(config: PipelineConfig, root: Path) -> ValidationResult:
-    """Check schema files and data files against each other and against what the recipes need."""
-    config_file = display_path(config_path(config.environment.name, root / "config"), root)
-    result = validate_datasets(config.datasets, root, config_file)
+def _adder(problems: list[Problem]) -> Callable[..., None]:
+    """`add(file, field, value, message, severity="error")`: the checks' one way to report."""
 
     def add(
         file: str,
@@ -110,7 +109,16 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
         message: str,
         severity: Literal["error", "warning"] = "error",
     ) -> None:
-        result.problems.append(Problem(file, None, field_name, value, message, severity))
+        problems.append(Problem(file, None, field_name, value, message, severity))
+
+    return add
+
+
+def validate(config: PipelineConfig, root: Path) -> ValidationResult:
+    """Check schema files and data files against each other and against what the recipes need."""
+    config_file = display_path(config_path(config.environment.name, root / "config"), root)
+    result = validate_datasets(config.datasets, root, config_file)
+    add = _adder(result.problems)
 
     _recipe_needs(config, result, config_file, add)
     _filters(config, result, config_file, add)
@@ -123,15 +131,7 @@ def validate_datasets(datasets: DatasetsConfig, root: Path, config_file: str) ->
     only that section (load_config also runs it when the rest of the config is rejected)."""
     result = ValidationResult()
     problems = result.problems
-
-    def add(
-        file: str,
-        field_name: str | None,
-        value: Any,
-        message: str,
-        severity: Literal["error", "warning"] = "error",
-    ) -> None:
-        problems.append(Problem(file, None, field_name, value, message, severity))
+    add = _adder(problems)
 
     csv_results: dict[str, CsvResult] = {}
     for dataset_type, dataset in datasets.present().items():
