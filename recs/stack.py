@@ -15,7 +15,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from recs.errors import CredentialsMissing, ServiceError, StackNotDeployed
+from recs.errors import ServiceError, StackNotDeployed
+from recs.service import translate
 
 #: Must match stacks.personalize_stack.stack_name (importing stacks starts jsii); a test checks it.
 STACK_PREFIX = "Personalize-"
@@ -158,10 +159,7 @@ def from_cloudformation(env: str, session: Any, region: str) -> DeployedStack:
     try:
         answer = session.client("cloudformation", region_name=region).describe_stacks(StackName=name)
     except (NoCredentialsError, PartialCredentialsError) as error:
-        raise CredentialsMissing(
-            f"AWS credentials are missing ({error}): configure them (`aws configure`, AWS_PROFILE, "
-            "or --profile), or use --target local for the local deploy"
-        ) from None
+        raise translate(error, f"DescribeStacks {name}") from None
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", str(error))
@@ -170,8 +168,6 @@ def from_cloudformation(env: str, session: Any, region: str) -> DeployedStack:
                 f"no stack {name} in {region}: deploy it with `npx cdk deploy -c env={env}` "
                 "(or pass the region it is in with --region)"
             ) from None
-        from recs.service import translate
-
         raise translate(error, f"DescribeStacks {name}") from None
     except BotoCoreError as error:
         raise ServiceError(f"CloudFormation DescribeStacks {name} in {region} failed: {error}") from None
