@@ -177,11 +177,6 @@ class Trial:
                 return True
         return False
 
-    def stack_buckets(self) -> list[str]:
-        with self.world.active():
-            names = [b["Name"] for b in self.client("s3").list_buckets().get("Buckets", [])]
-        return [n for n in names if n.startswith("personalize-")]
-
     def _snapshot_buckets(self) -> None:
         """Record every object of the stacks' buckets (only when a deployed template retains one:
         that is what the retained-data invariant compares against)."""
