@@ -109,12 +109,15 @@ def recommend(t: Trial, campaign_arn: str) -> int:
         return len(runtime.get_recommendations(campaignArn=campaign_arn, userId="u0246")["itemList"])
 
 
-def deploy_destroy(t: Trial, a: Assemblies, key: str = SMALL) -> tuple[Any, Check | None, Any]:
+def deploy_destroy(t: Trial, a: Assemblies, key: str = SMALL) -> tuple[Any, Check | None]:
+    """Deploy `key`, then destroy it: (the deploy's result, exact_resources after it when it
+    succeeded)."""
     art = a.get(key)
+    env = art.name.removeprefix("Personalize-")
     first = t.deploy(art)
-    extra = exact_resources(t, art.name.removeprefix("Personalize-")) if first.ok else None
-    gone = t.destroy(art.name.removeprefix("Personalize-"))
-    return first, extra, gone
+    extra = exact_resources(t, env) if first.ok else None
+    t.destroy(env)
+    return first, extra
 
 
 # ------------------------------------------------------------------------------------------------
@@ -123,7 +126,7 @@ def deploy_destroy(t: Trial, a: Assemblies, key: str = SMALL) -> tuple[Any, Chec
 def throttling(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     t.world.faults.throttle(0.15, seed=11, error_code="ThrottlingException")
     t.world.faults.throttle(0.18, seed=12, error_code="LimitExceededException")  # ~30% together
-    first, exact, _ = deploy_destroy(t, a)
+    first, exact = deploy_destroy(t, a)
     calls = t.world.stats.total("personalize")
     injected = sum(n for k, n in t.world.faults.injected.items() if k.startswith("throttle"))
     share = injected / max(1, calls)
@@ -145,7 +148,7 @@ def throttling(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
 # ------------------------------------------------------------------------------------------------
 def duplicate_delivery(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     t.runner.duplicate_deliveries = True
-    first, exact, _ = deploy_destroy(t, a)
+    first, exact = deploy_destroy(t, a)
     extra = [
         check(
             "deployed with every event twice",
@@ -179,7 +182,7 @@ def lost_response(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     adopts it (no duplicate, nothing orphaned)."""
     for op in CREATES:
         t.world.faults.fail_call(op, after_effect=True, times=1)
-    first, exact, _ = deploy_destroy(t, a)
+    first, exact = deploy_destroy(t, a)
     lost = sum(n for k, n in t.world.faults.injected.items() if k.startswith("call:"))
     extra = [
         check(
@@ -260,7 +263,7 @@ def all_responses_lost(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     solution up by name and adopts it in the same invocation, so the deploy completes (nothing to
     roll back, no orphan, no duplicate) and a destroy leaves nothing."""
     lost = arm_lost_responses(t)
-    first, exact, _ = deploy_destroy(t, a)
+    first, exact = deploy_destroy(t, a)
     extra = [
         check("every response was lost", lost() >= 2, f"{lost()} CreateSolution responses lost"),
         check("deployed by adopting", first.status == "CREATE_COMPLETE", first.reason[:300] or first.status),
