@@ -159,7 +159,13 @@ class _Checker:
             (i for i, f in enumerate(fields) if f.name in TIMESTAMP_FIELDS and f.type == "long"), None
         )
         self.id_cols = {names.index(n) for n in ID_FIELDS.get(dataset_type, ()) if n in names}
-        self.limited_cols = any(i in self.id_cols or _limited(f) for i, f in enumerate(fields))
+        #: Per column, the most characters a value may have (None: no limit); the fast paths compare
+        #: byte lengths against it and leave longer values to the slow path, which counts characters.
+        self.limits: list[int | None] = [
+            MAX_ID_CHARS if i in self.id_cols else MAX_CATEGORICAL_CHARS if _limited(f) else None
+            for i, f in enumerate(fields)
+        ]
+        self.limited_cols = any(limit is not None for limit in self.limits)
         self.rows = 0
         self.user_counts: Counter[bytes] = Counter()
         self.item_ids: set[bytes] = set()
@@ -223,13 +229,7 @@ class _Checker:
                     if not column:
                         continue
             if spec.type == "string":
-                limit = (
-                    MAX_ID_CHARS
-                    if index in self.id_cols
-                    else MAX_CATEGORICAL_CHARS
-                    if _limited(spec)
-                    else None
-                )
+                limit = self.limits[index]
                 if limit is not None and long_lines and max(map(len, column)) > limit:
                     return False  # bytes > limit; the slow path counts characters
             elif spec.type in ("int", "long"):

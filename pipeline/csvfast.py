@@ -110,7 +110,7 @@ class NumpyBlocks:
     def fast(self, block: bytes) -> int:
         """Prove a block of whole lines clean (its line count, statistics recorded) or leave it to the
         slow path (0)."""
-        from pipeline.csvcheck import MAX_CATEGORICAL_CHARS, MAX_ID_CHARS, SECONDS_BELOW, _limited
+        from pipeline.csvcheck import SECONDS_BELOW
 
         c = self.c
         if b'"' in block or b"\r" in block:
@@ -162,9 +162,7 @@ class NumpyBlocks:
                         continue
                     shortest = int(length.min())
             if spec.type == "string":
-                limit = (
-                    MAX_ID_CHARS if index in c.id_cols else MAX_CATEGORICAL_CHARS if _limited(spec) else None
-                )
+                limit = c.limits[index]
                 if limit is not None and longest > limit:
                     return 0  # bytes over the limit; the slow path counts characters
             elif spec.type in ("int", "long"):
