@@ -757,13 +757,13 @@ BY_KEY = {s.key: s for s in SCENARIOS}
 def run_scenario(scenario: Scenario, assemblies: Assemblies) -> Outcome:
     """Synthesize what it needs (cached), run it in a fresh world, never raise."""
     started = time.perf_counter()
-    try:
-        region = region_for(assemblies.get(scenario.configs[0])) if scenario.configs else "ap-southeast-2"
-    except Exception as synth_error:  # a synth problem is this scenario's outcome, not a crash
-        if scenario.configs:
+    region = "ap-southeast-2"
+    if scenario.configs:
+        try:
+            region = region_for(assemblies.get(scenario.configs[0]))
+        except Exception as synth_error:  # a synth problem is this scenario's outcome, not a crash
             message = f"{type(synth_error).__name__}: {synth_error}"
             return Outcome(scenario.key, scenario.title, "synth failed", [], error=message)
-        region = "ap-southeast-2"
     with trial(region, assemblies.workdir) as t:
         try:
             outcome, checks = scenario.run(t, assemblies)
