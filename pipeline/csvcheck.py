@@ -238,16 +238,7 @@ class _Checker:
                     return False
                 if index == self.ts_col and isinstance(found, tuple):
                     ts_range = found
-            elif spec.type in ("float", "double"):
-                if b",".join(column).translate(None, _FLOAT_CHARS):
-                    return False
-                try:
-                    for value in column:
-                        if not _FLOAT.match(value.decode()):
-                            return False
-                except UnicodeDecodeError:
-                    return False
-            elif spec.type == "boolean" and not set(column) <= _BOOL_BYTES:
+            elif not _fast_values(spec.type, column):
                 return False
         # Clean: record statistics.
         self.rows += rows
@@ -467,6 +458,18 @@ class _Checker:
                 "warning",
             )
         return stats
+
+
+def _fast_values(kind: str, column: list[bytes]) -> bool:
+    """A float, double or boolean column's values all valid (shared by both fast paths)."""
+    if kind in ("float", "double"):
+        if b",".join(column).translate(None, _FLOAT_CHARS):
+            return False
+        try:
+            return all(_FLOAT.match(value.decode()) for value in column)
+        except UnicodeDecodeError:
+            return False
+    return set(column) <= _BOOL_BYTES
 
 
 def _count_few(values: list[bytes], counts: Counter[bytes], most: int = 32) -> None:

@@ -110,7 +110,7 @@ class NumpyBlocks:
     def fast(self, block: bytes) -> int:
         """Prove a block of whole lines clean (its line count, statistics recorded) or leave it to the
         slow path (0)."""
-        from pipeline.csvcheck import SECONDS_BELOW
+        from pipeline.csvcheck import SECONDS_BELOW, _fast_values
 
         c = self.c
         if b'"' in block or b"\r" in block:
@@ -180,7 +180,7 @@ class NumpyBlocks:
                     ts_range = (lo, hi)
             else:
                 values = [buf[s:e] for s, e in zip(start.tolist(), end.tolist(), strict=True)]
-                if not _python_values(spec.type, values):
+                if not _fast_values(spec.type, values):
                     return 0
             if index in (c.user_col, c.item_col, c.event_col):
                 checks.append((index, start, length))
@@ -282,20 +282,6 @@ def _add_keys(target: _Keys, view: Any, start: Any, length: Any) -> None:
         # A value shorter than the longest has no bytes in its last words: masked to 0, read anywhere.
         keys[:, w + 1] = view[np.minimum(start + 8 * w, last)] & LOW[np.clip(length - 8 * w, 0, 8)]
     target.add(keys)
-
-
-def _python_values(kind: str, values: list[bytes]) -> bool:
-    """Float and boolean columns (rare in big files): the pure-Python fast path's checks."""
-    from pipeline.csvcheck import _BOOL_BYTES, _FLOAT, _FLOAT_CHARS
-
-    if kind in ("float", "double"):
-        if b",".join(values).translate(None, _FLOAT_CHARS):
-            return False
-        try:
-            return all(_FLOAT.match(v.decode()) for v in values)
-        except UnicodeDecodeError:
-            return False
-    return set(values) <= _BOOL_BYTES
 
 
 # --- the second core: a worker process checks the second half of a big file ----------------------
