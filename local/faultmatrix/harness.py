@@ -27,7 +27,6 @@ from typing import Any
 import boto3
 
 from local.runner import CloudAssembly, OperationResult, Runner, StackArtifact, StackStore
-from local.runner.cli_support import region_of
 from local.runner.inventory import leftovers
 from local.world import World
 
@@ -329,7 +328,3 @@ def trial(region: str, workdir: Path | None = None) -> Iterator[Trial]:
             yield t
         finally:
             t.close()
-
-
-def region_for(artifact: StackArtifact) -> str:
-    return region_of(artifact)

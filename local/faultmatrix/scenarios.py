@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.faultmatrix.harness import Assemblies, Check, Trial, region_for, trial
+from local.faultmatrix.harness import Assemblies, Check, Trial, trial
+from local.runner.cli_support import region_of
 
 SMALL = "small/dev"  # one solution, one campaign, destroy
 SMALL_RETAIN = "small/prod"  # the same, bucket retained (prod's policy)
@@ -760,7 +761,7 @@ def run_scenario(scenario: Scenario, assemblies: Assemblies) -> Outcome:
     region = "ap-southeast-2"
     if scenario.configs:
         try:
-            region = region_for(assemblies.get(scenario.configs[0]))
+            region = region_of(assemblies.get(scenario.configs[0]))
         except Exception as synth_error:  # a synth problem is this scenario's outcome, not a crash
             message = f"{type(synth_error).__name__}: {synth_error}"
             return Outcome(scenario.key, scenario.title, "synth failed", [], error=message)
