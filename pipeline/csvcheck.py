@@ -575,7 +575,7 @@ class _Scan:
 
 
 def _start_worker(
-    source: BinaryIO, path: Path | None, body_start: int, schema: dict[str, Any], dataset_type: str
+    path: Path | None, body_start: int, schema: dict[str, Any], dataset_type: str
 ) -> tuple[Any, int]:
     """For a big local file on a machine with 2+ cores: a worker process for its second half."""
     if path is None or (os.cpu_count() or 1) < 2:
@@ -691,7 +691,7 @@ def _check_stream(
     scan = _Scan(checker)
     if path is not None and path.stat().st_size >= NUMPY_AFTER_BYTES:
         scan.engine = _numpy_blocks(checker)  # known to be big: numpy from the first block
-    worker, middle = _start_worker(source, path, body_start, schema, dataset_type)
+    worker, middle = _start_worker(path, body_start, schema, dataset_type)
     if worker is None or path is None:
         scan.run(_blocks(source, rest))
     else:
