@@ -351,17 +351,19 @@ def cross_checks(raw: Any) -> list[tuple[tuple[int | str, ...], Any, str]]:
             return []
         return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
 
+    def unique(kind: str, index: int, name: Any, seen: set[str]) -> None:
+        """Report a name already in `seen` (entries of `kind`), else add it."""
+        if isinstance(name, str) and name in seen:
+            noun = kind[:-1].replace("_", " ")
+            errors.append(((kind, index, "name"), name, f"duplicate {noun} name: names must be unique"))
+        if isinstance(name, str):
+            seen.add(name)
+
     for kind, limit in (("solutions", MAX_SOLUTIONS), ("campaigns", MAX_CAMPAIGNS), ("filters", MAX_FILTERS)):
         seen: set[str] = set()
         found = entries(kind)
         for index, item in found:
-            name = item.get("name")
-            if isinstance(name, str) and name in seen:
-                errors.append(
-                    ((kind, index, "name"), name, f"duplicate {kind[:-1]} name: names must be unique")
-                )
-            if isinstance(name, str):
-                seen.add(name)
+            unique(kind, index, item.get("name"), seen)
         if len(found) > limit:
             errors.append(
                 ((kind,), len(found), f"{len(found)} {kind}; a dataset group allows at most {limit} (quota)")
@@ -383,12 +385,7 @@ def cross_checks(raw: Any) -> list[tuple[tuple[int | str, ...], Any, str]]:
     job_names: set[str] = set()
     for index, item in entries("batch_jobs"):
         name = item.get("name")
-        if isinstance(name, str) and name in job_names:
-            errors.append(
-                (("batch_jobs", index, "name"), name, "duplicate batch job name: names must be unique")
-            )
-        if isinstance(name, str):
-            job_names.add(name)
+        unique("batch_jobs", index, name, job_names)
         target = item.get("solution")
         if isinstance(target, str) and target not in solutions:
             errors.append(
