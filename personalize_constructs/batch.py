@@ -26,7 +26,15 @@ from constructs import Construct
 from personalize_constructs.hashing import file_digest, logical_label
 from personalize_constructs.long_wait import LongWait
 from personalize_constructs.provider import PersonalizeProvider
-from personalize_constructs.resources import JOB_NAME_MAX, Filter, PersonalizeContext, Solution, _custom, cfn
+from personalize_constructs.resources import (
+    JOB_NAME_MAX,
+    Filter,
+    PersonalizeContext,
+    Solution,
+    _custom,
+    cfn,
+    depends,
+)
 from personalize_constructs.upload import DATA_OBJECT_TYPE
 from pipeline.config import BatchJobConfig
 from pipeline.naming import digest
@@ -315,7 +323,7 @@ class BatchJob(Construct):
                         resources=[bucket.encryption_key.key_arn],
                     )
                 )
-            cfn(self.upload).add_resource_dependency(cfn_policy(handler_policy))
+            depends(self.upload, handler_policy)
             self.input_path = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", key])
             depends_on.append(self.upload)
         if filter is not None:
@@ -351,15 +359,6 @@ class BatchJob(Construct):
                 "WaitHandle": self.wait.handle_ref,
             },
         )
-        for other in depends_on:
-            target = other if isinstance(other, cdk.CfnResource) else other.node.default_child
-            assert isinstance(target, cdk.CfnResource), other.node.path
-            cfn(self.resource).add_resource_dependency(target)
+        depends(self.resource, *depends_on)
         self.wait.after(cfn(self.resource))
         self.arn = self.resource.get_att_string("Arn")
-
-
-def cfn_policy(policy: iam.Policy) -> cdk.CfnResource:
-    child = policy.node.default_child
-    assert isinstance(child, cdk.CfnResource), policy.node.path
-    return child

@@ -16,6 +16,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from personalize_constructs.provider import PersonalizeProvider
+from personalize_constructs.resources import cfn
 
 #: Every uploaded dataset lives under this prefix (the service role may read only there).
 DATA_PREFIX = "datasets/"
@@ -62,7 +63,5 @@ class DatasetUpload(Construct):
             bucket=bucket,
             prefix=prefix,
         )
-        default = self.resource.node.default_child
-        assert isinstance(default, cdk.CfnResource)
-        self.deployment: cdk.CfnResource = default
+        self.deployment = cfn(self.resource)
         self.data_location = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", self.key])
