@@ -15,7 +15,6 @@ Synthesis happens in-process before the clock starts (stacks.build_app, no cdk-n
 
 from __future__ import annotations
 
-import copy
 import tempfile
 import time
 import tomllib
@@ -34,7 +33,6 @@ def reference_config() -> Any:
     from pipeline.config import PipelineConfig
 
     raw = tomllib.loads((REPO / "config" / "dev.toml").read_text())
-    raw = copy.deepcopy(raw)
     raw["environment"]["name"] = "bench"
     raw["solutions"] = [s for s in raw["solutions"] if s["name"] in ("user-personalization", "similar-items")]
     for solution in raw["solutions"]:
