@@ -308,11 +308,9 @@ class Engine:
         as is, e.g. a dataset's CSV that Custom::PersonalizeDataObject copies) to its bootstrap
         bucket (created here the first time: the bootstrap stack is not emulated), skipping objects
         already there. Directory (`zip`) assets are only read from the assembly (function code)."""
-        if self._artifact is None:
-            return  # a bare template (tests): nothing to publish
         s3 = self.client("s3")
         made: set[str] = set()
-        for asset in self._artifact.assets.values():
+        for asset in self.artifact.assets.values():
             if asset.packaging != "file" or not asset.bucket_name:
                 continue
             bucket = (
@@ -926,7 +924,6 @@ class Engine:
         state = self.previous
         wall = time.perf_counter()
         with self.world.active(), deferred_access_logs():
-            self._publish_file_assets()
             calls_before = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}
             self._register_previous_functions()
             self.resources = state.resources
