@@ -136,7 +136,7 @@ def _breakdown(result: Any) -> list[str]:
     for op in result.service_ops:
         end = op.end if op.end is not None else result.ended
         hours[op.kind] = hours.get(op.kind, 0.0) + (end - op.start) / 3600
-    lines, short_calls, short_hours = [], 0, 0.0
+    lines, short_calls = [], 0
     long_kinds = {k for kinds in LONG.values() for k in kinds}
     for key, calls in sorted(result.api_calls.items()):
         operation = key.split(":", 1)[-1]
