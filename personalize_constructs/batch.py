@@ -25,7 +25,7 @@ from constructs import Construct
 
 from personalize_constructs.hashing import file_digest, logical_label
 from personalize_constructs.long_wait import LongWait
-from personalize_constructs.provider import PersonalizeProvider
+from personalize_constructs.provider import PersonalizeProvider, data_object_statements
 from personalize_constructs.resources import (
     JOB_NAME_MAX,
     Filter,
@@ -304,25 +304,13 @@ class BatchJob(Construct):
             # The copy runs in the Provider's handler: its read of this asset and its write of this
             # job's input prefix only, in the batch policy the copy waits for.
             handler_policy.add_statements(
-                iam.PolicyStatement(
-                    sid=f"{logical_label(config.name)}ReadInputAsset",
-                    actions=["s3:GetObject"],
-                    resources=[asset.bucket.arn_for_objects(asset.s3_object_key)],
-                ),
-                iam.PolicyStatement(
-                    sid=f"{logical_label(config.name)}WriteInput",
-                    actions=["s3:PutObject", "s3:DeleteObject"],
-                    resources=[bucket.arn_for_objects(f"{INPUT_PREFIX}{config.name}/*")],
-                ),
-            )
-            if bucket.encryption_key is not None:
-                handler_policy.add_statements(
-                    iam.PolicyStatement(
-                        sid=f"{logical_label(config.name)}EncryptInput",
-                        actions=["kms:GenerateDataKey"],
-                        resources=[bucket.encryption_key.key_arn],
-                    )
+                *data_object_statements(
+                    sids=(f"{label}ReadInputAsset", f"{label}WriteInput", f"{label}EncryptInput"),
+                    source_object_arn=asset.bucket.arn_for_objects(asset.s3_object_key),
+                    bucket=bucket,
+                    prefix=f"{INPUT_PREFIX}{config.name}/",
                 )
+            )
             depends(self.upload, handler_policy)
             self.input_path = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", key])
             depends_on.append(self.upload)

@@ -80,6 +80,30 @@ def _log_group(scope: Construct, id: str) -> logs.LogGroup:
     return logs.LogGroup(scope, id, retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY)
 
 
+def data_object_statements(
+    *, sids: tuple[str, str, str], source_object_arn: str, bucket: s3.IBucket, prefix: str
+) -> list[iam.PolicyStatement]:
+    """What the handler needs to copy one Custom::PersonalizeDataObject: read of its one asset
+    object, put/delete under its prefix only, and with SSE-KMS, data keys from the bucket's key.
+    `sids`: (read, write, encrypt)."""
+    read, write, encrypt = sids
+    statements = [
+        iam.PolicyStatement(sid=read, actions=["s3:GetObject"], resources=[source_object_arn]),
+        iam.PolicyStatement(
+            sid=write,
+            actions=["s3:PutObject", "s3:DeleteObject"],
+            resources=[bucket.arn_for_objects(f"{prefix}*")],
+        ),
+    ]
+    if bucket.encryption_key is not None:
+        statements.append(
+            iam.PolicyStatement(
+                sid=encrypt, actions=["kms:GenerateDataKey"], resources=[bucket.encryption_key.key_arn]
+            )
+        )
+    return statements
+
+
 class PersonalizeProvider(Construct):
     """Exposes `service_token`, `provider`, the four functions, their two roles, `waiter` and
     `resource_arns(kind)`."""
@@ -245,27 +269,16 @@ class PersonalizeProvider(Construct):
     def grant_data_object(
         self, *, label: str, source_object_arn: str, bucket: s3.IBucket, prefix: str
     ) -> None:
-        """What one Custom::PersonalizeDataObject needs (inline in the handler role, so it exists
-        before the function runs): read of its one asset object, put/delete under its prefix only,
-        and with SSE-KMS, data keys from the bucket's key."""
+        """What one Custom::PersonalizeDataObject needs, inline in the handler role, so it exists
+        before the function runs (see data_object_statements)."""
         self.handler_document.add_statements(
-            iam.PolicyStatement(
-                sid=f"{label}ReadAsset", actions=["s3:GetObject"], resources=[source_object_arn]
-            ),
-            iam.PolicyStatement(
-                sid=f"{label}WriteObject",
-                actions=["s3:PutObject", "s3:DeleteObject"],
-                resources=[bucket.arn_for_objects(f"{prefix}*")],
-            ),
-        )
-        if bucket.encryption_key is not None:
-            self.handler_document.add_statements(
-                iam.PolicyStatement(
-                    sid=f"{label}EncryptObject",
-                    actions=["kms:GenerateDataKey"],
-                    resources=[bucket.encryption_key.key_arn],
-                )
+            *data_object_statements(
+                sids=(f"{label}ReadAsset", f"{label}WriteObject", f"{label}EncryptObject"),
+                source_object_arn=source_object_arn,
+                bucket=bucket,
+                prefix=prefix,
             )
+        )
 
     def resource_arns(self, kind: str) -> list[str]:
         """ARN patterns of this environment's resources of one kind (names start with the prefix)."""
