@@ -32,7 +32,7 @@ def run_check(
     **kw: Any,
 ) -> CsvResult:
     """check_csv on in-memory CSV text; slow=True forces the row-by-row path for every block;
-    engine="numpy" sends every block through the numpy fast path (else only files past 32 MB)."""
+    engine="numpy" sends every block through the numpy fast path; "python" never uses it."""
     data = text.encode() if isinstance(text, str) else text
     schema = schema or shipped_schema(dataset_type)
     with pytest.MonkeyPatch.context() as patch:
