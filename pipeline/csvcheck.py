@@ -623,7 +623,8 @@ def check_csv(
     file: str,
     max_per_kind: int = 5,
 ) -> CsvResult:
-    """Check a CSV file (path or binary stream) against a schema that passed check_schema."""
+    """Check a CSV file (path or binary stream) against its schema; a schema check_schema rejects
+    is one problem (the data cannot be checked), not a crash."""
     if isinstance(source, (str, Path)):
         with open(source, "rb") as stream:
             return _check_stream(stream, schema, dataset_type, file, max_per_kind, Path(source))
