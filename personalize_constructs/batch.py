@@ -20,7 +20,6 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from personalize_constructs.hashing import file_digest, logical_label
@@ -35,7 +34,7 @@ from personalize_constructs.resources import (
     cfn,
     depends,
 )
-from personalize_constructs.upload import DATA_OBJECT_TYPE
+from personalize_constructs.upload import data_object
 from pipeline.config import BatchJobConfig
 from pipeline.naming import digest
 from pipeline.recipes import RecipeFamily
@@ -287,19 +286,14 @@ class BatchJob(Construct):
             check_input_file(path, solution.recipe.family, filter_parameters, where)
             input_hash = file_digest(path)
             key = f"{INPUT_PREFIX}{config.name}/{path.name}"
-            asset = s3_assets.Asset(self, "Source", path=str(path))
-            self.upload = cdk.CustomResource(
+            asset, self.upload = data_object(
                 self,
                 "Input",
+                source=path,
+                bucket=bucket,
+                key=key,
                 service_token=ctx.service_token,
-                resource_type=DATA_OBJECT_TYPE,
-                properties={
-                    "Bucket": bucket.bucket_name,
-                    "Key": key,
-                    "SourceBucket": asset.s3_bucket_name,
-                    "SourceKey": asset.s3_object_key,
-                    "RetainOnDelete": "true" if retain else "false",
-                },
+                retain=retain,
             )
             # The copy runs in the Provider's handler: its read of this asset and its write of this
             # job's input prefix only, in the batch policy the copy waits for.

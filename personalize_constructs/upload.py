@@ -23,6 +23,35 @@ DATA_PREFIX = "datasets/"
 DATA_OBJECT_TYPE = "Custom::PersonalizeDataObject"
 
 
+def data_object(
+    scope: Construct,
+    id: str,
+    *,
+    source: Path,
+    bucket: s3.IBucket,
+    key: str,
+    service_token: str,
+    retain: bool,
+) -> tuple[s3_assets.Asset, cdk.CustomResource]:
+    """The file asset `Source` of `source` and the `Custom::PersonalizeDataObject` `id` that copies it
+    to `bucket`/`key`; the caller grants the copy (provider.data_object_statements)."""
+    asset = s3_assets.Asset(scope, "Source", path=str(source))
+    resource = cdk.CustomResource(
+        scope,
+        id,
+        service_token=service_token,
+        resource_type=DATA_OBJECT_TYPE,
+        properties={
+            "Bucket": bucket.bucket_name,
+            "Key": key,
+            "SourceBucket": asset.s3_bucket_name,
+            "SourceKey": asset.s3_object_key,
+            "RetainOnDelete": "true" if retain else "false",  # a retained environment keeps its data
+        },
+    )
+    return asset, resource
+
+
 class DatasetUpload(Construct):
     """One file to `datasets/<type>/<file name>`; exposes `asset`, `resource` (the custom
     resource), `deployment` (its CfnResource: what the import job depends on), `key` (the object
@@ -42,24 +71,18 @@ class DatasetUpload(Construct):
         super().__init__(scope, id)
         prefix = f"{DATA_PREFIX}{dataset_type}/"
         self.key = prefix + source.name
-        self.asset = s3_assets.Asset(self, "Source", path=str(source))
-        source_bucket, source_key = self.asset.s3_bucket_name, self.asset.s3_object_key
-        self.resource = cdk.CustomResource(
+        self.asset, self.resource = data_object(
             self,
             "Object",
+            source=source,
+            bucket=bucket,
+            key=self.key,
             service_token=provider.service_token,
-            resource_type=DATA_OBJECT_TYPE,
-            properties={
-                "Bucket": bucket.bucket_name,
-                "Key": self.key,
-                "SourceBucket": source_bucket,
-                "SourceKey": source_key,
-                "RetainOnDelete": "true" if retain else "false",  # a retained environment keeps its data
-            },
+            retain=retain,
         )
         provider.grant_data_object(
             label=id,
-            source_object_arn=self.asset.bucket.arn_for_objects(source_key),
+            source_object_arn=self.asset.bucket.arn_for_objects(self.asset.s3_object_key),
             bucket=bucket,
             prefix=prefix,
         )
