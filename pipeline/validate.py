@@ -95,10 +95,6 @@ def _resolve(root: Path, path: str) -> Path:
     return candidate if candidate.is_absolute() else root / candidate
 
 
-def _shown(root: Path, path: Path) -> str:
-    return display_path(path, root)
-
-
 def _adder(problems: list[Problem]) -> Callable[..., None]:
     """`add(file, field, value, message, severity="error")`: the checks' one way to report."""
 
@@ -136,7 +132,7 @@ def validate_datasets(datasets: DatasetsConfig, root: Path, config_file: str) ->
     csv_results: dict[str, CsvResult] = {}
     for dataset_type, dataset in datasets.present().items():
         schema_path = _resolve(root, dataset.schema_path)
-        schema_file = _shown(root, schema_path)
+        schema_file = display_path(schema_path, root)
         schema, schema_problems = load_schema(schema_path, dataset_type, schema_file)
         problems.extend(schema_problems)
         summary = DatasetSummary(dataset_type, dataset.source, schema_file, checked=False)
@@ -154,7 +150,7 @@ def validate_datasets(datasets: DatasetsConfig, root: Path, config_file: str) ->
             )
             continue
         source_path = _resolve(root, dataset.source)
-        source_file = _shown(root, source_path)
+        source_file = display_path(source_path, root)
         if not source_path.is_file():
             add(
                 config_file,
@@ -187,7 +183,7 @@ def validate_datasets(datasets: DatasetsConfig, root: Path, config_file: str) ->
         summary.max_timestamp = stats.max_timestamp
         summary.event_types = dict(stats.event_types)
 
-    _cross_dataset(csv_results, _shown(root, _resolve(root, datasets.interactions.source)), add)
+    _cross_dataset(csv_results, display_path(_resolve(root, datasets.interactions.source), root), add)
     return result
 
 
