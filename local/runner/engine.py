@@ -34,7 +34,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local.runner import picklefix, report
-from local.runner.assembly import AssemblyError, StackArtifact
+from local.runner.assembly import StackArtifact
 from local.runner.custom import CustomResource, ProviderSettings
 from local.runner.intrinsics import Context, Resolver, TemplateError, references
 from local.runner.lambdas import LambdaError, LambdaService
@@ -288,15 +288,10 @@ class Engine:
         asset copies it into the store (`published/<hash>`), so a rollback or a later delete that
         needs an asset the current cdk.out no longer has still finds it."""
         asset_hash = key.split(".", 1)[0]
+        if self._artifact is not None and key in self._artifact.assets:
+            source = self._artifact.asset_dir(key, self.runner.store.root / "unzipped")
+            return self.runner.store.keep_code(source, asset_hash, folder="published")
         kept = self.runner.store.root / "published" / asset_hash
-        if self._artifact is not None:
-            try:
-                asset = self._artifact.asset_for_key(key)
-            except AssemblyError:
-                asset = None
-            if asset is not None:
-                source = self._artifact.asset_dir(key, self.runner.store.root / "unzipped")
-                return self.runner.store.keep_code(source, asset_hash, folder="published")
         if kept.is_dir():
             return kept
         raise ResourceFailed(
