@@ -306,7 +306,12 @@ class BatchJobConfig(_Model):
 
     @property
     def output_prefix(self) -> str:
-        return self.output or f"batch-output/{self.name}/"
+        return self.output or default_output_prefix(self.name)
+
+
+def default_output_prefix(name: str) -> str:
+    """Where a batch job without `output` writes: a prefix of its own (cross_checks keeps them apart)."""
+    return f"batch-output/{name}/"
 
 
 class PipelineConfig(_Model):
@@ -415,7 +420,7 @@ def cross_checks(raw: Any) -> list[tuple[tuple[int | str, ...], Any, str]]:
                     f"not a configured filter; expected one of {sorted(str(f) for f in filters)}",
                 )
             )
-        output = item.get("output") or (f"batch-output/{name}/" if isinstance(name, str) else None)
+        output = item.get("output") or (default_output_prefix(name) if isinstance(name, str) else None)
         if isinstance(output, str):
             output = output if output.endswith("/") else output + "/"
             if output in outputs:
