@@ -15,6 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
+from personalize_constructs.batch import BatchInference
 from stacks.personalize_stack import PersonalizeStack
 
 RUNTIME_REASON = (
@@ -195,6 +196,43 @@ def _framework_reasons() -> list[tuple[str, str]]:
     ]
 
 
+def _batch_wildcards(
+    batch: BatchInference, prefix: str
+) -> list[tuple[IConstruct, Iterable[tuple[str, str]]]]:
+    """The batch-inference policies and the reason for each of their IAM5 findings."""
+    jobs = (
+        rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:batch-inference-job/{re.escape(prefix)}-\*$",
+        f"Batch inference jobs of this environment only: every job name the stack makes starts with "
+        f"'{prefix}-' and carries a hash of its inputs; the handler appends a per-request suffix.",
+    )
+    parents = (
+        rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:(solution|filter)/{re.escape(prefix)}-\*$",
+        f"CreateBatchInferenceJob names its solution version and filter: this environment's only "
+        f"(names start with '{prefix}-'; versions are solution/<name>/<id>).",
+    )
+    listing = (
+        r"^Resource::\*$",
+        "personalize:ListBatchInferenceJobs (finding a job by name after a lost response) supports no "
+        "resource-level permissions.",
+    )
+    objects = (
+        r"^Resource::(<[A-Za-z0-9]+\.Arn>|arn:[^:]+:s3:::[^/]+)/.+/\*$",
+        "The Personalize service role reads each batch job's own input prefix (batch-input/<job>/) and "
+        "writes only under each job's configured output prefix, where the service names the files.",
+    )
+    inputs = (
+        r"^Resource::<[A-Za-z0-9]+\.Arn>/batch-input/[A-Za-z0-9_-]+/\*$",
+        "Put/DeleteObject for one batch job's input prefix (batch-input/<job>/) of this stack's data "
+        "bucket: the Custom::PersonalizeDataObject copy of the job's input file, whose name comes from "
+        "config (a renamed file's old object is deleted there).",
+    )
+    return [
+        (batch.handler_policy, [jobs, parents, listing, inputs]),
+        (batch.waiter_policy, [jobs]),
+        (batch.service_policy, [objects]),
+    ]
+
+
 def acknowledge_findings(stack: PersonalizeStack) -> None:
     """Every AwsSolutions finding the stack has, acknowledged where it arises."""
     prefix = stack.provider.name_prefix
@@ -228,6 +266,8 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
         (provider.handler_role, [*_personalize_reasons(prefix), _DATA_OBJECT_REASON]),
         (provider.waiter_role, _personalize_reasons(prefix)),
     ]
+    if stack.batch is not None:
+        wildcards.extend(_batch_wildcards(stack.batch, prefix))
     waiter_policy = provider.waiter.state_machine.role.node.try_find_child("DefaultPolicy")
     if waiter_policy is not None:
         wildcards.append((waiter_policy, _framework_reasons()))

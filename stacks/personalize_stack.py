@@ -4,7 +4,6 @@ and declares the outputs; the constructs own the resources."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -229,9 +228,6 @@ class PersonalizeStack(cdk.Stack):
             else None
         )
 
-        if self.batch is not None:
-            _acknowledge_batch(self.batch, ctx.prefix)
-
         for key, value in sorted(environment.tags.items()):
             cdk.Tags.of(self).add(key, value)
         _tag_raw_resources(self, environment.tags)
@@ -313,47 +309,6 @@ class PersonalizeStack(cdk.Stack):
             value=json.dumps({n: c.name for n, c in self.campaigns.items()}, sort_keys=True),
             description="Config campaign name -> Personalize campaign name",
         )
-
-
-def _acknowledge_batch(batch: BatchInference, prefix: str) -> None:
-    """cdk-nag IAM5 findings of the batch-inference policies, each with its reason (an unexplained
-    wildcard raises, as in stacks.acknowledgments)."""
-    from stacks.acknowledgments import ACCOUNT, ack_all_wildcards  # that module imports this one
-
-    jobs = (
-        rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:batch-inference-job/{re.escape(prefix)}-\*$",
-        f"Batch inference jobs of this environment only: every job name the stack makes starts with "
-        f"'{prefix}-' and carries a hash of its inputs; the handler appends a per-request suffix.",
-    )
-    parents = (
-        rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:(solution|filter)/{re.escape(prefix)}-\*$",
-        f"CreateBatchInferenceJob names its solution version and filter: this environment's only "
-        f"(names start with '{prefix}-'; versions are solution/<name>/<id>).",
-    )
-    listing = (
-        r"^Resource::\*$",
-        "personalize:ListBatchInferenceJobs (finding a job by name after a lost response) supports no "
-        "resource-level permissions.",
-    )
-    objects = (
-        r"^Resource::(<[A-Za-z0-9]+\.Arn>|arn:[^:]+:s3:::[^/]+)/.+/\*$",
-        "The Personalize service role reads each batch job's own input prefix (batch-input/<job>/) and "
-        "writes only under each job's configured output prefix, where the service names the files.",
-    )
-    inputs = (
-        r"^Resource::<[A-Za-z0-9]+\.Arn>/batch-input/[A-Za-z0-9_-]+/\*$",
-        "Put/DeleteObject for one batch job's input prefix (batch-input/<job>/) of this stack's data "
-        "bucket: the Custom::PersonalizeDataObject copy of the job's input file, whose name comes from "
-        "config (a renamed file's old object is deleted there).",
-    )
-    ack_all_wildcards(
-        cdk.Stack.of(batch),
-        [
-            (batch.handler_policy, [jobs, parents, listing, inputs]),
-            (batch.waiter_policy, [jobs]),
-            (batch.service_policy, [objects]),
-        ],
-    )
 
 
 #: Types CDK's CustomResourceProvider (the auto-delete handler) emits as raw CfnResources, which
