@@ -80,12 +80,16 @@ class _Keys:
         counts = np.concatenate([c for _, c in parts])
         self.done[words] = _unique_rows(keys, counts)
 
+    def merged(self) -> dict[int, tuple[Any, Any]]:
+        """Every pending key merged in: (distinct keys, counts) per key width (what a worker sends)."""
+        for words in list(self.pending):
+            self._merge(words)
+        return self.done
+
     def items(self) -> dict[bytes, int]:
         """Every distinct value (bytes) with its count."""
         out: dict[bytes, int] = {}
-        for words in list(self.pending):
-            self._merge(words)
-        for words, (unique, counts) in self.done.items():
+        for words, (unique, counts) in self.merged().items():
             raw = unique.tobytes()
             size = 8 * words
             for i, count in enumerate(counts.tolist()):
@@ -363,12 +367,6 @@ def merge(into: NumpyBlocks, result: dict[str, Any]) -> None:
             target.pending_size[words] = target.pending_size.get(words, 0) + len(pair[0])
 
 
-def _keys_state(keys: _Keys) -> dict[int, tuple[Any, Any]]:
-    for words in list(keys.pending):
-        keys._merge(words)
-    return keys.done
-
-
 def peak_rss_kb() -> int:
     """This process's own peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
     try:
@@ -410,9 +408,9 @@ def _worker_main(argv: list[str]) -> int:
     result = {
         "rows": checker.rows,
         "ts": ts,
-        "users": _keys_state(blocks.users),
-        "items": _keys_state(blocks.items),
-        "events": _keys_state(blocks.events),
+        "users": blocks.users.merged(),
+        "items": blocks.items.merged(),
+        "events": blocks.events.merged(),
         "failed": failed,
         "lines": line,
         "end": offset,
