@@ -127,12 +127,7 @@ class BatchInference(Construct):
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         self.jobs: dict[str, BatchJob] = {}
-        jobs_arn = stack.format_arn(
-            service="personalize",
-            resource="batch-inference-job",
-            resource_name=f"{ctx.prefix}-*",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
+        (jobs_arn,) = provider.resource_arns("batch-inference-job")
 
         # What the Personalize service role reads and writes; one statement per job, exact prefixes.
         read: list[str] = []
