@@ -62,12 +62,15 @@ class _Keys:
 
     def add(self, keys: Any) -> None:
         words = keys.shape[1]
-        unique, counts = _unique_rows(keys)
-        self.pending.setdefault(words, []).append((unique, counts))
-        self.pending_size[words] = self.pending_size.get(words, 0) + len(unique)
+        self.pend(words, _unique_rows(keys))
         done = self.done.get(words)
         if self.pending_size[words] >= max(MERGE_AT, len(done[0]) if done else 0):
             self._merge(words)
+
+    def pend(self, words: int, part: tuple[Any, Any]) -> None:
+        """Queue (distinct keys, counts) of `words`-wide keys for the next merge."""
+        self.pending.setdefault(words, []).append(part)
+        self.pending_size[words] = self.pending_size.get(words, 0) + len(part[0])
 
     def _merge(self, words: int) -> None:
         parts = self.pending.pop(words, [])
@@ -363,8 +366,7 @@ def merge(into: NumpyBlocks, result: dict[str, Any]) -> None:
     for name in ("users", "items", "events"):
         target: _Keys = getattr(into, name)
         for words, pair in result[name].items():
-            target.pending.setdefault(words, []).append(pair)
-            target.pending_size[words] = target.pending_size.get(words, 0) + len(pair[0])
+            target.pend(words, pair)
 
 
 def peak_rss_kb() -> int:
