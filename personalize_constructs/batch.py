@@ -34,12 +34,12 @@ from personalize_constructs.resources import (
     cfn,
     depends,
 )
+from personalize_constructs.storage import PERSONALIZE
 from personalize_constructs.upload import data_object
 from pipeline.config import BatchJobConfig
 from pipeline.naming import digest
 from pipeline.recipes import RecipeFamily
 
-PERSONALIZE = "personalize.amazonaws.com"
 #: Repo input files are copied under here, one prefix per job (a CDK file asset copied by a
 #: Custom::PersonalizeDataObject, as the dataset files are).
 INPUT_PREFIX = "batch-input/"
