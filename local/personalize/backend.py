@@ -1037,9 +1037,12 @@ class PersonalizeBackend(BatchInferenceOps):
         return flt.compiled
 
     def _filter_context(self, campaign: Campaign) -> dict[str, Any]:
+        """The filter data of the campaign's dataset group (`_group_filter_context`)."""
+        return self._group_filter_context(self._campaign_group(campaign.serving_arn or ""))
+
+    def _group_filter_context(self, group: str | None) -> dict[str, Any]:
         """Filters read the dataset group's current Items and Users (as the service's do), not the
         copies the model trained with; interactions come from the model (training + events)."""
-        group = self._campaign_group(campaign.serving_arn or "")
         context: dict[str, Any] = {}
         for dataset in self._all(Dataset, lambda d: d.dataset_group_arn == group and d.data is not None):
             kind = dataset.dataset_type.lower()

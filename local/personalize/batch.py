@@ -236,12 +236,7 @@ def _run(backend: PersonalizeBackend, job: BatchInferenceJob) -> tuple[dict[str,
         if not isinstance(flt, Filter):
             raise _Failed(f"Filter {job.filter_arn} no longer exists.")
         compiled = flt.compiled
-        from local.personalize.resources import Dataset
-
-        for dataset in backend._all(Dataset, lambda d: d.dataset_group_arn == solution.dataset_group_arn
-                                    and d.data is not None):
-            if dataset.dataset_type.lower() in ("items", "users"):
-                context[dataset.dataset_type.lower()] = dataset.data
+        context = backend._group_filter_context(solution.dataset_group_arn)
     outputs: dict[str, bytes] = {}
     total = 0
     for key in keys:
