@@ -18,6 +18,7 @@ def test_deploy_recommend_diff_destroy(
 ) -> None:
     cdk_out = str(assemblies("dev").directory)
     common = ["-c", "env=dev", "--cdk-out", cdk_out, "--state-dir", str(tmp_path)]
+    state = ["-c", "env=dev", "--state-dir", str(tmp_path)]  # recommend and destroy need no assembly
     assert main(["deploy", *common, "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "Personalize-dev: CREATE_COMPLETE" in out and "critical path" in out
@@ -29,9 +30,7 @@ def test_deploy_recommend_diff_destroy(
         main(
             [
                 "recommend",
-                *common[:2],
-                "--state-dir",
-                str(tmp_path),
+                *state,
                 "--campaign",
                 "user-recs",
                 "--user-id",
@@ -48,9 +47,7 @@ def test_deploy_recommend_diff_destroy(
         main(
             [
                 "recommend",
-                *common[:2],
-                "--state-dir",
-                str(tmp_path),
+                *state,
                 "--campaign",
                 "ranking",
                 "--user-id",
@@ -63,18 +60,13 @@ def test_deploy_recommend_diff_destroy(
     )
     ranked = capsys.readouterr().out.splitlines()[2:]
     assert sorted(line.split()[1] for line in ranked) == ["i0010", "i0067", "i0103"]
-    assert (
-        main(
-            ["recommend", *common[:2], "--state-dir", str(tmp_path), "--campaign", "nope", "--user-id", "u1"]
-        )
-        == 2
-    )
+    assert main(["recommend", *state, "--campaign", "nope", "--user-id", "u1"]) == 2
     assert "campaign 'nope' is not in the deployed stack" in capsys.readouterr().err
 
     assert main(["diff", *common]) == 0
     assert "There were no differences" in capsys.readouterr().out
 
-    assert main(["destroy", *common[:2], "--state-dir", str(tmp_path), "--quiet"]) == 0
+    assert main(["destroy", *state, "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "DELETE_COMPLETE" in out and "Left in the local world for dev: nothing." in out
 
