@@ -116,7 +116,6 @@ class BatchInference(Construct):
         configs: Sequence[BatchJobConfig],
         solutions: dict[str, Solution],
         filters: dict[str, Filter],
-        filter_expressions: dict[str, str],
         bucket: s3.IBucket,
         service_role: iam.IRole,
         provider: PersonalizeProvider,
@@ -223,16 +222,13 @@ class BatchInference(Construct):
 
         for config in configs:
             solution = solutions[config.solution]
-            chosen = filters[config.filter] if config.filter else None
-            parameters = filter_parameters(filter_expressions[config.filter]) if config.filter else []
             self.jobs[config.name] = BatchJob(
                 self,
                 f"Job{logical_label(config.name)}",
                 ctx=ctx,
                 config=config,
                 solution=solution,
-                filter=chosen,
-                filter_parameters=parameters,
+                filter=filters[config.filter] if config.filter else None,
                 bucket=bucket,
                 role_arn=service_role.role_arn,
                 root=root,
@@ -255,7 +251,6 @@ class BatchJob(Construct):
         config: BatchJobConfig,
         solution: Solution,
         filter: Filter | None,
-        filter_parameters: Sequence[str],
         bucket: s3.IBucket,
         role_arn: str,
         root: Path,
@@ -278,7 +273,8 @@ class BatchJob(Construct):
             path = root / config.input
             if not path.is_file():
                 raise ValueError(f"{where}.input: no such file {config.input!r} under {root}")
-            check_input_file(path, solution.recipe.family, filter_parameters, where)
+            parameters = filter_parameters(filter.expression) if filter is not None else []
+            check_input_file(path, solution.recipe.family, parameters, where)
             input_hash = file_digest(path)
             key = f"{INPUT_PREFIX}{config.name}/{path.name}"
             asset, self.upload = data_object(

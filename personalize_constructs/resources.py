@@ -318,7 +318,8 @@ class Campaign(Construct):
 
 
 class Filter(Construct):
-    """`Custom::PersonalizeFilter`, after the datasets its expression can name. Exposes `resource`, `arn`."""
+    """`Custom::PersonalizeFilter`, after the datasets its expression can name. Exposes `resource`, `arn`,
+    `expression`."""
 
     def __init__(
         self,
@@ -331,6 +332,7 @@ class Filter(Construct):
         datasets: Sequence[Dataset],
     ) -> None:
         super().__init__(scope, id)
+        self.expression = config.expression
         self.name = ctx.name(config.name, version_of=config.expression)
         self.resource = _custom(
             self,

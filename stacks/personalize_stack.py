@@ -216,7 +216,6 @@ class PersonalizeStack(cdk.Stack):
                 configs=config.batch_jobs,
                 solutions=self.solutions,
                 filters=self.filters,
-                filter_expressions={f.name: f.expression for f in config.filters},
                 bucket=self.data.bucket,
                 service_role=self.service_role.role,
                 provider=self.provider,
