@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aws_cdk as cdk
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from personalize_constructs.hashing import logical_label
 from personalize_constructs.long_wait import LongWait
@@ -83,10 +83,10 @@ def _custom(
 
 #: construct -> its CfnResource: each lookup is two jsii round trips (node, defaultChild) and the
 #: stack asks for the same ones again and again (DependsOn, waits, logical ids).
-_CFN: weakref.WeakKeyDictionary[Construct, cdk.CfnResource] = weakref.WeakKeyDictionary()
+_CFN: weakref.WeakKeyDictionary[IConstruct, cdk.CfnResource] = weakref.WeakKeyDictionary()
 
 
-def cfn(resource: Construct) -> cdk.CfnResource:
+def cfn(resource: IConstruct) -> cdk.CfnResource:
     if isinstance(resource, cdk.CfnResource):
         return resource
     known = _CFN.get(resource)

@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 from personalize_constructs.batch import BatchInference
+from personalize_constructs.resources import cfn
 from stacks.personalize_stack import PersonalizeStack
 
 RUNTIME_REASON = (
@@ -110,12 +111,6 @@ def ack(construct: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))
 
 
-def _policy_resource(construct: IConstruct) -> cdk.CfnResource:
-    resource = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
-    assert isinstance(resource, cdk.CfnResource), construct.node.path
-    return resource
-
-
 def ack_wildcards(construct: IConstruct, reasons: Iterable[tuple[str, str]]) -> None:
     """Acknowledge each IAM5 finding of `construct` (a CfnPolicy/CfnRole or an L2 holding one) with
     the reason of the first regex matching it; raise when a finding has no reason."""
@@ -127,7 +122,7 @@ def ack_all_wildcards(
 ) -> None:
     """`ack_wildcards` for several policies of one stack: their documents are resolved in a single
     jsii round trip (resolving each one alone was ~15 calls of a synth)."""
-    work = [(_policy_resource(construct), reasons) for construct, reasons in items]
+    work = [(cfn(construct), reasons) for construct, reasons in items]
     resolved = _resolve_each(stack, [_policy_source(resource) for resource, _ in work])
     for (resource, reasons), value in zip(work, resolved, strict=True):
         table = [(re.compile(pattern), reason) for pattern, reason in reasons]
