@@ -16,7 +16,6 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from personalize_constructs.provider import PersonalizeProvider
-from personalize_constructs.resources import cfn
 
 #: Every uploaded dataset lives under this prefix (the service role may read only there).
 DATA_PREFIX = "datasets/"
@@ -54,8 +53,8 @@ def data_object(
 
 class DatasetUpload(Construct):
     """One file to `datasets/<type>/<file name>`; exposes `asset`, `resource` (the custom
-    resource), `deployment` (its CfnResource: what the import job depends on), `key` (the object
-    key) and `data_location` (the s3:// URI for the import job)."""
+    resource: what the import job depends on), `key` (the object key) and `data_location` (the
+    s3:// URI for the import job)."""
 
     def __init__(
         self,
@@ -86,5 +85,4 @@ class DatasetUpload(Construct):
             bucket=bucket,
             prefix=prefix,
         )
-        self.deployment = cfn(self.resource)
         self.data_location = cdk.Fn.join("", ["s3://", bucket.bucket_name, "/", self.key])

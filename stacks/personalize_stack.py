@@ -113,7 +113,7 @@ class PersonalizeStack(cdk.Stack):
                 )
                 self.uploads[dataset_type] = upload
                 location = upload.data_location
-                after = [upload.deployment]
+                after = [upload.resource]
             if bucket_policy is not None:
                 after.append(bucket_policy)
             schema_json = (root / dataset.schema_path).read_text(encoding="utf-8")
