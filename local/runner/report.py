@@ -130,8 +130,10 @@ def critical_path(result: OperationResult) -> CriticalPath | None:
         es[lid] = (start, source)
         best: tuple[float, Any] = (start, None)
         for op, offset in awaited.get(lid, []):
-            op_start = finish(op.resource, stack | {lid}) if op.resource != lid else start
-            if op.resource != lid:
+            if op.resource == lid:
+                op_start = start
+            else:
+                finish(op.resource, stack | {lid})  # settles the owner's earliest start, es[owner]
                 op_start = es[op.resource][0]
             value = op_start + offset + (op.end - op.start)
             if value > best[0] + eps:
