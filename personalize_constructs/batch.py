@@ -140,27 +140,22 @@ class BatchInference(Construct):
             else:
                 read.append(bucket.arn_for_objects(f"{INPUT_PREFIX}{config.name}/*"))
             write.append(bucket.arn_for_objects(f"{config.output_prefix}*"))
+        service_statements = [
+            iam.PolicyStatement(sid="ReadBatchInput", actions=["s3:GetObject"], resources=read),
+            iam.PolicyStatement(sid="WriteBatchOutput", actions=["s3:PutObject"], resources=write),
+        ]
+        if external_buckets:
+            # An s3:// input in another bucket: Personalize lists it too (the data bucket's
+            # ListBucket is already in the role). That bucket's own policy must admit Personalize.
+            service_statements.append(
+                iam.PolicyStatement(
+                    sid="ListExternalBatchInput",
+                    actions=["s3:ListBucket"],
+                    resources=sorted(set(external_buckets)),
+                )
+            )
         self.service_policy = iam.Policy(
-            self,
-            "ServiceRoleAccess",
-            roles=[service_role],
-            statements=[
-                iam.PolicyStatement(sid="ReadBatchInput", actions=["s3:GetObject"], resources=read),
-                iam.PolicyStatement(sid="WriteBatchOutput", actions=["s3:PutObject"], resources=write),
-                # An s3:// input in another bucket: Personalize lists it too (the data bucket's
-                # ListBucket is already in the role). That bucket's own policy must admit Personalize.
-                *(
-                    [
-                        iam.PolicyStatement(
-                            sid="ListExternalBatchInput",
-                            actions=["s3:ListBucket"],
-                            resources=sorted(set(external_buckets)),
-                        )
-                    ]
-                    if external_buckets
-                    else []
-                ),
-            ],
+            self, "ServiceRoleAccess", roles=[service_role], statements=service_statements
         )
         source = {
             "StringEquals": {"aws:SourceAccount": stack.account},
