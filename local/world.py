@@ -388,6 +388,9 @@ class World:
     def save(self, path: str | os.PathLike[str] = DEFAULT_PATH) -> Path:
         """Pickle everything (moto state with S3 objects and IAM, Personalize with trained models,
         clock, faults, stats) atomically to `path`."""
+        from local.runner import picklefix
+
+        picklefix.register()  # moto's KMS keys hold `cryptography` keys, which do not pickle as is
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")

@@ -33,7 +33,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.runner import picklefix, report
+from local.runner import report
 from local.runner.assembly import StackArtifact
 from local.runner.custom import CustomResource, ProviderSettings
 from local.runner.intrinsics import Context, Resolver, TemplateError, references
@@ -46,7 +46,6 @@ from local.runner.state import ResourceState, StackState, StackStore
 from local.runner.stepfunctions import ExecutionResult, Interpreter
 
 CUSTOM = CustomResource()
-picklefix.register()
 #: values for SSM-typed parameters (the bootstrap stack is not emulated)
 SSM_PARAMETERS = {"/cdk-bootstrap/hnb659fds/version": "30"}
 SKIPPED_RULES = {"CheckBootstrapVersion": "the CDK bootstrap stack is not emulated locally"}

@@ -2,8 +2,9 @@
 key (even for symmetric keys), and those objects do not pickle. Registering a reducer that goes
 through PKCS#8 PEM makes `World.save` work once the stack has an AWS::KMS::Key.
 
-Stopgap owned by the runner because the runner is what creates the keys; it belongs with the
-world's persistence (local/world.py) and can move there unchanged.
+`World.save` registers it, so every process that saves a world can (`python -m local serve`
+included, which never imports the runner's engine). The module stays here: saved worlds name
+`local.runner.picklefix.load_private_key`, and unpickling imports it by that path.
 """
 
 from __future__ import annotations
