@@ -304,3 +304,32 @@ def test_save_while_active_is_a_snapshot(tmp_path: Path) -> None:
         assert [o["Key"] for o in s3.list_objects_v2(Bucket="live-bucket")["Contents"]] == ["before"]
         assert len(s3.get_object(Bucket="live-bucket", Key="before")["Body"].read()) == 100_000
     loaded.close()
+
+
+def test_a_world_with_a_kms_key_saves_without_the_runner(tmp_path: Path) -> None:
+    """moto's KMS keys hold `cryptography` keys that do not pickle as is; World.save must manage them
+    in any process, also one that never imported the runner (`python -m local serve`)."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys, boto3
+from local.world import World
+world = World()
+with world.active():
+    key_id = boto3.client("kms", region_name="{REGION}").create_key()["KeyMetadata"]["KeyId"]
+world.save(sys.argv[1])
+world.close()
+loaded = World.load(sys.argv[1])
+with loaded.active():
+    kms = boto3.client("kms", region_name="{REGION}")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"secret")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"
+loaded.close()
+"""
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "world.pkl")], cwd=repo, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
