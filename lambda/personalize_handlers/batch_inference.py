@@ -40,20 +40,14 @@ class BatchInferenceJob(Job):
         return value
 
     def num_results(self, ctx: Ctx) -> int | None:
-        try:
-            value = to_int(ctx.props.get("NumResults"), "NumResults", minimum=1)
-        except HandlerError as exc:
-            raise HandlerError(f"{self.label} {ctx.name}: {exc}") from None
+        value = to_int(ctx.props.get("NumResults"), "NumResults", minimum=1)
         if value is not None and value > MAX_RESULTS:
             raise HandlerError(f"{self.label} {ctx.name}: property NumResults: expected 1..{MAX_RESULTS}, "
                                f"got {value}")
         return value
 
     def job_config(self, ctx: Ctx) -> dict[str, Any] | None:
-        try:
-            return to_json_object(ctx.props.get("BatchInferenceJobConfig"), "BatchInferenceJobConfig")
-        except HandlerError as exc:
-            raise HandlerError(f"{self.label} {ctx.name}: {exc}") from None
+        return to_json_object(ctx.props.get("BatchInferenceJobConfig"), "BatchInferenceJobConfig")
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {

@@ -50,12 +50,16 @@ def _run(step: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     kind, ctx = _context(raw)
     log.info(json.dumps({"step": step, "request": ctx.event.request_type, "type": ctx.event.resource_type,
                          "logicalId": ctx.event.logical_id, "physicalId": ctx.event.physical_id}))
+    named = f"{kind.label} {ctx.name}: "
     try:
         return kind.on_event(ctx) if step == "on_event" else kind.is_complete(ctx)
-    except HandlerError:
-        raise
+    except HandlerError as exc:
+        # The contract names the resource in every error; shared pieces (coercion, paging) cannot.
+        if str(exc).startswith(named):
+            raise
+        raise HandlerError(named + str(exc)) from exc
     except BotoCoreError as exc:  # endpoint, credentials, retries exhausted below the service
-        raise HandlerError(f"{kind.label} {ctx.name}: {ctx.event.request_type} failed: {exc}") from exc
+        raise HandlerError(f"{named}{ctx.event.request_type} failed: {exc}") from exc
 
 
 def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

@@ -330,3 +330,27 @@ def test_failed_campaign_update_surfaces_and_old_version_keeps_serving(world: An
     assert provider.update(CAMPAIGN, campaign, new, old)["waited"] == 0
     described = personalize().describe_campaign(campaignArn=campaign)["campaign"]
     assert described["status"] == "ACTIVE" and described["solutionVersionArn"] == v1
+
+
+@pytest.mark.parametrize(
+    ("kind", "props", "expected"),
+    [
+        (SOLUTION, {"Name": "test-hpo", "PerformHPO": "maybe"}, "Solution test-hpo: property PerformHPO: "),
+        (
+            CAMPAIGN,
+            {
+                "Name": "test-tps",
+                "SolutionVersionArn": "arn:aws:personalize:us-east-1:123456789012:solution/s/1",
+                "MinProvisionedTPS": "0",
+            },
+            "Campaign test-tps: property MinProvisionedTPS: expected an integer >= 1",
+        ),
+    ],
+)
+def test_bad_property_names_the_resource(world: Any, kind: str, props: dict[str, Any], expected: str) -> None:
+    """Coercion errors come from shared helpers that know no resource: the entry point names it."""
+    props = {"DatasetGroupArn": "arn:aws:personalize:us-east-1:123456789012:dataset-group/dg",
+             "RecipeArn": "arn:aws:personalize:::recipe/aws-sims", **props}
+    with pytest.raises(HandlerError) as info:
+        Provider(world).create(kind, props)
+    assert str(info.value).startswith(expected), str(info.value)
