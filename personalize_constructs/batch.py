@@ -13,7 +13,6 @@ so a job can never start before Personalize may read its input and write its out
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from personalize_constructs.resources import (
 from personalize_constructs.storage import PERSONALIZE
 from personalize_constructs.upload import data_object
 from pipeline.config import BatchJobConfig
+from pipeline.filters import filter_parameters
 from pipeline.naming import digest
 from pipeline.recipes import RecipeFamily
 
@@ -53,12 +53,12 @@ INPUT_KEYS: dict[RecipeFamily, tuple[str, ...]] = {
     RecipeFamily.RELATED_ITEMS: ("itemId",),
     RecipeFamily.PERSONALIZED_RANKING: ("userId", "itemList"),
 }
-_PLACEHOLDER = re.compile(r"\$([A-Za-z0-9_]+)")
 
 
-def filter_parameters(expression: str) -> list[str]:
-    """The `$NAME` placeholders of a filter expression (each needs a value per request)."""
-    return sorted(set(_PLACEHOLDER.findall(expression)))
+def placeholders(expression: str) -> list[str]:
+    """Every `$NAME` of a filter expression: batch input must carry a value for each (stricter
+    than GetRecommendations, which lets EXCLUDE-only parameters go without)."""
+    return sorted(set().union(*filter_parameters(expression)))
 
 
 def check_input_file(path: Path, family: RecipeFamily, parameters: Sequence[str], where: str) -> int:
@@ -268,7 +268,7 @@ class BatchJob(Construct):
             path = root / config.input
             if not path.is_file():
                 raise ValueError(f"{where}.input: no such file {config.input!r} under {root}")
-            parameters = filter_parameters(filter.expression) if filter is not None else []
+            parameters = placeholders(filter.expression) if filter is not None else []
             check_input_file(path, solution.recipe.family, parameters, where)
             input_hash = file_digest(path)
             key = f"{INPUT_PREFIX}{config.name}/{path.name}"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.config import CONFIG_DIR, REPO_ROOT, PipelineConfig, config_path, load_config
+from pipeline.filters import filter_parameters
 from pipeline.problems import ProblemReport
 from recs.catalog import Catalog
 from recs.errors import (
@@ -41,7 +42,6 @@ Target = Literal["aws", "local"]
 MAX_RESULTS = 500
 DEFAULT_NUM = 10
 #: `$NAME` placeholders in a filter expression
-PARAMETER = re.compile(r"\$([A-Za-z0-9_]+)")
 COLD_START_NOTE = (
     "user {user!r} has no interactions in the imported data (cold start): Personalize answers with "
     "popular items, not personal ones"
@@ -507,20 +507,6 @@ def format_filter_value(value: str | Sequence[str]) -> str:
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def filter_parameters(expression: str) -> tuple[set[str], set[str]]:
-    """($PARAMETERS of INCLUDE parts, those only in EXCLUDE parts): Personalize requires values
-    for an INCLUDE expression's parameters; an EXCLUDE part without values is not applied
-    (GetRecommendations `filterValues`, API reference)."""
-    required: set[str] = set()
-    every: set[str] = set()
-    for part in expression.split("|"):
-        names = set(PARAMETER.findall(part))
-        every |= names
-        if part.strip().upper().startswith("INCLUDE"):
-            required |= names
-    return required, every - required
 
 
 def _check_id(what: str, value: str | None) -> None:

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from recs_helpers import PARAM_FILTER, Deployed, categories
 
+from pipeline.filters import filter_parameters
 from recs import (
     AccessDenied,
     BadRequest,
@@ -25,7 +26,7 @@ from recs import (
     UnknownCampaign,
     UnknownFilter,
 )
-from recs.api import filter_parameters, format_filter_value
+from recs.api import format_filter_value
 from recs.service import translate
 from recs.stack import parse_command
 
