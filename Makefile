@@ -23,7 +23,7 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed
 
 demo: install
-	$(PY) -m local demo -c env=$(ENV)
+	$(PY) -m cli demo -c env=$(ENV)
 
 test: install
 	$(PY) -m pytest
@@ -32,7 +32,7 @@ bench: install
 	$(PY) -m bench
 
 faults: install
-	$(PY) -m local faults
+	$(PY) -m tests.faults
 
 synth: install
 	npx cdk synth -c env=$(ENV) --quiet

@@ -55,9 +55,9 @@ def synth(config: Any, outdir: Path) -> Any:
 
 
 def deploy(artifact: Any, state: Path, scale: float = 1.0, jitter: float = 0.0) -> tuple[Any, float]:
+    from cli.support import region_of
+    from local.emulator.world import World
     from local.runner import Runner, StackStore
-    from local.runner.cli_support import region_of
-    from local.world import World
 
     world = World()
     world.personalize.durations.scale = scale

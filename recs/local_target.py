@@ -21,8 +21,8 @@ def deploy_hint(env: str) -> str:
 
 def open_local(env: str, state_dir: Path) -> tuple[DeployedStack, Any]:
     """(the deployed stack, the World serving it); StackNotDeployed when there is none."""
+    from local.emulator.world import World
     from local.runner.state import StackStore
-    from local.world import World
 
     name = stack_name(env)
     state = StackStore(state_dir).load(name)

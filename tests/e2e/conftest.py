@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from cli.support import region_of
+from local.emulator.world import World
 from local.runner import CloudAssembly, Runner, StackArtifact, StackStore
-from local.runner.cli_support import region_of
 from local.runner.inventory import leftovers
-from local.world import World
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local.cli import main
+from cli.main import main
 from local.runner import StackArtifact
 
 pytestmark = pytest.mark.slow

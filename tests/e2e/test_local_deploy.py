@@ -8,8 +8,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from cli.support import stack_name
 from local.runner import StackArtifact
-from local.runner.cli_support import stack_name
 
 from .conftest import REPO, Local
 

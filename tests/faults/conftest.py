@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local.faultmatrix.harness import Assemblies
+from tests.faults.harness import Assemblies
 
 
 @pytest.fixture(scope="session")

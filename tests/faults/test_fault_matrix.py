@@ -1,15 +1,15 @@
 """Issue 6's fault matrix as tests: every scenario deploys the synthesized template on the local
 runner with the local Personalize's fault injection, in a fresh World on the virtual clock, and
-must hold every invariant (local/faultmatrix/harness.py) and its own checks. `python -m local
+must hold every invariant (tests/faults/harness.py) and its own checks. `python -m local
 faults` runs the same scenarios and prints the table."""
 
 from __future__ import annotations
 
 import pytest
 
-from local.faultmatrix import report
-from local.faultmatrix.harness import Assemblies, Check
-from local.faultmatrix.scenarios import BY_KEY, SCENARIOS, Outcome, run_scenario
+from tests.faults import report
+from tests.faults.harness import Assemblies, Check
+from tests.faults.scenarios import BY_KEY, SCENARIOS, Outcome, run_scenario
 
 
 def _param(key: str) -> object:

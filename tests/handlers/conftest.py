@@ -20,10 +20,10 @@ import pytest  # noqa: E402
 def world(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """An active local world (moto + local Personalize, virtual clock), region set as Lambda has it."""
     if not (REPO_ROOT / "local" / "world.py").exists():
-        pytest.skip("the local Personalize (local/world.py) is not built yet")
+        pytest.skip("the local Personalize (local/emulator/world.py) is not built yet")
     import importlib
 
-    world_module = importlib.import_module("local.world")
+    world_module = importlib.import_module("local.emulator.world")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     w = world_module.World()

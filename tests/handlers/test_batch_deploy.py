@@ -26,10 +26,10 @@ num_results = 5
 
 
 def test_dev_with_a_batch_job_deploys_scores_and_destroys(tmp_path: Path) -> None:
+    from cli.support import region_of
+    from local.emulator.world import World
     from local.runner import CloudAssembly, Runner, StackStore
-    from local.runner.cli_support import region_of
     from local.runner.inventory import leftovers
-    from local.world import World
     from pipeline.config import load_config
     from stacks import build_app
 

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.world import World
+from local.emulator.world import World
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

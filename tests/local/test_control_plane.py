@@ -12,8 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pz_helpers import ACCOUNT, DATA, REGION, Pipeline, schema_text, upload, wait_for
 
-from local.clock import DEFAULT_START
-from local.world import World
+from local.emulator.clock import DEFAULT_START
+from local.emulator.world import World
 
 DG_ARN = f"arn:aws:personalize:{REGION}:{ACCOUNT}:dataset-group/"
 

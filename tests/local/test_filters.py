@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from local.personalize.data import Items, Users
-from local.personalize.filters import compile_filter, parse_filter_values
+from local.emulator.personalize.data import Items, Users
+from local.emulator.personalize.filters import compile_filter, parse_filter_values
 
 ITEMS_SCHEMA = {
     "type": "record",

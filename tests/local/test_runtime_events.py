@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pz_helpers import REGION, Trained, wait_for
 
-from local.world import World
+from local.emulator.world import World
 
 
 @pytest.fixture

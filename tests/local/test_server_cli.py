@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pz_helpers import REPO, Trained
 
-from local.world import World
+from local.emulator.world import World
 
 pytestmark = pytest.mark.cli
 AWS = Path(sys.executable).with_name("aws")
@@ -37,7 +37,7 @@ def server(trained_path: tuple[Path, Trained], tmp_path: Path) -> Any:
     path.write_bytes(source.read_bytes())
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "serve", "--port", str(port), "--world", str(path), "--speed", "60"],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--world", str(path), "--speed", "60"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from local.personalize.data import DataError, Interactions, Items, Users
-from local.personalize.filters import compile_filter
-from local.personalize.training import TrainedModel, family_of, train
+from local.emulator.personalize.data import DataError, Interactions, Items, Users
+from local.emulator.personalize.filters import compile_filter
+from local.emulator.personalize.training import TrainedModel, family_of, train
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
@@ -547,8 +547,8 @@ def test_results_do_not_depend_on_string_hashing() -> None:
     """Python salts str hashes per process: nothing may depend on the iteration order of str sets."""
     script = (
         "import json\n"
-        "from local.personalize.data import Interactions, Items\n"
-        "from local.personalize.training import train\n"
+        "from local.emulator.personalize.data import Interactions, Items\n"
+        "from local.emulator.personalize.training import train\n"
         "s = lambda n: json.load(open(f'data/schemas/{n}.json'))\n"
         "i = Interactions.from_csv('data/interactions.csv', s('interactions'))\n"
         "items = Items.from_csv('data/items.csv', s('items'))\n"
@@ -569,7 +569,7 @@ def test_results_do_not_depend_on_string_hashing() -> None:
 
 
 def test_bitset_and_pair_counting_agree() -> None:
-    from local.personalize.training import _cooccurrence_neighbours
+    from local.emulator.personalize.training import _cooccurrence_neighbours
 
     rng = random.Random(1)
     ids = [f"i{n:02d}" for n in range(30)]

@@ -14,8 +14,8 @@ import pytest
 from botocore.validate import ParamValidator
 from pz_helpers import BUCKET, REGION, Trained, schema_text, wait_for
 
-from local.personalize.backend import PersonalizeBackend
-from local.world import World
+from local.emulator.personalize.backend import PersonalizeBackend
+from local.emulator.world import World
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_every_response_matches_the_service_model(recorded: tuple[World, Trained
     )
     with pytest.raises(pz.exceptions.ResourceNotFoundException):
         pz.describe_solution(solutionArn=solution + "-nope")
-    # batch inference (local/personalize/batch.py): the role and the bucket policy may write the output
+    # batch inference the role and the bucket policy may write the output
     s3 = boto3.client("s3", region_name=REGION)
     s3.put_object(Bucket=BUCKET, Key="batch-in/users.jsonl", Body=b'{"userId": "u0001"}\n')
     write = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/batch-out/*"}

@@ -15,10 +15,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 from pz_helpers import ACCOUNT, REGION, Pipeline, Trained, wait_for
 
-from local.clock import DEFAULT_START, ScaledClock, VirtualClock
-from local.faults import FaultInjector
-from local.personalize.durations import Durations
-from local.world import World
+from local.emulator.clock import DEFAULT_START, ScaledClock, VirtualClock
+from local.emulator.faults import FaultInjector
+from local.emulator.personalize.durations import Durations
+from local.emulator.world import World
 
 STANDARD = Config(retries={"mode": "standard", "max_attempts": 10})
 
@@ -314,7 +314,7 @@ def test_a_world_with_a_kms_key_saves_without_the_runner(tmp_path: Path) -> None
 
     script = f"""
 import sys, boto3
-from local.world import World
+from local.emulator.world import World
 world = World()
 with world.active():
     key_id = boto3.client("kms", region_name="{REGION}").create_key()["KeyMetadata"]["KeyId"]

@@ -20,7 +20,7 @@ from recs_helpers import PARAM_EXPRESSION, PARAM_FILTER, REGION, REPO, Deployed
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
     """dev synthesized in-process and deployed with `python -m local deploy` into a session state
     directory."""
-    from local.cli import main as local_main
+    from cli.main import main as local_main
     from local.runner.state import StackStore
     from pipeline.config import load_config
     from stacks import build_app
@@ -42,7 +42,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
 def aws_world(deployed: Deployed) -> Iterator[Any]:
     """A copy of the deployed world in which moto's CloudFormation also holds the stack with the
     runner's outputs (what `cdk deploy` leaves in CloudFormation): the AWS target's view."""
-    from local.world import World
+    from local.emulator.world import World
 
     world = World.load(deployed.state_dir / "world.pkl")
     template = {

@@ -33,7 +33,7 @@ def rows(out: str) -> list[list[str]]:
 
 def direct(deployed: Deployed, call: str, **params: Any) -> list[dict[str, Any]]:
     """The same query made straight to the runtime API of the deployed world."""
-    from local.world import World
+    from local.emulator.world import World
 
     world = World.load(deployed.state_dir / "world.pkl")
     try:
@@ -390,7 +390,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_python_m_local_recommend_is_the_same_command(
     deployed: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from local.cli import main as local_main
+    from cli.main import main as local_main
 
     args = ["--campaign", "user-recs", "--user-id", "u0246", "--num", "4", "--json"]
     assert local_main(["recommend", "-c", "env=dev", "--state-dir", str(deployed.state_dir), *args]) == 0

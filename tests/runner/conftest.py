@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from local.emulator.world import World
 from local.runner import CloudAssembly, Runner, StackArtifact, StackStore
-from local.world import World
 
 HANDLER = Path(__file__).with_name("handler_code.py")
 ASSET_HASH = "a" * 64

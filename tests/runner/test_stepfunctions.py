@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local.clock import VirtualClock
+from local.emulator.clock import VirtualClock
 from local.runner.lambdas import LambdaFunction, LambdaService
 from local.runner.sim import Simulation
 from local.runner.stepfunctions import AslError, Interpreter, choice_matches, get_path, render, set_path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local.commands import validate as command
+from cli.commands import validate as command
 from pipeline.config import PipelineConfig, load_config
 from pipeline.problems import ProblemReport
 from pipeline.validate import summary, validate
@@ -175,7 +175,7 @@ def test_cli_rejects_bad_data(repo: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_cli_through_the_dispatcher(capsys: pytest.CaptureFixture[str]) -> None:
-    from local.cli import main
+    from cli.main import main
 
     assert main(["validate", "-c", "env=prod"]) == 0
     assert "Environment 'prod'" in capsys.readouterr().out

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.shared import show_left
+from cli.support import add_common, assembly_for, region_of, run_synth, runner_for
 from local.runner import report
-from local.runner.cli_support import add_common, assembly_for, region_of, run_synth, runner_for
-from local.runner.commands_shared import show_left
 from local.runner.engine import StackError
 from local.runner.inventory import leftovers
 from pipeline.config import load_config

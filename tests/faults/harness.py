@@ -26,9 +26,9 @@ from typing import Any
 
 import boto3
 
+from local.emulator.world import World
 from local.runner import CloudAssembly, OperationResult, Runner, StackArtifact, StackStore
 from local.runner.inventory import leftovers
-from local.world import World
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = Path(__file__).resolve().parent / "configs"

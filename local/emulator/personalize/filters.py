@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from local.personalize.data import Items, Users
+    from local.emulator.personalize.data import Items, Users
 
 #: Recent interactions per user per event type a filter considers (service default quota).
 INTERACTIONS_PER_EVENT_TYPE = 100
@@ -376,7 +376,7 @@ class CompiledFilter:
         text), None or absent when the dataset group has no such dataset. The service refuses
         filters on textual (unstructured) item fields and on boolean fields.
         """
-        from local.personalize.data import parse_schema
+        from local.emulator.personalize.data import parse_schema
 
         for dataset, name in self.fields:
             schema = schemas.get(dataset)

@@ -16,8 +16,8 @@ from email.utils import formatdate
 from functools import lru_cache
 from typing import Any
 
-from local.personalize.backend import PersonalizeBackend
-from local.personalize.errors import PersonalizeError
+from local.emulator.personalize.backend import PersonalizeBackend
+from local.emulator.personalize.errors import PersonalizeError
 
 SERVICES = ("personalize", "personalize-runtime", "personalize-events")
 HOST_RE = re.compile(r"^(personalize(?:-runtime|-events)?)\.([a-z0-9-]+)\.amazonaws\.com")

@@ -7,8 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from cli.support import add_common, assembly_for, region_of, runner_for
 from local.runner import report
-from local.runner.cli_support import add_common, assembly_for, region_of, runner_for
 from local.runner.engine import StackError
 
 

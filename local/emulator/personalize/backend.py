@@ -20,12 +20,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from local.clock import Clock, VirtualClock
-from local.faults import FaultInjector
-from local.personalize import durations as dur
-from local.personalize.batch import BatchInferenceOps
-from local.personalize.errors import PersonalizeError, exists, in_use, invalid, limit, not_found
-from local.personalize.resources import (
+from local.emulator.clock import Clock, VirtualClock
+from local.emulator.faults import FaultInjector
+from local.emulator.personalize import durations as dur
+from local.emulator.personalize.batch import BatchInferenceOps
+from local.emulator.personalize.errors import PersonalizeError, exists, in_use, invalid, limit, not_found
+from local.emulator.personalize.resources import (
     DELETING,
     IN_PROGRESS,
     Campaign,
@@ -496,7 +496,7 @@ class PersonalizeBackend(BatchInferenceOps):
             keys = self._s3_keys(job.account, bucket, key)
         except KeyError as error:
             return str(error.args[0]), 0, None
-        from local.personalize.access import check_import_access
+        from local.emulator.personalize.access import check_import_access
 
         denied = check_import_access(job.account, job.region, role_arn, bucket, keys, job.arn)
         if denied:
@@ -516,7 +516,7 @@ class PersonalizeBackend(BatchInferenceOps):
             shown = "; ".join(str(pr) for pr in problems[:5])
             more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
             return f"Input CSV failed validation: {shown}{more}"[:1000], 0, None
-        from local.personalize import data as data_module
+        from local.emulator.personalize import data as data_module
 
         container_type: Any = {"interactions": data_module.Interactions, "items": data_module.Items,
                           "users": data_module.Users}.get(dataset.dataset_type.lower())
@@ -718,7 +718,7 @@ class PersonalizeBackend(BatchInferenceOps):
         if short:
             self._schedule(at + seconds / 4, "failed", version.arn, version.gen, short)
             return
-        from local.personalize.training import train
+        from local.emulator.personalize.training import train
 
         items = datasets.get("items")
         users = datasets.get("users")
@@ -926,7 +926,7 @@ class PersonalizeBackend(BatchInferenceOps):
             raise invalid("filterExpression is required.")
         if len(expression) > 2500:
             raise invalid("filterExpression must be at most 2500 characters.")
-        from local.personalize.filters import compile_filter
+        from local.emulator.personalize.filters import compile_filter
 
         try:
             compiled = compile_filter(expression)
@@ -1254,7 +1254,7 @@ def _replacement_problem(old: list[dict[str, Any]], new: list[dict[str, Any]]) -
 def _widen(data: Any, schema: dict[str, Any]) -> None:
     """Give stored Items/Users records the replacement schema's new (null) fields, so later imports
     with the new schema append to them."""
-    from local.personalize.data import parse_schema
+    from local.emulator.personalize.data import parse_schema
 
     fields = parse_schema(schema)
     columns = getattr(data, "columns", None)

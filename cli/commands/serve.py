@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from local.world import DEFAULT_PATH
+from local.emulator.world import DEFAULT_PATH
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from local.server import serve
+    from local.emulator.server import serve
 
     if args.speed <= 0:
         raise SystemExit(f"--speed must be > 0, got {args.speed}")

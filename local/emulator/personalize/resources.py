@@ -113,7 +113,7 @@ class Dataset(Resource):
     dataset_group_arn: str = ""
     dataset_type: str = ""
     schema_arn: str = ""
-    #: the imported rows: a container from local.personalize.data (Interactions, Items, Users)
+    #: the imported rows: a container from local.emulator.personalize.data (Interactions, Items, Users)
     data: Any = None
     latest_update: DatasetUpdate | None = None
 

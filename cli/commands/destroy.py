@@ -7,9 +7,9 @@ import argparse
 import json
 from pathlib import Path
 
+from cli.shared import show_left
+from cli.support import add_common, region_for_env, runner_for, stack_name
 from local.runner import report
-from local.runner.cli_support import add_common, region_for_env, runner_for, stack_name
-from local.runner.commands_shared import show_left
 from local.runner.inventory import leftovers
 from local.runner.state import StackStore
 

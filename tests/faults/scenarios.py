@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.faultmatrix.harness import Assemblies, Check, Trial, trial
-from local.runner.cli_support import region_of
+from cli.support import region_of
+from tests.faults.harness import Assemblies, Check, Trial, trial
 
 SMALL = "small/dev"  # one solution, one campaign, destroy
 SMALL_RETAIN = "small/prod"  # the same, bucket retained (prod's policy)

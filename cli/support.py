@@ -18,7 +18,7 @@ from local.runner.assembly import AssemblyError, CloudAssembly, StackArtifact
 from local.runner.engine import Runner
 from local.runner.state import StackStore
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = Path(".local")
 #: Must match stacks.personalize_stack.stack_name (importing stacks starts jsii: ~2.5 s); a test
 #: checks they agree.
@@ -51,7 +51,7 @@ def world_path(args: argparse.Namespace) -> Path:
 
 
 def load_world(args: argparse.Namespace) -> Any:
-    from local.world import World
+    from local.emulator.world import World
 
     path = world_path(args)
     if not path.exists():

@@ -4,7 +4,7 @@ through PKCS#8 PEM makes `World.save` work once the stack has an AWS::KMS::Key.
 
 `World.save` registers it, so every process that saves a world can (`python -m local serve`
 included, which never imports the runner's engine). The module stays here: saved worlds name
-`local.runner.picklefix.load_private_key`, and unpickling imports it by that path.
+`local.emulator.picklefix.load_private_key`, and unpickling imports it by that path.
 """
 
 from __future__ import annotations

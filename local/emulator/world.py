@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local.clock import Clock, VirtualClock
-from local.faults import FaultInjector
-from local.personalize import protocol
-from local.personalize.backend import PersonalizeBackend
+from local.emulator.clock import Clock, VirtualClock
+from local.emulator.faults import FaultInjector
+from local.emulator.personalize import protocol
+from local.emulator.personalize.backend import PersonalizeBackend
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_PATH = Path(".local/world.pkl")
@@ -204,12 +204,12 @@ def install_bridge() -> None:
 def _patch_bucket_policy_check() -> None:
     """moto 5.2.5 answers DENIED for any bucket-policy statement whose condition does not hold, so
     the stack's TLS-only Deny (`aws:SecureTransport` false) would block every request. Evaluate the
-    bucket policy with local.personalize.access instead: requests are TLS, the caller is this
+    bucket policy with local.emulator.personalize.access instead: requests are TLS, the caller is this
     account; only an explicit Deny that applies to it denies."""
     from moto.iam.access_control import PermissionResult
     from moto.s3.models import FakeBucket
 
-    from local.personalize.access import Request, _load, evaluate
+    from local.emulator.personalize.access import Request, _load, evaluate
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
         if self.policy is None:
@@ -388,7 +388,7 @@ class World:
     def save(self, path: str | os.PathLike[str] = DEFAULT_PATH) -> Path:
         """Pickle everything (moto state with S3 objects and IAM, Personalize with trained models,
         clock, faults, stats) atomically to `path`."""
-        from local.runner import picklefix
+        from local.emulator import picklefix
 
         picklefix.register()  # moto's KMS keys hold `cryptography` keys, which do not pickle as is
         target = Path(path)

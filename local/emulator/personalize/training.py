@@ -35,8 +35,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.personalize.data import Interactions, Items, Users
-from local.personalize.filters import CompiledFilter
+from local.emulator.personalize.data import Interactions, Items, Users
+from local.emulator.personalize.filters import CompiledFilter
 from pipeline.recipes import RECIPES, RETIRED, RecipeFamily
 
 #: Neighbours kept per item (bounds model size and inference cost).
@@ -1146,14 +1146,14 @@ def train(
 
 
 def _main(argv: Sequence[str]) -> int:
-    """`python -m local.personalize.training [DATA_DIR] [RECIPE ...]`: train each recipe on the CSVs
+    """`python -m local.emulator.personalize.training [DATA_DIR] [RECIPE ...]`: train each recipe on the CSVs
     and schemas in DATA_DIR (default data/), print the wall time and the holdout metrics."""
     import json
     import time
     from pathlib import Path
 
-    from local.personalize.data import Items as ItemsTable
-    from local.personalize.data import Users as UsersTable
+    from local.emulator.personalize.data import Items as ItemsTable
+    from local.emulator.personalize.data import Users as UsersTable
 
     args = list(argv)
     folder = Path(args.pop(0)) if args and not args[0].startswith("aws-") else Path("data")

@@ -3,7 +3,7 @@ ListBatchInferenceJobs, mixed into PersonalizeBackend (`BatchInferenceOps`).
 
 A job reads JSON lines from moto S3 (one object, or every object under a prefix ending in '/'), with
 the service role (trust + `s3:GetObject`/`s3:ListBucket` on the input, `s3:PutObject` on the output,
-role policy and bucket policy both, as for imports: local.personalize.access), scores each line with
+role policy and bucket policy both, as for imports: local.emulator.personalize.access), scores each line with
 the solution version's model (the same code as GetRecommendations / GetPersonalizedRanking, filters
 and their per-line `filterValues` included) and writes `<output path><input file name>.out`, one JSON
 line per input line: `{"input": ..., "output": {"recommendedItems": [...], "scores": [...]},
@@ -23,12 +23,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from local.personalize import durations as dur
-from local.personalize.errors import in_use, invalid
-from local.personalize.resources import Filter, Resource, Solution, SolutionVersion, clean
+from local.emulator.personalize import durations as dur
+from local.emulator.personalize.errors import in_use, invalid
+from local.emulator.personalize.resources import Filter, Resource, Solution, SolutionVersion, clean
 
 if TYPE_CHECKING:
-    from local.personalize.backend import PersonalizeBackend
+    from local.emulator.personalize.backend import PersonalizeBackend
 
 RUNNING = ("PENDING", "IN PROGRESS")
 NO_BATCH = {"aws-trending-now", "aws-next-best-action"}
@@ -189,7 +189,7 @@ def _check_write(account: str, role_arn: str, bucket: str, key: str, source_arn:
     from moto.iam.models import iam_backends
     from moto.s3.models import s3_backends
 
-    from local.personalize.access import SERVICE_PRINCIPAL, Request, _load, evaluate, role_documents
+    from local.emulator.personalize.access import SERVICE_PRINCIPAL, Request, _load, evaluate, role_documents
 
     role = next((r for r in iam_backends[account]["global"].get_roles() if r.arn == role_arn), None)
     if role is None:
@@ -210,7 +210,7 @@ def _check_write(account: str, role_arn: str, bucket: str, key: str, source_arn:
 
 def _run(backend: PersonalizeBackend, job: BatchInferenceJob) -> tuple[dict[str, bytes], int]:
     """Read, check access, score: the output objects and the number of input lines."""
-    from local.personalize.access import check_import_access
+    from local.emulator.personalize.access import check_import_access
     from pipeline.recipes import RECIPES
 
     version = backend.resources.get(job.solution_version_arn)

@@ -1,7 +1,7 @@
-"""`python -m local faults [-k KEY ...] [--write-doc]`: run the fault matrix (issue 6) on the local
+"""`make faults` (`python -m tests.faults [-k KEY ...] [--write-doc]`): run the fault matrix on the local
 runner and the local Personalize's fault injection; print scenario -> outcome -> invariants held;
-exit 1 if any invariant or scenario check fails. `-c env=` is not used: the scenarios choose their
-configs (the small test pipeline under local/faultmatrix/configs/, and the shipped dev and prod)."""
+exit 1 if any invariant or scenario check fails. The scenarios choose their
+configs (the small test pipeline under tests/faults/configs/, and the shipped dev and prod)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from local.faultmatrix import report
-from local.faultmatrix.harness import REPO, Assemblies
-from local.faultmatrix.scenarios import BY_KEY, SCENARIOS, Outcome, run_scenario
+from tests.faults import report
+from tests.faults.harness import REPO, Assemblies
+from tests.faults.scenarios import BY_KEY, SCENARIOS, Outcome, run_scenario
 
 DOC = REPO / "docs" / "reliability.md"
 TABLE_START = "<!-- fault-matrix:start -->"
@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write the measured table into docs/reliability.md with the date and commit",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.faults", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,7 +117,7 @@ def write_doc(outcomes: list[Outcome], seconds: float, failed: str) -> None:
     block = "\n".join(
         [
             TABLE_START,
-            f"Measured {stamp} on commit {commit()} with `python -m local faults --write-doc` "
+            f"Measured {stamp} on commit {commit()} with `make faults` "
             f"({len(outcomes)} scenarios, {seconds:.0f} s real on this 2-core machine).",
             "",
             report.markdown(outcomes),

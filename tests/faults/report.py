@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from local.faultmatrix.scenarios import Outcome
+from tests.faults.scenarios import Outcome
 
 INVARIANTS = ("not stuck", "nothing left", "retained data", "error is clear")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from local.runner.cli_support import add_common, assembly_for, region_of, stack_name
+from cli.support import add_common, assembly_for, region_of, stack_name
 from local.runner.diffing import diff
 from local.runner.state import StackStore
 

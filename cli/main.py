@@ -1,4 +1,4 @@
-"""`python -m local <command> -c env=<name>`: each command lives in local/commands/<command>.py
+"""`python -m cli <command> -c env=<name>`: each command lives in cli/commands/<command>.py
 and exposes `add_arguments(parser)` and `run(args) -> int`."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ COMMANDS = {
     "recommend": "get recommendations from a deployed campaign",
     "serve": "serve S3, IAM, STS and Personalize on 127.0.0.1 for the AWS CLI and SDKs",
     "demo": "synth, deploy, recommend, show metrics, destroy: the main job",
-    "faults": "run the fault matrix and print scenario -> outcome -> invariants",
 }
 
 
@@ -31,16 +30,16 @@ def parse_context(values: list[str]) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     for name, help_text in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
                          help="CDK-style context; env=<name> picks config/<name>.toml (default dev)")
         try:
-            module = importlib.import_module(f"local.commands.{name}")
+            module = importlib.import_module(f"cli.commands.{name}")
         except ModuleNotFoundError as error:
-            if error.name != f"local.commands.{name}":
+            if error.name != f"cli.commands.{name}":
                 raise
             sub.set_defaults(module=None)
             continue
@@ -49,6 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.env = parse_context(args.context).get("env", "dev")
     if args.module is None:
-        print(f"python -m local {args.command}: not built yet", file=sys.stderr)
+        print(f"python -m cli {args.command}: not built yet", file=sys.stderr)
         return 2
     return int(args.module.run(args))

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from local.clock import ScaledClock
-from local.personalize import protocol
-from local.world import DEFAULT_PATH, LostResponse, World, _operation_of, install_bridge
+from local.emulator.clock import ScaledClock
+from local.emulator.personalize import protocol
+from local.emulator.world import DEFAULT_PATH, LostResponse, World, _operation_of, install_bridge
 
 StartResponse = Callable[..., Any]
 READ_ONLY = ("Describe", "List", "Get")

@@ -1,3 +1,0 @@
-from local.cli import main
-
-raise SystemExit(main())

@@ -1,0 +1,3 @@
+from tests.faults.command import main
+
+raise SystemExit(main())
