@@ -19,14 +19,11 @@ import pytest  # noqa: E402
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """An active local world (moto + local Personalize, virtual clock), region set as Lambda has it."""
-    if not (REPO_ROOT / "local" / "world.py").exists():
-        pytest.skip("the local Personalize (local/emulator/world.py) is not built yet")
-    import importlib
+    from local.emulator.world import World
 
-    world_module = importlib.import_module("local.emulator.world")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    w = world_module.World()
+    w = World()
     # trainings would take ~50 min of virtual time; keep them shorter where a test does not care
     with w.active():
         yield w
