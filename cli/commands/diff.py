@@ -13,6 +13,8 @@ from cli.exitcodes import ExitCode
 from cli.support import add_assembly_options, assembly_for, region_of, stack_name
 
 ACCOUNT = "123456789012"
+#: As `cdk diff` colours them, on a terminal.
+STYLES = {"Add": "green", "Remove": "red", "Modify": "yellow", "Replace": "red"}
 EXAMPLES = """
   pz diff -c env=dev                         # after changing config, data or code
   pz diff -c env=dev --fail                  # exit 1 when there are differences (as cdk diff --fail)
@@ -59,6 +61,6 @@ def run(args: argparse.Namespace) -> int:
         return code
     if deployed:
         for change in changes:
-            console.print(change.line())
+            console.print(console.style(change.line(), STYLES[change.action]))
         console.print(f"\n{len(changes)} resource(s) change")
     return code
