@@ -1,4 +1,5 @@
-"""`pz recommend` (cli/commands/recommend.py) against the session's local deploy of dev: every option, every error."""
+"""`pz recommend` (cli/commands/recommend.py) against the session's local deploy of dev: every option,
+every error."""
 
 from __future__ import annotations
 
