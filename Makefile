@@ -3,17 +3,23 @@ SHELL := /bin/bash
 ENV ?= dev
 VENV := .venv
 PY := $(VENV)/bin/python
+PZ := $(VENV)/bin/pz
 # The pinned Node.js 22 and CDK CLI from package.json come first on PATH (jsii runs `node`).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
+# This machine's pip config names find-links folders that may not exist: drop that warning only.
+QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: demo test bench faults synth lint typecheck install clean
+.PHONY: demo test bench faults synth validate deploy diff destroy lint typecheck install clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The pinned requirements, then the project itself, editable, for its console script .venv/bin/pz.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	@# This machine's pip config names find-links folders that may not exist: drop that warning only.
 	set -o pipefail; $(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 \
-	  | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+	  | $(QUIET_PIP)
+	set -o pipefail; $(PY) -m pip install --quiet --disable-pip-version-check --no-deps --editable . 2>&1 \
+	  | $(QUIET_PIP)
+	test -x $(PZ)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -23,7 +29,7 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed
 
 demo: install
-	$(PY) -m cli demo -c env=$(ENV)
+	$(PZ) demo -c env=$(ENV)
 
 test: install
 	$(PY) -m pytest
@@ -34,8 +40,9 @@ bench: install
 faults: install
 	$(PY) -m tests.faults
 
-synth: install
-	npx cdk synth -c env=$(ENV) --quiet
+# The pz commands for ENV (make deploy ENV=prod); `pz <command> --help` has their options.
+synth validate deploy diff destroy: install
+	$(PZ) $@ -c env=$(ENV)
 
 lint: install
 	$(VENV)/bin/ruff check .

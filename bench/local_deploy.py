@@ -8,7 +8,7 @@ the polling is, and how long a local deploy of the dev pipeline takes in real ti
    - virtual deploy time / critical path      goal <= 1.02
    - Personalize describe calls per operation-hour of service operations   goal <= 60
 2. The shipped dev pipeline: real seconds of the whole local deploy (runner.deploy plus saving the
-   world, as `python -m local deploy` does), synth excluded.   goal < 30 s
+   world, as `pz deploy` does), synth excluded.   goal < 30 s
 
 Synthesis happens in-process before the clock starts (stacks.build_app, no cdk-nag).
 """

@@ -1,5 +1,5 @@
-"""What the deploy / diff / destroy / recommend / demo commands share: paths, the world file, the
-cloud assembly for an environment, and the runner set up over them."""
+"""What the commands share: paths, the world file, the cloud assembly for an environment (and when
+to synthesize it again, as `cdk deploy` does), the region, and the runner set up over them."""
 
 from __future__ import annotations
 
@@ -8,42 +8,58 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from local.runner.assembly import AssemblyError, CloudAssembly, StackArtifact
-from local.runner.engine import Runner
-from local.runner.state import StackStore
+from cli.console import Console
+from cli.exitcodes import OperationFailed, UserError
+
+if TYPE_CHECKING:
+    from local.runner.assembly import StackArtifact
+    from local.runner.engine import Runner
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = Path(".local")
 #: Must match stacks.personalize_stack.stack_name (importing stacks starts jsii: ~2.5 s); a test
 #: checks they agree.
 STACK_PREFIX = "Personalize-"
-#: Inputs of `cdk synth`: a cdk.out older than any of them is stale.
-SYNTH_INPUTS = ("app.py", "stacks", "personalize_constructs", "pipeline", "lambda", "data", "config")
+#: What `cdk synth` reads (cdk.json's watch list, plus cdk.json and the pinned CDK library): a
+#: cdk.out older than any file in them is stale.
+SYNTH_INPUTS = (
+    "app.py", "cdk.json", "requirements.txt",
+    "stacks", "personalize_constructs", "pipeline", "lambda", "data", "config",
+)
 
 
 def stack_name(env: str) -> str:
     return f"{STACK_PREFIX}{env}"
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--cdk-out",
-        type=Path,
-        default=REPO_ROOT / "cdk.out",
-        help="the cloud assembly to deploy (default: ./cdk.out)",
-    )
+def add_state_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state-dir",
         type=Path,
         default=REPO_ROOT / STATE_DIR,
         help="where the world file, stack state and timelines live (default: .local)",
     )
+
+
+def add_assembly_options(parser: argparse.ArgumentParser) -> None:
+    """`-o DIR` (where synth writes, as `cdk synth -o`) or `--app DIR` (use that assembly as it is,
+    as `cdk deploy --app cdk.out`), and the state directory."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-o", "--output", type=Path, default=REPO_ROOT / "cdk.out", metavar="DIR",
+        help="the cloud assembly, synthesized again first when missing, stale or for another "
+        "environment (default: ./cdk.out)",
+    )
+    group.add_argument(
+        "--app", type=Path, default=None, metavar="DIR",
+        help="use the cloud assembly in DIR as it is, without synthesizing (as `cdk deploy --app cdk.out`)",
+    )
+    add_state_dir(parser)
 
 
 def world_path(args: argparse.Namespace) -> Path:
@@ -59,62 +75,99 @@ def load_world(args: argparse.Namespace) -> Any:
     try:
         return World.load(path)
     except (ValueError, TypeError, EOFError, AttributeError, ModuleNotFoundError) as error:
-        raise SystemExit(
+        raise UserError(
             f"cannot read the local world {path}: {error}\n"
             f"Delete {Path(args.state_dir)} (make clean) to start from an empty world."
         ) from error
 
 
-def synth_command(env: str) -> list[str]:
-    return ["npx", "cdk", "synth", "-c", f"env={env}", "--quiet"]
-
-
-def run_synth(env: str, cdk_out: Path) -> None:
-    """`npx cdk synth -c env=<env>` (PATH carries node_modules/.bin when run from make)."""
-    cmd = synth_command(env)
+def synth_command(env: str, cdk_out: Path) -> list[str]:
+    """The pinned CDK CLI's synth (node_modules/.bin first on PATH)."""
+    cmd = ["npx", "cdk", "synth", "-c", f"env={env}", "--quiet"]
     if cdk_out.resolve() != (REPO_ROOT / "cdk.out").resolve():
         cmd += ["--output", str(cdk_out)]
+    return cmd
+
+
+def check_config(env: str) -> None:
+    """What synth checks first (config, schemas, data), in-process and in a second: a rejected
+    config is the user's to fix (exit 2), not a failed synth."""
+    from pipeline.config import load_config
+    from pipeline.problems import ProblemReport
+    from pipeline.validate import validate
+
+    try:
+        validate(load_config(env), REPO_ROOT).raise_for_errors()
+    except ProblemReport as report:
+        raise UserError(f"config/{env}.toml rejected (nothing synthesized)\n{report}") from None
+
+
+def run_synth(env: str, cdk_out: Path, console: Console) -> None:
+    """Validate, then `npx cdk synth -c env=<env> --quiet` with progress; its output is shown when
+    it fails (or says something)."""
+    check_config(env)
+    cmd = synth_command(env, cdk_out)
     node_bin = REPO_ROOT / "node_modules" / ".bin"
     env_vars = dict(os.environ)
     if node_bin.is_dir():
         env_vars["PATH"] = f"{node_bin}{os.pathsep}{env_vars.get('PATH', '')}"
     if shutil.which("npx", path=env_vars["PATH"]) is None:
-        raise SystemExit(
-            "npx is not on PATH: run `make install` (it installs the pinned Node.js and CDK CLI)"
-        )
-    print("$ " + " ".join(cmd), flush=True)
-    done = subprocess.run(cmd, cwd=REPO_ROOT, env=env_vars, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"cdk synth failed (exit {done.returncode})")
+        raise UserError("npx is not on PATH: run `make install` (it installs the pinned Node.js and CDK CLI)")
+    console.note("$ " + " ".join(cmd))
+    done: subprocess.CompletedProcess[str] | None = None
+    try:
+        with console.progress(f"synthesizing {stack_name(env)}"):
+            done = subprocess.run(
+                cmd, cwd=REPO_ROOT, env=env_vars, check=False, capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                raise OperationFailed(f"cdk synth failed (exit {done.returncode}); its output is above")
+    finally:
+        said = "\n".join(part.strip() for part in (done.stdout, done.stderr) if part.strip()) if done else ""
+        if said:
+            console.note(said)
 
 
-def assembly_for(env: str, cdk_out: Path, synth: bool) -> StackArtifact:
-    """The stack artifact for `env`; with `synth`, synthesize first when missing, for another
-    environment or stale. Without it, say what to run."""
-    name = stack_name(env)
-    problem = assembly_problem(env, cdk_out)
-    stale = staleness(cdk_out) if problem is None else None
-    if stale and synth:
-        problem = stale
-    elif stale:
-        print(
-            f"warning: {stale}; run `npx cdk synth -c env={env}` (or pass --synth) to deploy the "
-            "current code",
-            flush=True,
-        )
-    if problem and synth:
-        print(f"{problem}: synthesizing", flush=True)
-        run_synth(env, cdk_out)
+def assembly_dir(args: argparse.Namespace) -> Path:
+    return Path(args.app if args.app is not None else args.output)
+
+
+def assembly_for(env: str, args: argparse.Namespace, console: Console) -> StackArtifact:
+    """The stack artifact for `env`. By default synthesized first when missing, for another
+    environment or stale, as `cdk deploy` does; with --app, the assembly as it is."""
+    from local.runner.assembly import CloudAssembly
+
+    cdk_out = assembly_dir(args)
+    if args.app is not None:
         problem = assembly_problem(env, cdk_out)
-    if problem:
-        raise SystemExit(
-            f"{problem}.\nRun `npx cdk synth -c env={env}` first "
-            f"(or pass --synth to let this command run it)."
-        )
-    return CloudAssembly.load(cdk_out).stack(name)
+        if problem:
+            raise UserError(
+                f"{problem}.\nRun `pz synth -c env={env}` first, or drop --app to let this command "
+                "synthesize."
+            )
+        stale = staleness(cdk_out)
+        if stale:
+            console.warn(f"{stale}: deploying it as it is (--app)")
+    else:
+        reason = synth_reason(env, cdk_out)
+        if reason:
+            console.note(f"{reason}: synthesizing")
+            run_synth(env, cdk_out, console)
+            problem = assembly_problem(env, cdk_out)
+            if problem:
+                raise OperationFailed(f"cdk synth ran but {problem}")
+    return CloudAssembly.load(cdk_out).stack(stack_name(env))
+
+
+def synth_reason(env: str, cdk_out: Path, root: Path = REPO_ROOT) -> str | None:
+    """Why cdk.out must be synthesized again for `env` (missing, unreadable, for another
+    environment, older than what synth reads under `root`), or None when it is current."""
+    return assembly_problem(env, cdk_out) or staleness(cdk_out, root)
 
 
 def assembly_problem(env: str, cdk_out: Path) -> str | None:
+    from local.runner.assembly import AssemblyError, CloudAssembly
+
     manifest = cdk_out / "manifest.json"
     if not manifest.exists():
         return f"{cdk_out} has no cloud assembly"
@@ -128,28 +181,26 @@ def assembly_problem(env: str, cdk_out: Path) -> str | None:
     return None
 
 
-def staleness(cdk_out: Path) -> str | None:
-    """cdk.out older than the files synth reads (a warning: the tree may be mid-edit)."""
+def staleness(cdk_out: Path, root: Path = REPO_ROOT) -> str | None:
+    """cdk.out older than a file synth reads, or None."""
     stamp = (cdk_out / "manifest.json").stat().st_mtime
-    newer = [p for p in _inputs() if p.stat().st_mtime > stamp + 1]
+    newer = [p for p in synth_inputs(root) if p.stat().st_mtime > stamp + 1]
     if newer:
-        shown = ", ".join(str(p.relative_to(REPO_ROOT)) for p in newer[:3])
+        shown = ", ".join(str(p.relative_to(root)) for p in newer[:3])
         return f"{cdk_out} is older than {shown}{' ...' if len(newer) > 3 else ''}"
     return None
 
 
-def _inputs() -> Iterator[Path]:
+def synth_inputs(root: Path = REPO_ROOT) -> Iterator[Path]:
+    """Every file of SYNTH_INPUTS (the lambda asset is the whole folder, so any file counts), bytecode
+    caches aside."""
     for name in SYNTH_INPUTS:
-        path = REPO_ROOT / name
+        path = root / name
         if path.is_file():
             yield path
         elif path.is_dir():
             for file in path.rglob("*"):
-                if (
-                    file.is_file()
-                    and "__pycache__" not in file.parts
-                    and file.suffix in (".py", ".toml", ".json", ".csv")
-                ):
+                if file.is_file() and "__pycache__" not in file.parts:
                     yield file
 
 
@@ -167,29 +218,32 @@ def region_of(artifact: StackArtifact, default: str = "us-east-1") -> str:
     return default
 
 
-def region_for_env(env: str, default: str = "us-east-1") -> str:
+def region_for_env(env: str, default: str = "us-east-1", path: Path | None = None) -> str:
+    """config/<env>.toml's (or `path`'s) environment.region, else `default`; a config the validator
+    rejects is an error (exit 2) with the validator's message, never a silent default."""
     from pipeline.config import load_config
+    from pipeline.problems import ProblemReport
 
     try:
-        return load_config(env).environment.region or default
-    except Exception:
-        return default
+        return load_config(env, path).environment.region or default
+    except ProblemReport as report:
+        raise UserError(f"environment {env!r}: config rejected\n{report}") from None
 
 
 @contextmanager
-def runner_for(args: argparse.Namespace, region: str, quiet: bool = False) -> Iterator[tuple[Runner, Any]]:
-    """A runner over the saved world; the world is saved again on the way out (even after a
-    failure, so a rolled-back stack's state and the world agree)."""
+def runner_for(
+    args: argparse.Namespace, region: str, console: Console, quiet: bool = False
+) -> Iterator[tuple[Runner, Any]]:
+    """A runner over the saved world, its events on `console`; the world is saved again on the way
+    out (even after a failure, so a rolled-back stack's state and the world agree)."""
+    from local.runner.engine import Runner
+    from local.runner.state import StackStore
+
     world = load_world(args)
     store = StackStore(Path(args.state_dir))
-    runner = Runner(world, store, region=region, quiet_events=quiet)
+    runner = Runner(world, store, out=console.event, region=region, quiet_events=quiet)
     try:
         yield runner, world
     finally:
         runner.close()
         world.save(world_path(args))
-
-
-def stdout_flush(text: str) -> None:
-    print(text, flush=True)
-    sys.stdout.flush()

@@ -1,5 +1,5 @@
 """Validate a whole pipeline before anything is deployed: config (already parsed), schema files, data
-files, and what the recipes need from them. Used by app.py at synth, by `python -m local validate`
+files, and what the recipes need from them. Used by app.py at synth, by `pz validate`
 and (check_csv) by the local Personalize's import job, so all three agree.
 """
 

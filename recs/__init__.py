@@ -1,7 +1,7 @@
 """Recommendations from a deployed environment, on AWS or on the local Personalize.
 
 Python: `Recommender.for_environment("dev", target="aws"|"local")`, then `.recommend(...)` or
-`.rank(...)` (recs/api.py). Command line: `python -m recs` or `./recommend` (recs/cli.py).
+`.rank(...)` (recs/api.py). Command line: `pz recommend` or `./recommend` (cli/commands/recommend.py).
 The AWS target needs boto3 and pipeline/ only; the local target imports local/ when chosen.
 """
 

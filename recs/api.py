@@ -161,7 +161,7 @@ class Recommender:
         aws: the stack `cdk deploy` made, found with CloudFormation DescribeStacks in `region`
         (default: the config's environment.region, else the AWS profile's region), with the
         credentials of `profile` (default: the usual boto3 chain).
-        local: the stack `python -m local deploy` made, from `state_dir` (default ./.local).
+        local: the stack `pz deploy` made, from `state_dir` (default ./.local).
         Raises NoSuchEnvironment, StackNotDeployed, CredentialsMissing.
         """
         config = load_environment(env, Path(config_dir) if config_dir else CONFIG_DIR)

@@ -1,4 +1,4 @@
-"""The local target: the stack `python -m local deploy` made, from the runner's state directory, and
+"""The local target: the stack `pz deploy` made, from the runner's state directory, and
 the saved local world that serves it. Only imported when target="local" is chosen (it brings
 local/ and moto)."""
 
@@ -14,7 +14,7 @@ from recs.stack import DeployedStack, stack_name
 
 def deploy_hint(env: str) -> str:
     return (
-        f"deploy it locally with `npx cdk synth -c env={env} && python -m local deploy -c env={env}`, "
+        f"deploy it locally with `pz deploy -c env={env}` (it synthesizes first), "
         "or use --target aws for the stack on AWS"
     )
 

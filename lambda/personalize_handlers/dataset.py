@@ -130,7 +130,7 @@ class Dataset(Kind):
                 f"import job {job.get('jobName')} ({job.get('datasetImportJobArn')}) is still "
                 f"{job.get('status')} after {int((now - started) // 60)} min: Personalize refuses to "
                 "delete a dataset while its import runs and cannot stop an import; once it has "
-                "finished, run `cdk destroy` (locally `python -m local destroy`) again and it "
+                "finished, run `cdk destroy` (locally `pz destroy`) again and it "
                 "completes the cleanup") from exc
 
 

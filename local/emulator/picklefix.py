@@ -2,7 +2,7 @@
 key (even for symmetric keys), and those objects do not pickle. Registering a reducer that goes
 through PKCS#8 PEM makes `World.save` work once the stack has an AWS::KMS::Key.
 
-`World.save` registers it, so every process that saves a world can (`python -m local serve`
+`World.save` registers it, so every process that saves a world can (`pz serve`
 included, which never imports the runner's engine). The module stays here: saved worlds name
 `local.emulator.picklefix.load_private_key`, and unpickling imports it by that path.
 """

@@ -1,7 +1,8 @@
-"""The CLI commands over a synthesized cloud assembly: deploy, diff, recommend, destroy."""
+"""`pz` over a synthesized cloud assembly: deploy, recommend, diff, destroy, end to end."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ def test_deploy_recommend_diff_destroy(
     tmp_path: Path, assemblies: Callable[[str], StackArtifact], capsys: pytest.CaptureFixture[str]
 ) -> None:
     cdk_out = str(assemblies("dev").directory)
-    common = ["-c", "env=dev", "--cdk-out", cdk_out, "--state-dir", str(tmp_path)]
+    common = ["-c", "env=dev", "--app", cdk_out, "--state-dir", str(tmp_path)]
     state = ["-c", "env=dev", "--state-dir", str(tmp_path)]  # recommend and destroy need no assembly
     assert main(["deploy", *common, "--quiet"]) == 0
     out = capsys.readouterr().out
@@ -65,29 +66,38 @@ def test_deploy_recommend_diff_destroy(
 
     assert main(["diff", *common]) == 0
     assert "There were no differences" in capsys.readouterr().out
+    assert main(["diff", *common, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "stack": "Personalize-dev", "deployed_status": "CREATE_COMPLETE", "changes": []
+    }
+
+    # the same deploy again: an update with nothing to change, as JSON (events on stderr)
+    assert main(["deploy", *common, "--json"]) == 0
+    captured = capsys.readouterr()
+    shown = json.loads(captured.out)
+    assert (shown["stack"], shown["operation"]) == ("Personalize-dev", "UPDATE")
+    assert shown["status"] == "UPDATE_COMPLETE"
+    assert shown["outputs"]["CampaignArnUserRecs"].endswith(":campaign/dev-retail-user-recs")
+    assert shown["timeline"] == str(tmp_path / "dev-timeline.md") and "UPDATE_COMPLETE" in captured.err
 
     assert main(["destroy", *state, "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "DELETE_COMPLETE" in out and "Left in the local world for dev: nothing." in out
+    assert main(["destroy", *state, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"result": None, "left": {}}
 
 
-def test_deploy_without_assembly_says_what_to_run(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match=r"npx cdk synth -c env=dev"):
-        main(["deploy", "-c", "env=dev", "--cdk-out", str(tmp_path / "none"), "--state-dir", str(tmp_path)])
+def test_deploy_without_assembly_says_what_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["deploy", "-c", "env=dev", "--app", str(tmp_path / "none"), "--state-dir", str(tmp_path)])
+    assert code == 2
+    assert "has no cloud assembly" in capsys.readouterr().err
 
 
 def test_deploy_with_assembly_for_another_env(
-    tmp_path: Path, assemblies: Callable[[str], StackArtifact]
+    tmp_path: Path, assemblies: Callable[[str], StackArtifact], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit, match=r"(?s)not Personalize-prod.*npx cdk synth -c env=prod"):
-        main(
-            [
-                "deploy",
-                "-c",
-                "env=prod",
-                "--cdk-out",
-                str(assemblies("dev").directory),
-                "--state-dir",
-                str(tmp_path),
-            ]
-        )
+    cdk_out = str(assemblies("dev").directory)
+    assert main(["deploy", "-c", "env=prod", "--app", cdk_out, "--state-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "was synthesized for Personalize-dev, not Personalize-prod" in err
+    assert "pz synth -c env=prod" in err

@@ -624,7 +624,7 @@ def failure_during_long_import(t: Trial, a: Assemblies) -> tuple[str, list[Check
             "a failed delete names the import and the later destroy",
             bool(datasets)
             and all(
-                all(part in e.reason for part in ("import job", "cdk destroy", "python -m local destroy"))
+                all(part in e.reason for part in ("import job", "cdk destroy", "pz destroy"))
                 for e in datasets
             ),
             "; ".join(f"{e.logical_id}: {e.reason[:160]}" for e in datasets[:2])

@@ -1,7 +1,7 @@
-"""Issue 6's fault matrix as tests: every scenario deploys the synthesized template on the local
+"""The fault matrix as tests: every scenario deploys the synthesized template on the local
 runner with the local Personalize's fault injection, in a fresh World on the virtual clock, and
-must hold every invariant (tests/faults/harness.py) and its own checks. `python -m local
-faults` runs the same scenarios and prints the table."""
+must hold every invariant (tests/faults/harness.py) and its own checks. `make faults`
+runs the same scenarios and prints the table."""
 
 from __future__ import annotations
 

@@ -244,7 +244,7 @@ def test_dataset_delete_during_a_long_import_says_what_to_do(world: Any, monkeyp
     assert message.startswith("Dataset test-retail-interactions: DeleteDataset failed: import job "
                               "test-retail-interactions-abc123-")
     assert f"({job['PhysicalResourceId']}) is still CREATE IN_PROGRESS after 50 min" in message
-    assert "cdk destroy" in message and "python -m local destroy" in message
+    assert "cdk destroy" in message and "pz destroy" in message
     world.clock.advance(3 * 3600)  # the import is over: the same Delete now completes
     provider.delete(DATASET, pipe.datasets["interactions"], {"Name": "test-retail-interactions"})
     assert personalize().list_datasets()["datasets"] == []

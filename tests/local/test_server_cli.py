@@ -1,4 +1,4 @@
-"""`python -m local serve` with the real AWS CLI (awscli 1.x from the venv) against it: S3, IAM,
+"""`pz serve` with the real AWS CLI (awscli 1.x from the venv) against it: S3, IAM,
 STS from moto, Personalize control plane, runtime and events from the local Personalize; the
 world is loaded at start and saved on exit."""
 

@@ -308,7 +308,7 @@ def test_save_while_active_is_a_snapshot(tmp_path: Path) -> None:
 
 def test_a_world_with_a_kms_key_saves_without_the_runner(tmp_path: Path) -> None:
     """moto's KMS keys hold `cryptography` keys that do not pickle as is; World.save must manage them
-    in any process, also one that never imported the runner (`python -m local serve`)."""
+    in any process, also one that never imported the runner (`pz serve`)."""
     import subprocess
     import sys
 

@@ -18,9 +18,9 @@ from recs_helpers import PARAM_EXPRESSION, PARAM_FILTER, REGION, REPO, Deployed
 
 @pytest.fixture(scope="session")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
-    """dev synthesized in-process and deployed with `python -m local deploy` into a session state
+    """dev synthesized in-process and deployed with `pz deploy` into a session state
     directory."""
-    from cli.main import main as local_main
+    from cli.main import main as pz
     from local.runner.state import StackStore
     from pipeline.config import load_config
     from stacks import build_app
@@ -30,8 +30,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
     cdk_out = tmp_path_factory.mktemp("recs-cdk")
     build_app("dev", str(cdk_out), config=config, root=REPO, asset_dir=REPO / "lambda", nag=False).synth()
     state_dir = tmp_path_factory.mktemp("recs-state")
-    args = ["deploy", "-c", "env=dev", "--cdk-out", str(cdk_out), "--state-dir", str(state_dir), "--quiet"]
-    assert local_main(args) == 0
+    args = ["deploy", "-c", "env=dev", "--app", str(cdk_out), "--state-dir", str(state_dir), "--quiet"]
+    assert pz(args) == 0
     state = StackStore(state_dir).load("Personalize-dev")
     assert state is not None and state.status == "CREATE_COMPLETE"
     shutil.rmtree(cdk_out, ignore_errors=True)

@@ -31,3 +31,10 @@ class Deployed:
 
 def categories(row: dict[str, str]) -> set[str]:
     return set(row["CATEGORY_L1"].split("|"))
+
+
+def pz_recommend(argv: list[str]) -> int:
+    """`pz recommend ARGV...`, in-process."""
+    from cli.main import main
+
+    return main(["recommend", *argv])

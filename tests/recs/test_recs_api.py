@@ -114,7 +114,7 @@ def test_environment_and_stack_errors(deployed: Deployed, tmp_path: Path) -> Non
     (bad / "dev.toml").write_text("[environment]\nname = 'dev'\n")
     with pytest.raises(NoSuchEnvironment, match=r"config/dev\.toml is not a valid configuration"):
         Recommender.for_environment("dev", target="local", config_dir=bad)
-    with pytest.raises(StackNotDeployed, match="python -m local deploy -c env=dev"):
+    with pytest.raises(StackNotDeployed, match="pz deploy -c env=dev"):
         Recommender.for_environment("dev", target="local", state_dir=tmp_path / "empty")
     with pytest.raises(BadRequest, match="target must be 'aws' or 'local'"):
         Recommender.for_environment("dev", target="gcp", state_dir=tmp_path)  # type: ignore[arg-type]

@@ -12,17 +12,16 @@ from typing import Any
 
 import boto3
 import pytest
-from recs_helpers import PARAM_FILTER, REGION, REPO, Deployed, categories
+from recs_helpers import PARAM_FILTER, REGION, REPO, Deployed, categories, pz_recommend
 
 from recs import CredentialsMissing, Recommender, ServiceError, StackNotDeployed
-from recs.cli import main
 
 pytestmark = pytest.mark.slow
 AWS = ["-c", "env=dev", "--target", "aws"]
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main([*AWS, *args])
+    code = pz_recommend([*AWS, *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -81,7 +80,7 @@ def test_cold_start_and_unknown_campaign_on_aws(on_aws: Any, capsys: pytest.Capt
 
 
 def test_no_stack(on_aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["-c", "env=prod", "--target", "aws", "--campaign", "user-recs", "--user-id", "u1"])
+    code = pz_recommend(["-c", "env=prod", "--target", "aws", "--campaign", "user-recs", "--user-id", "u1"])
     err = capsys.readouterr().err
     assert code == 2
     assert "no stack Personalize-prod in ap-southeast-2: deploy it with `npx cdk deploy -c env=prod`" in err

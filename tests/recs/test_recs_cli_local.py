@@ -1,18 +1,16 @@
-"""`recommend` (recs/cli.py) against the session's local deploy of dev: every option, every error."""
+"""`pz recommend` (cli/commands/recommend.py) against the session's local deploy of dev: every option,
+every error."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from recs_helpers import PARAM_FILTER, REGION, REPO, Deployed, categories
-
-from recs.cli import main
+from recs_helpers import PARAM_FILTER, REGION, REPO, Deployed, categories, pz_recommend
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +18,7 @@ pytestmark = pytest.mark.slow
 def run(
     deployed: Deployed, capsys: pytest.CaptureFixture[str], *args: str, env: str = "dev"
 ) -> tuple[int, str, str]:
-    code = main(["-c", f"env={env}", "--state-dir", str(deployed.state_dir), *args])
+    code = pz_recommend(["-c", f"env={env}", "--state-dir", str(deployed.state_dir), *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -119,7 +117,7 @@ def test_rank_refuses_bad_lists(
     deployed: Deployed, capsys: pytest.CaptureFixture[str], rank: str, message: str
 ) -> None:
     code, out, err = run(deployed, capsys, "--campaign", "ranking", "--user-id", "u0246", "--rank", rank)
-    assert (code, out) == (2, "") and message in err and err.startswith("recommend: ")
+    assert (code, out) == (2, "") and message in err and err.startswith("pz recommend: ")
 
 
 @pytest.mark.parametrize(
@@ -336,7 +334,7 @@ def test_campaign_in_config_but_not_deployed(
     outputs = dict(deployed.outputs)
     outputs["CampaignNames"] = json.dumps({"user-recs": "dev-retail-user-recs"})
     state = deployed.copy_state(tmp_path, outputs=outputs)
-    code = main(
+    code = pz_recommend(
         [
             "-c",
             "env=dev",
@@ -363,58 +361,43 @@ def test_unknown_environment(deployed: Deployed, capsys: pytest.CaptureFixture[s
 
 
 def test_stack_not_deployed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code = main(["-c", "env=dev", "--state-dir", str(tmp_path), "--campaign", "user-recs", "--user-id", "u1"])
+    args = ["-c", "env=dev", "--state-dir", str(tmp_path), "--campaign", "user-recs", "--user-id", "u1"]
+    code = pz_recommend(args)
     err = capsys.readouterr().err
     assert code == 2
     assert f"stack Personalize-dev is not deployed locally (nothing in {tmp_path})" in err
-    assert "python -m local deploy -c env=dev" in err and "--target aws" in err
+    assert "pz deploy -c env=dev" in err and "--target aws" in err
 
 
 def test_destroyed_stack(deployed: Deployed, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     state = deployed.copy_state(tmp_path, status="DELETE_COMPLETE", outputs={})
-    code = main(["-c", "env=dev", "--state-dir", str(state), "--campaign", "user-recs", "--user-id", "u1"])
+    args = ["-c", "env=dev", "--state-dir", str(state), "--campaign", "user-recs", "--user-id", "u1"]
+    code = pz_recommend(args)
     err = capsys.readouterr().err
     assert code == 2
     assert "stack Personalize-dev in ap-southeast-2 (the local runner) was deleted [DELETE_COMPLETE]" in err
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as raised:
-        main(["-c", "env=dev", "--user-id", "u1"])
-    assert raised.value.code == 2 and "--campaign" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as raised:
-        main(["-c", "dev", "--campaign", "user-recs", "--user-id", "u1"])
-    assert raised.value.code == 2 and "-c expects KEY=VALUE, got 'dev'" in capsys.readouterr().err
+    assert pz_recommend(["-c", "env=dev", "--user-id", "u1"]) == 2
+    assert "--campaign" in capsys.readouterr().err
+    assert pz_recommend(["-c", "dev", "--campaign", "user-recs", "--user-id", "u1"]) == 2
+    assert "-c expects KEY=VALUE, got 'dev'" in capsys.readouterr().err
 
 
-def test_python_m_local_recommend_is_the_same_command(
-    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+def test_recommend_alias_answers_as_pz_recommend(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from cli.main import main as local_main
-
-    args = ["--campaign", "user-recs", "--user-id", "u0246", "--num", "4", "--json"]
-    assert local_main(["recommend", "-c", "env=dev", "--state-dir", str(deployed.state_dir), *args]) == 0
-    via_local = json.loads(capsys.readouterr().out)
-    code, out, _ = run(deployed, capsys, *args)
-    assert code == 0 and [i["itemId"] for i in json.loads(out)["items"]] == [
-        i["itemId"] for i in via_local["items"]
-    ]
-    assert (
-        local_main(
-            [
-                "recommend",
-                "-c",
-                "env=dev",
-                "--state-dir",
-                str(deployed.state_dir),
-                "--campaign",
-                "x",
-                "--user-id",
-                "u1",
-            ]
-        )
-        == 2
+    """`./recommend ARGS` and `pz recommend ARGS` are one command: the same JSON, the same exit 2."""
+    args = ["-c", "env=dev", "--state-dir", str(deployed.state_dir), "--campaign", "user-recs",
+            "--user-id", "u0246", "--num", "4", "--json"]
+    assert pz_recommend(args) == 0
+    in_process = json.loads(capsys.readouterr().out)
+    done = subprocess.run(
+        [str(REPO / "recommend"), *args], cwd=tmp_path, capture_output=True, text=True, check=False
     )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == in_process and len(in_process["items"]) == 4
 
 
 def test_recommend_script(deployed: Deployed, tmp_path: Path) -> None:
@@ -450,7 +433,8 @@ def test_recommend_script(deployed: Deployed, tmp_path: Path) -> None:
         check=False,
     )
     assert failed.returncode == 2 and "campaign 'nope' is not in the deployed stack" in failed.stderr
-    module = subprocess.run(
-        [sys.executable, "-m", "recs", "--help"], cwd=REPO, capture_output=True, text=True, check=False
+    helped = subprocess.run(
+        [str(REPO / "recommend"), "--help"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
-    assert module.returncode == 0 and "exit status: 0 ok, 2 fix the command" in module.stdout
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: pz recommend ")
+    assert "examples:" in helped.stdout and "exit status: 0 done" in helped.stdout

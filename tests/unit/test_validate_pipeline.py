@@ -148,7 +148,7 @@ def test_solution_event_type_needs_enough_events(repo: Path) -> None:
 
 
 def _args(env: str, root: Path) -> argparse.Namespace:
-    return argparse.Namespace(env=env, root=root, config=None)
+    return argparse.Namespace(env=env, root=root, config=None, json=False)
 
 
 def test_cli_prints_summary(capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,7 +159,7 @@ def test_cli_prints_summary(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_rejects_bad_config(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = repo / "config" / "dev.toml"
     path.write_text(path.read_text().replace("min_provisioned_tps = 1", "min_provisioned_tps = 0"))
-    assert command.run(_args("dev", repo)) == 1
+    assert command.run(_args("dev", repo)) == 2
     err = capsys.readouterr().err
     assert (
         "config rejected" in err
@@ -170,7 +170,7 @@ def test_cli_rejects_bad_config(repo: Path, capsys: pytest.CaptureFixture[str]) 
 def test_cli_rejects_bad_data(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = repo / "data" / "users.csv"
     path.write_text(path.read_text().replace("u0002,45-54", "u0002,", 1))
-    assert command.run(_args("dev", repo)) == 1
+    assert command.run(_args("dev", repo)) == 2
     assert "data/users.csv:3: AGE_GROUP: empty value" in capsys.readouterr().err
 
 

@@ -1,3 +1,0 @@
-from recs.cli import main
-
-raise SystemExit(main())
