@@ -24,7 +24,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from local.runner.intrinsics import Context, Resolver, TemplateError, references
 from local.runner.lambdas import LambdaError, LambdaService
 from local.runner.observe import OperationObserver
 from local.runner.resources import NATIVE, LambdaFunctionType, Op, ResourceFailed, ResourceType, StateMachine
+from local.runner.results import Journal, OperationResult, Timing
 from local.runner.signals import SignalServer
 from local.runner.sim import Cancelled, Proc, Simulation, Sleep, Task, Until
 from local.runner.state import ResourceState, StackState, StackStore
@@ -64,55 +64,6 @@ def resource_type(type_name: str) -> ResourceType:
     if type_name.startswith("Custom::") or type_name == "AWS::CloudFormation::CustomResource":
         return CUSTOM
     raise TemplateError(f"resource type {type_name} is not supported by the local runner")
-
-
-@dataclass
-class Event:
-    at: float
-    logical_id: str
-    status: str
-    reason: str = ""
-
-
-@dataclass
-class Timing:
-    logical_id: str
-    type: str
-    action: str
-    start: float
-    end: float | None = None
-    status: str = ""
-
-
-@dataclass
-class OperationResult:
-    stack_name: str
-    operation: str  # CREATE | UPDATE | DELETE
-    status: str
-    reason: str
-    started: float
-    ended: float
-    wall_seconds: float
-    events: list[Event]
-    timings: dict[str, Timing]
-    service_ops: list[Any]
-    api_calls: dict[str, int]
-    lambda_invocations: int
-    state_transitions: int
-    dependencies: dict[str, list[str]]
-    notes: list[str]
-    outputs: dict[str, Any]
-    changes: int = 0
-    critical: report.CriticalPath | None = None
-    left_running: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE")
-
-    @property
-    def virtual_seconds(self) -> float:
-        return self.ended - self.started
 
 
 class Runner:
@@ -207,9 +158,7 @@ class Engine:
         )
         self.parameter_values = parameters
         self.request_counter = 0
-        self.notes: list[str] = []
-        self.events: list[Event] = []
-        self.timings: dict[str, Timing] = {}
+        self.journal = Journal(self.now, None if runner.quiet_events else runner.out)
         self.sim = Simulation(self.world.clock, after_step=None)
         self.observer = OperationObserver(self.world)
         self.executions: dict[str, Task] = {}
@@ -217,9 +166,7 @@ class Engine:
         self.current_resource: str | None = None
         self.transitions = 0
         self._clients: dict[str, Any] = {}
-        self.progress_total = 0
-        self.progress_done = 0
-        self.t0 = self.now()
+        self.t0 = self.journal.t0
         self.cancel_after: float | None = None
         self.lambdas.after_invoke = [self._after_invoke]
 
@@ -243,8 +190,7 @@ class Engine:
         return self._clients[service]
 
     def note(self, message: str) -> None:
-        if message not in self.notes:
-            self.notes.append(message)
+        self.journal.note(message)
 
     def note_unemulated(self, op: Op, props: dict[str, Any], applied: tuple[str, ...]) -> None:
         extra = sorted(set(props) - set(applied))
@@ -328,21 +274,8 @@ class Engine:
                 pass
             s3.put_object(Bucket=bucket, Key=asset.object_key, Body=asset.path.read_bytes())
 
-    # --- events --------------------------------------------------------------------------------
-    def clock_text(self, at: float | None = None) -> str:
-        return report.hms((at if at is not None else self.now()) - self.t0)
-
     def event(self, logical_id: str, status: str, reason: str = "", count: bool = False) -> None:
-        self.events.append(Event(self.now(), logical_id, status, reason))
-        if count:
-            self.progress_done += 1
-        if self.runner.quiet_events:
-            return
-        progress = f"[{self.progress_done}/{self.progress_total}]"
-        line = f"{progress:>9} {status:<36} {logical_id:<44} {self.clock_text()}"
-        if reason:
-            line += f"  {reason.splitlines()[0][:300]}"
-        self.runner.out(line)
+        self.journal.event(logical_id, status, reason, count)
 
     # --- Step Functions executions --------------------------------------------------------------
     def _after_invoke(self) -> None:
@@ -523,7 +456,7 @@ class Engine:
             state.status, state.reason = f"{kind}_IN_PROGRESS", ""
             state.template, state.assembly = template, str(self.artifact.directory)
             self.state = state
-            self.progress_total = len(resources)
+            self.journal.phase(len(resources))
             self.event(self.stack_name, state.status)
             self._save()
             self.failing = False
@@ -636,7 +569,7 @@ class Engine:
         if prev is not None and prev.type == type_name and prev.properties == props:
             prev.deletion_policy, prev.update_replace_policy = res.deletion_policy, res.update_replace_policy
             prev.depends_on = deps
-            self.progress_done += 1
+            self.journal.progress_done += 1
             return "ok"
         if prev is None:
             action, op = "CREATE", Op(lid, type_name, props)
@@ -657,7 +590,7 @@ class Engine:
             )
         verb = "CREATE" if action == "CREATE" else "UPDATE"
         self.touched[lid] = {"action": action, "previous": copy.deepcopy(prev), "attempted": props}
-        self.timings[lid] = Timing(lid, type_name, action, self.now())
+        self.journal.timings[lid] = Timing(lid, type_name, action, self.now())
         self.event(
             lid,
             f"{verb}_IN_PROGRESS",
@@ -697,7 +630,7 @@ class Engine:
         self.resources[lid] = res
         if action == "UPDATE" and prev is not None and physical_id != prev.physical_id:
             self.touched[lid]["action"] = "REPLACE"
-        self.timings[lid].end, self.timings[lid].status = self.now(), res.status
+        self.journal.timings[lid].end, self.journal.timings[lid].status = self.now(), res.status
         self.event(lid, res.status, count=True)
         self._save()
         return "ok"
@@ -708,8 +641,8 @@ class Engine:
         self.failing = True
         if lid in self.resources:
             self.resources[lid].status, self.resources[lid].reason = status, reason
-        if lid in self.timings:
-            self.timings[lid].end, self.timings[lid].status = self.now(), status
+        if lid in self.journal.timings:
+            self.journal.timings[lid].end, self.journal.timings[lid].status = self.now(), status
         self.event(lid, status, reason, count=True)
 
     def _outputs(self, template: dict[str, Any]) -> dict[str, Any]:
@@ -847,7 +780,7 @@ class Engine:
                     dependents[by_logical[dep]].append(key)
         tasks: dict[str, Task] = {}
         failed: set[str] = set()
-        self.progress_total, self.progress_done = len(keys), 0
+        self.journal.phase(len(keys))
         for key in keys:
             tasks[key] = self.sim.spawn(
                 self._delete_one(key, items[key], dependents[key], tasks, failed, rollback), f"delete {key}"
@@ -907,7 +840,7 @@ class Engine:
             self.event(key, "DELETE_FAILED", str(error), count=True)
             return
         res.status = "DELETE_COMPLETE"
-        self.timings.setdefault(
+        self.journal.timings.setdefault(
             f"delete {key}", Timing(key, res.type, "DELETE", start, self.now(), "DELETE_COMPLETE")
         )
         self.event(key, "DELETE_COMPLETE", count=True)
@@ -924,7 +857,7 @@ class Engine:
             self.deps = {lid: r.depends_on for lid, r in state.resources.items()}
             self.state = state
             state.retained = []
-            self.progress_total = len(state.resources)
+            self.journal.phase(len(state.resources))
             state.status = "DELETE_IN_PROGRESS"
             self.event(self.stack_name, state.status)
             self._save()
@@ -975,14 +908,14 @@ class Engine:
             started=self.t0,
             ended=ended,
             wall_seconds=time.perf_counter() - wall,
-            events=self.events,
-            timings=self.timings,
+            events=self.journal.events,
+            timings=self.journal.timings,
             service_ops=self.observer.ops,
             api_calls=calls,
             lambda_invocations=sum(1 for i in self.lambdas.invocations if i.at >= self.t0),
             state_transitions=self.transitions,
             dependencies=self.deps,
-            notes=self.notes,
+            notes=self.journal.notes,
             outputs=dict(state.outputs),
             changes=len(self.touched) if hasattr(self, "touched") else 0,
             left_running=left,
