@@ -34,11 +34,11 @@ from botocore.exceptions import ClientError
 
 from local.runner import report
 from local.runner.assembly import StackArtifact
-from local.runner.custom import CustomResource, ProviderSettings
+from local.runner.custom import CustomResource
 from local.runner.intrinsics import Context, Resolver, TemplateError, references
 from local.runner.lambdas import LambdaError, LambdaService
 from local.runner.observe import OperationObserver
-from local.runner.resources import NATIVE, LambdaFunctionType, Op, ResourceFailed, ResourceType, StateMachine
+from local.runner.resources import NATIVE, LambdaFunctionType, Op, ResourceFailed, ResourceType
 from local.runner.results import Journal, OperationResult, Timing
 from local.runner.signals import SignalServer
 from local.runner.sim import Cancelled, Proc, Simulation, Sleep, Task, Until
@@ -192,11 +192,6 @@ class Engine:
     def note(self, message: str) -> None:
         self.journal.note(message)
 
-    def note_unemulated(self, op: Op, props: dict[str, Any], applied: tuple[str, ...]) -> None:
-        extra = sorted(set(props) - set(applied))
-        if extra:
-            self.note(f"{op.type} {op.logical_id}: {', '.join(extra)} recorded, not emulated")
-
     def invoke(self, arn: str, payload: Any, logical_id: str) -> Any:
         previous, self.current_resource = self.current_resource, logical_id
         try:
@@ -204,17 +199,24 @@ class Engine:
         finally:
             self.current_resource = previous
 
-    def provider_settings(self, framework: Any) -> ProviderSettings:
-        arn = framework.environment.get("WAITER_STATE_MACHINE_ARN")
-        for res in self.resources.values():
-            if res.type == "AWS::StepFunctions::StateMachine" and res.physical_id == arn:
-                return ProviderSettings.from_definition(StateMachine.definition(res.properties))
-        raise ResourceFailed(f"the Provider's waiter state machine {arn} is not in the stack")
+    def next_request_number(self) -> int:
+        self.request_counter += 1
+        return self.request_counter
 
-    def function_code(self, op: Op, code: dict[str, Any], runtime: str) -> Path | None:
+    def resource_properties(self, type_name: str, physical_id: str) -> dict[str, Any] | None:
+        for res in self.resources.values():
+            if res.type == type_name and res.physical_id == physical_id:
+                return res.properties
+        return None
+
+    @property
+    def duplicate_deliveries(self) -> bool:
+        return self.runner.duplicate_deliveries
+
+    def function_code(self, logical_id: str, code: dict[str, Any], runtime: str) -> Path | None:
         """Where a function's code lives (a copy kept in the store, as Lambda keeps it)."""
         if "ImageUri" in code:
-            raise ResourceFailed(f"{op.logical_id}: container image functions are not emulated")
+            raise ResourceFailed(f"{logical_id}: container image functions are not emulated")
         if "ZipFile" in code:
             key = hashlib.sha256(str(code["ZipFile"]).encode()).hexdigest()[:32]
             target = self.runner.store.root / "lambda-code" / key
@@ -222,7 +224,7 @@ class Engine:
             (target / "index.py").write_text(str(code["ZipFile"]))
             return target
         if "S3Key" not in code:
-            raise ResourceFailed(f"{op.logical_id}: Code needs S3Bucket/S3Key or ZipFile")
+            raise ResourceFailed(f"{logical_id}: Code needs S3Bucket/S3Key or ZipFile")
         if not runtime.startswith("python"):
             return None  # recorded only: never run
         return self.published_asset(str(code["S3Key"]))
