@@ -34,21 +34,17 @@ from botocore.exceptions import ClientError
 
 from local.runner import report
 from local.runner.assembly import StackArtifact
-from local.runner.custom import CustomResource
-from local.runner.intrinsics import Context, Resolver, TemplateError, references
+from local.runner.intrinsics import Context, Resolver, TemplateError
 from local.runner.lambdas import LambdaError, LambdaService
 from local.runner.observe import OperationObserver
-from local.runner.resources import NATIVE, LambdaFunctionType, Op, ResourceFailed, ResourceType
+from local.runner.resources import LambdaFunctionType, Op, ResourceFailed
 from local.runner.results import Journal, OperationResult, Timing
 from local.runner.signals import SignalServer
 from local.runner.sim import Cancelled, Proc, Simulation, Sleep, Task, Until
 from local.runner.state import ResourceState, StackState, StackStore
 from local.runner.stepfunctions import ExecutionResult, Interpreter
+from local.runner.template import check_sections, parameter_values, resource_type, resources_and_dependencies
 
-CUSTOM = CustomResource()
-#: values for SSM-typed parameters (the bootstrap stack is not emulated)
-SSM_PARAMETERS = {"/cdk-bootstrap/hnb659fds/version": "30"}
-SKIPPED_RULES = {"CheckBootstrapVersion": "the CDK bootstrap stack is not emulated locally"}
 #: how long background Step Functions executions may run on after a stack operation ends
 DRAIN_SECONDS = 13 * 3600
 TERMINAL_OK = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
@@ -56,14 +52,6 @@ TERMINAL_OK = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 class StackError(Exception):
     """The stack operation could not start (bad template, stack in a state that forbids it)."""
-
-
-def resource_type(type_name: str) -> ResourceType:
-    if type_name in NATIVE:
-        return NATIVE[type_name]
-    if type_name.startswith("Custom::") or type_name == "AWS::CloudFormation::CustomResource":
-        return CUSTOM
-    raise TemplateError(f"resource type {type_name} is not supported by the local runner")
 
 
 class Runner:
@@ -355,30 +343,11 @@ class Engine:
             stack_id=self.stack_id,
             mappings=template.get("Mappings", {}),
             condition_defs=template.get("Conditions", {}),
-            parameters=self._parameters(template),
+            parameters=parameter_values(template, self.parameter_values),
         )
         ctx.ref = self._ref
         ctx.getatt = self._getatt
         return ctx
-
-    def _parameters(self, template: dict[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, spec in template.get("Parameters", {}).items():
-            value = self.parameter_values.get(name, spec.get("Default"))
-            kind = str(spec.get("Type", "String"))
-            if kind.startswith("AWS::SSM::Parameter::Value<"):
-                if value not in SSM_PARAMETERS:
-                    raise TemplateError(f"parameter {name}: SSM parameter {value!r} has no local value")
-                value = SSM_PARAMETERS[value]
-            if value is None:
-                raise TemplateError(f"parameter {name} needs a value (no Default)")
-            allowed = spec.get("AllowedValues")
-            if allowed and value not in allowed:
-                raise TemplateError(f"parameter {name}: {value!r} is not one of {allowed}")
-            if kind == "CommaDelimitedList" or kind.startswith("List<"):
-                value = str(value).split(",")
-            values[name] = value
-        return values
 
     def _ref(self, logical_id: str) -> Any:
         res = self.resources.get(logical_id)
@@ -403,37 +372,9 @@ class Engine:
 
     def _validate(self, template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """Unknown types, functions, dependencies and cycles fail before anything is created."""
-        if template.get("Transform"):
-            raise TemplateError(f"Transform {template['Transform']} is not supported by the local runner")
-        for name in template.get("Rules", {}):
-            if name in SKIPPED_RULES:
-                self.note(f"rule {name} skipped: {SKIPPED_RULES[name]}")
-            else:
-                raise TemplateError(f"rule {name}: template Rules are not evaluated by the local runner")
+        check_sections(template, self.note)
         self.ctx = self._context(template)
-        resources = {}
-        for lid, spec in template.get("Resources", {}).items():
-            resource_type(spec.get("Type", "?"))
-            condition = spec.get("Condition")
-            if condition is not None and not self.ctx.condition(condition):
-                continue
-            _check_functions(spec.get("Properties", {}), lid)
-            resources[lid] = spec
-        deps: dict[str, list[str]] = {}
-        params = set(template.get("Parameters", {}))
-        for lid, spec in resources.items():
-            explicit = spec.get("DependsOn", [])
-            explicit = [explicit] if isinstance(explicit, str) else list(explicit)
-            implicit = [r for r in references(spec.get("Properties", {})) if r not in params]
-            missing = sorted({d for d in explicit + implicit if d not in resources})
-            if missing:
-                raise TemplateError(
-                    f"Template format error: Unresolved resource dependencies {missing} "
-                    f"in the Resources block of the template ({lid})"
-                )
-            deps[lid] = sorted(set(explicit + implicit))
-        _check_cycles(deps)
-        return resources, deps
+        return resources_and_dependencies(template, self.ctx)
 
     # --- deploy --------------------------------------------------------------------------------
     def deploy(self) -> OperationResult:
@@ -940,38 +881,6 @@ def deferred_access_logs() -> Iterator[None]:
         yield
     finally:
         S3Backend.log_incoming_request = original  # type: ignore[method-assign]
-
-
-def _check_functions(value: Any, where: str) -> None:
-    from local.runner.intrinsics import INTRINSICS, is_intrinsic
-
-    if isinstance(value, list):
-        for item in value:
-            _check_functions(item, where)
-    elif isinstance(value, dict):
-        name = is_intrinsic(value)
-        if name is not None and name not in INTRINSICS:
-            raise TemplateError(f"{where}: intrinsic function {name} is not supported by the local runner")
-        for item in value.values():
-            _check_functions(item, where)
-
-
-def _check_cycles(deps: dict[str, list[str]]) -> None:
-    state: dict[str, int] = {}
-
-    def visit(node: str, path: list[str]) -> None:
-        if state.get(node) == 2:
-            return
-        if state.get(node) == 1:
-            cycle = path[path.index(node) :]
-            raise TemplateError(f"Circular dependency between resources: {sorted(set(cycle))}")
-        state[node] = 1
-        for dep in deps.get(node, []):
-            visit(dep, [*path, node])
-        state[node] = 2
-
-    for node in deps:
-        visit(node, [])
 
 
 def _topological(nodes: list[str], deps: dict[str, list[str]]) -> list[str]:
