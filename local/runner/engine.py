@@ -30,10 +30,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from local.runner import report
 from local.runner.assembly import StackArtifact
+from local.runner.assets import Assets, publish_file_assets
 from local.runner.intrinsics import Context, Resolver, TemplateError
 from local.runner.lambdas import LambdaError, LambdaService
 from local.runner.observe import OperationObserver
@@ -128,6 +128,7 @@ class Engine:
         self.runner = runner
         self.world = runner.world
         self._artifact = artifact
+        self.assets = Assets(runner.store, artifact)
         self.previous = previous
         self.lambdas: LambdaService = runner.lambdas
         self.signals: SignalServer = runner.signals
@@ -202,67 +203,10 @@ class Engine:
         return self.runner.duplicate_deliveries
 
     def function_code(self, logical_id: str, code: dict[str, Any], runtime: str) -> Path | None:
-        """Where a function's code lives (a copy kept in the store, as Lambda keeps it)."""
-        if "ImageUri" in code:
-            raise ResourceFailed(f"{logical_id}: container image functions are not emulated")
-        if "ZipFile" in code:
-            key = hashlib.sha256(str(code["ZipFile"]).encode()).hexdigest()[:32]
-            target = self.runner.store.root / "lambda-code" / key
-            target.mkdir(parents=True, exist_ok=True)
-            (target / "index.py").write_text(str(code["ZipFile"]))
-            return target
-        if "S3Key" not in code:
-            raise ResourceFailed(f"{logical_id}: Code needs S3Bucket/S3Key or ZipFile")
-        if not runtime.startswith("python"):
-            return None  # recorded only: never run
-        return self.published_asset(str(code["S3Key"]))
+        return self.assets.function_code(logical_id, code, runtime)
 
     def published_asset(self, key: str) -> Path:
-        """A directory with the asset's files for an S3 key of the bootstrap bucket. `cdk deploy`
-        publishes assets to that bucket and they stay there; locally the first deploy that uses an
-        asset copies it into the store (`published/<hash>`), so a rollback or a later delete that
-        needs an asset the current cdk.out no longer has still finds it."""
-        asset_hash = key.split(".", 1)[0]
-        if self._artifact is not None and key in self._artifact.assets:
-            source = self._artifact.asset_dir(key, self.runner.store.root / "unzipped")
-            return self.runner.store.keep_code(source, asset_hash, folder="published")
-        kept = self.runner.store.root / "published" / asset_hash
-        if kept.is_dir():
-            return kept
-        raise ResourceFailed(
-            f"asset {key} is neither in the cloud assembly nor published by an earlier deploy"
-        )
-
-    def _publish_file_assets(self) -> None:
-        """What `cdk deploy` does before the stack operation: upload each `file` asset (a file used
-        as is, e.g. a dataset's CSV that Custom::PersonalizeDataObject copies) to its bootstrap
-        bucket (created here the first time: the bootstrap stack is not emulated), skipping objects
-        already there. Directory (`zip`) assets are only read from the assembly (function code)."""
-        s3 = self.client("s3")
-        made: set[str] = set()
-        for asset in self.artifact.assets.values():
-            if asset.packaging != "file" or not asset.bucket_name:
-                continue
-            bucket = (
-                asset.bucket_name.replace("${AWS::AccountId}", self.account)
-                .replace("${AWS::Region}", self.region)
-                .replace("${AWS::Partition}", self.partition)
-            )
-            if bucket not in made:
-                with contextlib.suppress(ClientError):  # BucketAlreadyOwnedByYou: bootstrapped before
-                    if self.region == "us-east-1":
-                        s3.create_bucket(Bucket=bucket)
-                    else:
-                        s3.create_bucket(
-                            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
-                        )
-                made.add(bucket)
-            try:
-                s3.head_object(Bucket=bucket, Key=asset.object_key)
-                continue  # content-addressed: same key, same bytes
-            except ClientError:
-                pass
-            s3.put_object(Bucket=bucket, Key=asset.object_key, Body=asset.path.read_bytes())
+        return self.assets.published(key)
 
     def event(self, logical_id: str, status: str, reason: str = "", count: bool = False) -> None:
         self.journal.event(logical_id, status, reason, count)
@@ -381,7 +325,7 @@ class Engine:
         template = self.artifact.template
         wall = time.perf_counter()
         with self.world.active(), deferred_access_logs():
-            self._publish_file_assets()
+            publish_file_assets(self.artifact, self.client("s3"), self.account, self.region, self.partition)
             calls_before = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}
             self._register_previous_functions()
             try:
