@@ -20,11 +20,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +34,13 @@ from local.runner.assembly import StackArtifact
 from local.runner.assets import Assets, publish_file_assets
 from local.runner.intrinsics import Context, Resolver, TemplateError
 from local.runner.lambdas import LambdaError, LambdaService
-from local.runner.observe import OperationObserver
+from local.runner.observe import Attribution, OperationObserver
 from local.runner.resources import LambdaFunctionType, Op, ResourceFailed
 from local.runner.results import Journal, OperationResult, Timing
 from local.runner.signals import SignalServer
 from local.runner.sim import Cancelled, Proc, Simulation, Sleep, Task, Until
 from local.runner.state import ResourceState, StackState, StackStore
-from local.runner.stepfunctions import ExecutionResult, Interpreter
+from local.runner.stepfunctions import Executions
 from local.runner.template import check_sections, parameter_values, resource_type, resources_and_dependencies
 
 #: how long background Step Functions executions may run on after a stack operation ends
@@ -150,10 +148,10 @@ class Engine:
         self.journal = Journal(self.now, None if runner.quiet_events else runner.out)
         self.sim = Simulation(self.world.clock, after_step=None)
         self.observer = OperationObserver(self.world)
-        self.executions: dict[str, Task] = {}
-        self.execution_owner: dict[str, str] = {}
-        self.current_resource: str | None = None
-        self.transitions = 0
+        self.attribution = Attribution()
+        self.executions = Executions(
+            self.sim, self.lambdas, self.now, self.account, self.region, self.attribution, self.note
+        )
         self._clients: dict[str, Any] = {}
         self.t0 = self.journal.t0
         self.cancel_after: float | None = None
@@ -182,11 +180,8 @@ class Engine:
         self.journal.note(message)
 
     def invoke(self, arn: str, payload: Any, logical_id: str) -> Any:
-        previous, self.current_resource = self.current_resource, logical_id
-        try:
+        with self.attribution.acting_for(logical_id):
             return self.lambdas.invoke(arn, payload)
-        finally:
-            self.current_resource = previous
 
     def next_request_number(self) -> int:
         self.request_counter += 1
@@ -211,72 +206,9 @@ class Engine:
     def event(self, logical_id: str, status: str, reason: str = "", count: bool = False) -> None:
         self.journal.event(logical_id, status, reason, count)
 
-    # --- Step Functions executions --------------------------------------------------------------
     def _after_invoke(self) -> None:
-        self.observer.after_invoke(self.current_resource)
-        self._spawn_executions()
-
-    def _spawn_executions(self) -> None:
-        from moto.stepfunctions.models import stepfunctions_backends
-
-        backend = stepfunctions_backends[self.account][self.region]
-        for machine in list(backend.state_machines):
-            for execution in list(machine.executions):
-                if execution.status != "RUNNING" or execution.execution_arn in self.executions:
-                    continue
-                owner = self.current_resource or "?"
-                self.execution_owner[execution.execution_arn] = owner
-                interpreter = Interpreter(
-                    json.loads(machine.definition),
-                    self.lambdas,
-                    self.now,
-                    execution.execution_arn,
-                    execution.name,
-                    machine.arn,
-                )
-                task = self.sim.spawn(
-                    self._execution(interpreter, execution, owner), f"execution {execution.name}", daemon=True
-                )
-                self.executions[execution.execution_arn] = task
-
-    def _execution(self, interpreter: Interpreter, execution: Any, owner: str) -> Proc:
-        try:
-            data = json.loads(execution.execution_input or "{}")
-            previous, self.current_resource = self.current_resource, owner
-            result: ExecutionResult = yield from self._with_owner(interpreter.run(data), owner)
-            self.current_resource = previous
-        except Exception as error:  # an unsupported state or a malformed definition
-            result = ExecutionResult("FAILED", error="States.Runtime", cause=str(error))
-            self.note(f"execution {execution.name}: {error}")
-        finally:
-            self.transitions += interpreter.transitions
-        execution.status = result.status
-        execution.stop_date = datetime.fromtimestamp(self.now(), UTC)
-        execution.output = json.dumps(result.output) if result.output is not None else None
-        execution.error, execution.cause = result.error, result.cause
-        return result
-
-    def _with_owner(self, gen: Proc, owner: str) -> Proc:
-        """Run a sub-generator with `current_resource` set to its owner on every step (exceptions
-        thrown in, such as a cancellation, are passed on to it)."""
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            previous, self.current_resource = self.current_resource, owner
-            try:
-                command = gen.throw(error) if error is not None else gen.send(value)
-            except StopIteration as stop:
-                return stop.value
-            finally:
-                self.current_resource = previous
-            error = None
-            try:
-                value = yield command
-            except GeneratorExit:
-                gen.close()
-                raise
-            except BaseException as thrown:
-                error = thrown
+        self.observer.after_invoke(self.attribution.current)
+        self.executions.start_new()
 
     # --- template ------------------------------------------------------------------------------
     def _context(self, template: dict[str, Any]) -> Context:
@@ -493,7 +425,7 @@ class Engine:
         self.resources[lid] = res if action != "UPDATE" or prev is None else copy.deepcopy(prev)
         try:
             proc = rtype.update(self, op) if action == "UPDATE" else rtype.create(self, op)
-            physical_id, attributes = yield from self._with_owner(proc, lid)
+            physical_id, attributes = yield from self.attribution.scoped(proc, lid)
         except ResourceFailed as error:
             res.physical_id = op.physical_id
             if action == "UPDATE":
@@ -623,7 +555,8 @@ class Engine:
         )
         self.event(lid, "UPDATE_IN_PROGRESS", "rolling back to the previous properties")
         try:
-            new_id, attributes = yield from self._with_owner(resource_type(prev.type).update(self, op), lid)
+            proc = resource_type(prev.type).update(self, op)
+            new_id, attributes = yield from self.attribution.scoped(proc, lid)
         except (ResourceFailed, Exception) as error:
             failures.append(lid)
             self.event(lid, "UPDATE_FAILED", str(error))
@@ -720,7 +653,7 @@ class Engine:
             generation=res.generation,
         )
         try:
-            yield from self._with_owner(resource_type(res.type).delete(self, op), res.logical_id)
+            yield from self.attribution.scoped(resource_type(res.type).delete(self, op), res.logical_id)
         except (ResourceFailed, Exception) as error:
             failed.add(key)
             res.status, res.reason = "DELETE_FAILED", str(error)
@@ -800,7 +733,7 @@ class Engine:
             service_ops=self.observer.ops,
             api_calls=calls,
             lambda_invocations=sum(1 for i in self.lambdas.invocations if i.at >= self.t0),
-            state_transitions=self.transitions,
+            state_transitions=self.executions.transitions,
             dependencies=self.deps,
             notes=self.journal.notes,
             outputs=dict(state.outputs),
