@@ -32,11 +32,13 @@ from botocore.config import Config
 from local.runner import report
 from local.runner.assembly import StackArtifact
 from local.runner.assets import Assets, publish_file_assets
+from local.runner.deletion import Action, Deletion
 from local.runner.intrinsics import Context, Resolver, TemplateError
 from local.runner.lambdas import LambdaError, LambdaService
 from local.runner.observe import Attribution, OperationObserver
 from local.runner.resources import LambdaFunctionType, Op, ResourceFailed
 from local.runner.results import Journal, OperationResult, Timing
+from local.runner.rollback import Rollback, Touched
 from local.runner.signals import SignalServer
 from local.runner.sim import Cancelled, Proc, Simulation, Sleep, Task, Until
 from local.runner.state import ResourceState, StackState, StackStore
@@ -155,6 +157,7 @@ class Engine:
         self._clients: dict[str, Any] = {}
         self.t0 = self.journal.t0
         self.cancel_after: float | None = None
+        self.touched: dict[str, Touched] = {}
         self.lambdas.after_invoke = [self._after_invoke]
 
     @property
@@ -275,12 +278,12 @@ class Engine:
             state.status, state.reason = f"{kind}_IN_PROGRESS", ""
             state.template, state.assembly = template, str(self.artifact.directory)
             self.state = state
+            self.deletion = Deletion(self.sim, self.journal, state, self._perform)
             self.journal.phase(len(resources))
             self.event(self.stack_name, state.status)
             self._save()
             self.failing = False
             self.first_failure = ""
-            self.touched: dict[str, dict[str, Any]] = {}
             tasks = {
                 lid: self.sim.spawn(self._deploy_resource(lid, resources[lid], deps[lid], kind), lid)
                 for lid in resources
@@ -299,15 +302,13 @@ class Engine:
                 outputs = self._outputs(template)
                 if not self.failing:
                     state.outputs = outputs
-            if self.failing:
-                self._rollback(kind, removed)
+            if self.failing and kind == "CREATE":
+                self._rollback().failed_create(self.first_failure)
+            elif self.failing:
+                self._rollback().failed_update(self.first_failure)
             else:
                 if kind == "UPDATE":
-                    state.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
-                    self.event(self.stack_name, state.status)
-                    self._cleanup(removed)
-                    for lid in removed:
-                        self.resources.pop(lid, None)
+                    self._rollback().cleanup(removed)
                 state.status = f"{kind}_COMPLETE"
                 self.event(self.stack_name, state.status)
             ended = self.now()
@@ -408,7 +409,7 @@ class Engine:
                 generation=prev.generation,
             )
         verb = "CREATE" if action == "CREATE" else "UPDATE"
-        self.touched[lid] = {"action": action, "previous": copy.deepcopy(prev), "attempted": props}
+        self.touched[lid] = Touched(action, copy.deepcopy(prev), props)
         self.journal.timings[lid] = Timing(lid, type_name, action, self.now())
         self.event(
             lid,
@@ -424,22 +425,20 @@ class Engine:
         # during an update, dependents keep seeing the old values until it completes
         self.resources[lid] = res if action != "UPDATE" or prev is None else copy.deepcopy(prev)
         try:
-            proc = rtype.update(self, op) if action == "UPDATE" else rtype.create(self, op)
-            physical_id, attributes = yield from self.attribution.scoped(proc, lid)
+            perform = self._perform("update" if action == "UPDATE" else "create", op)
+            physical_id, attributes = yield from perform
         except ResourceFailed as error:
             res.physical_id = op.physical_id
             if action == "UPDATE":
-                self.touched[lid]["failed_physical_id"] = op.physical_id
+                self.touched[lid].failed_physical_id = op.physical_id
             else:
                 self.resources[lid] = res
-            self.touched[lid]["failed"] = True
             self._fail(lid, f"{verb}_FAILED", str(error), action != "UPDATE")
             return "failed"
         except Exception as error:  # a runner bug or an unexpected client error: fail, loudly
             res.physical_id = op.physical_id
             if action != "UPDATE":
                 self.resources[lid] = res
-            self.touched[lid]["failed"] = True
             self._fail(lid, f"{verb}_FAILED", f"{type(error).__name__}: {error}", action != "UPDATE")
             return "failed"
         res.physical_id, res.attributes, res.status = physical_id, dict(attributes), f"{verb}_COMPLETE"
@@ -448,7 +447,7 @@ class Engine:
             res.extra["token"] = self.signals.token_of(physical_id)
         self.resources[lid] = res
         if action == "UPDATE" and prev is not None and physical_id != prev.physical_id:
-            self.touched[lid]["action"] = "REPLACE"
+            self.touched[lid].action = "REPLACE"
         self.journal.timings[lid].end, self.journal.timings[lid].status = self.now(), res.status
         self.event(lid, res.status, count=True)
         self._save()
@@ -479,191 +478,28 @@ class Engine:
                 )
         return outputs
 
-    # --- rollback and cleanup ------------------------------------------------------------------
-    def _rollback(self, kind: str, removed: list[str]) -> None:
-        state = self.state
-        state.reason = self.first_failure
-        if kind == "CREATE":
-            state.status = "ROLLBACK_IN_PROGRESS"
-            self.event(
-                self.stack_name, state.status, f"The following resource(s) failed: {self.first_failure}"
-            )
-            doomed = [lid for lid, r in self.resources.items() if r.physical_id]
-            failed = self._delete_all(doomed, {lid: self.resources[lid] for lid in doomed}, rollback=True)
-            for lid in list(self.resources):
-                if lid not in failed:
-                    self.resources.pop(lid)
-            state.status = "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE"
-            state.outputs = {}
-            self.event(self.stack_name, state.status)
-            return
-        state.status = "UPDATE_ROLLBACK_IN_PROGRESS"
-        self.event(self.stack_name, state.status, f"The following resource(s) failed: {self.first_failure}")
-        cleanup: dict[str, ResourceState] = {}
-        failures: list[str] = []
-        rollback_updates = [lid for lid, t in self.touched.items() if t["previous"] is not None]
-        self.sim.after_step = None
-        order = _topological(rollback_updates, self.deps)
-        tasks: dict[str, Task] = {}
-        for lid in order:
-            tasks[lid] = self.sim.spawn(
-                self._rollback_update(lid, tasks, cleanup, failures), f"rollback {lid}"
-            )
-        self.sim.run()
-        created = [lid for lid, t in self.touched.items() if t["previous"] is None]
-        state.status = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
-        self.event(self.stack_name, state.status)
-        leftover = {
-            lid: self.resources[lid]
-            for lid in created
-            if lid in self.resources and self.resources[lid].physical_id
-        }
-        leftover.update({f"{lid} (new)": r for lid, r in cleanup.items()})
-        failed = self._delete_all(list(leftover), leftover, rollback=True)
-        for lid in created:
-            if lid not in failed:
-                self.resources.pop(lid, None)
-        state.status = "UPDATE_ROLLBACK_FAILED" if failures or failed else "UPDATE_ROLLBACK_COMPLETE"
-        self.event(self.stack_name, state.status)
+    def _perform(self, action: Action, op: Op) -> Proc:
+        """A resource type's create, update or delete of `op`, attributed to its resource."""
+        rtype = resource_type(op.type)
+        if action == "create":
+            proc = rtype.create(self, op)
+        elif action == "update":
+            proc = rtype.update(self, op)
+        else:
+            proc = rtype.delete(self, op)
+        return self.attribution.scoped(proc, op.logical_id)
 
-    def _rollback_update(
-        self, lid: str, tasks: dict[str, Task], cleanup: dict[str, ResourceState], failures: list[str]
-    ) -> Proc:
-        before = [tasks[d] for d in self.deps.get(lid, []) if d in tasks]
-        if not all(t.done for t in before):
-            yield Until(lambda: all(t.done for t in before))
-        touched = self.touched[lid]
-        prev: ResourceState = touched["previous"]
-        current = self.resources[lid]
-        if touched["action"] == "REPLACE" or prev.type != current.type:
-            # the old physical resource was never touched: keep it, delete the new one
-            if current.physical_id and current.physical_id != prev.physical_id:
-                cleanup[lid] = current
-            self.resources[lid] = prev
-            self.event(lid, "UPDATE_COMPLETE", "rolled back to the previous physical resource", count=False)
-            return
-        physical_id = touched.get("failed_physical_id") or current.physical_id or prev.physical_id
-        op = Op(
-            lid,
-            prev.type,
-            prev.properties,
-            old_properties=touched["attempted"],
-            physical_id=physical_id,
-            attributes=dict(current.attributes),
-            extra=dict(current.extra),
-            generation=prev.generation,
+    def _rollback(self) -> Rollback:
+        return Rollback(
+            self.state,
+            self.resources,
+            self.deps,
+            self.touched,
+            self.journal,
+            self.sim,
+            self.deletion,
+            self._perform,
         )
-        self.event(lid, "UPDATE_IN_PROGRESS", "rolling back to the previous properties")
-        try:
-            proc = resource_type(prev.type).update(self, op)
-            new_id, attributes = yield from self.attribution.scoped(proc, lid)
-        except (ResourceFailed, Exception) as error:
-            failures.append(lid)
-            self.event(lid, "UPDATE_FAILED", str(error))
-            return
-        if physical_id and new_id != physical_id and physical_id != prev.physical_id:
-            replaced = copy.deepcopy(current)
-            replaced.physical_id = physical_id
-            cleanup[lid] = replaced
-        restored = copy.deepcopy(prev)
-        restored.physical_id, restored.attributes, restored.extra = new_id, dict(attributes), op.extra
-        self.resources[lid] = restored
-        self.event(lid, "UPDATE_COMPLETE")
-
-    def _cleanup(self, removed: list[str]) -> None:
-        doomed: dict[str, ResourceState] = {}
-        for lid, touched in self.touched.items():
-            prev = touched["previous"]
-            if (
-                touched["action"] == "REPLACE"
-                and prev is not None
-                and prev.physical_id
-                and prev.physical_id != self.resources[lid].physical_id
-            ):
-                if prev.update_replace_policy == "Retain":
-                    self.note(
-                        f"{lid}: old physical resource {prev.physical_id} retained (UpdateReplacePolicy)"
-                    )
-                    continue
-                doomed[f"{lid} (old)"] = prev
-        for lid in removed:
-            doomed[lid] = self.resources[lid]
-        self._delete_all(list(doomed), doomed, rollback=False)
-
-    def _delete_all(self, keys: list[str], items: dict[str, ResourceState], rollback: bool) -> set[str]:
-        """Delete in reverse dependency order (dependents first), independent ones concurrently."""
-        by_logical = {items[k].logical_id: k for k in keys}
-        dependents: dict[str, list[str]] = {k: [] for k in keys}
-        for key in keys:
-            for dep in items[key].depends_on:
-                if dep in by_logical and by_logical[dep] != key:
-                    dependents[by_logical[dep]].append(key)
-        tasks: dict[str, Task] = {}
-        failed: set[str] = set()
-        self.journal.phase(len(keys))
-        for key in keys:
-            tasks[key] = self.sim.spawn(
-                self._delete_one(key, items[key], dependents[key], tasks, failed, rollback), f"delete {key}"
-            )
-        self.sim.run()
-        return {items[k].logical_id for k in failed}
-
-    def _delete_one(
-        self,
-        key: str,
-        res: ResourceState,
-        dependents: list[str],
-        tasks: dict[str, Task],
-        failed: set[str],
-        rollback: bool,
-    ) -> Proc:
-        def ready() -> bool:
-            return all(tasks[d].done for d in dependents)
-
-        if not ready():
-            yield Until(ready)
-        kept_by = [d for d in dependents if d in failed]
-        if kept_by:
-            # CloudFormation does not delete a resource while a resource that depends on it failed
-            # to delete: it stays (the stack ends DELETE_FAILED / ROLLBACK_FAILED listing it), so a
-            # later delete can still reach it, e.g. the Provider functions a failed custom resource
-            # needs for its next Delete (docs/local-runner.md, "Destroy").
-            failed.add(key)
-            res.reason = f"not deleted: {', '.join(sorted(kept_by))} failed to delete and depend(s) on it"
-            self.note(f"{res.logical_id}: kept, {res.reason}")
-            return
-        policy = res.deletion_policy
-        if policy == "Retain" or (policy == "RetainExceptOnCreate" and not rollback):
-            self.event(key, "DELETE_SKIPPED", count=True)
-            self.state.retained.append(
-                {"logical_id": res.logical_id, "type": res.type, "physical_id": res.physical_id}
-            )
-            return
-        if res.physical_id is None:
-            return
-        self.event(key, "DELETE_IN_PROGRESS")
-        start = self.now()
-        op = Op(
-            res.logical_id,
-            res.type,
-            res.properties,
-            physical_id=res.physical_id,
-            attributes=dict(res.attributes),
-            extra=dict(res.extra),
-            generation=res.generation,
-        )
-        try:
-            yield from self.attribution.scoped(resource_type(res.type).delete(self, op), res.logical_id)
-        except (ResourceFailed, Exception) as error:
-            failed.add(key)
-            res.status, res.reason = "DELETE_FAILED", str(error)
-            self.event(key, "DELETE_FAILED", str(error), count=True)
-            return
-        res.status = "DELETE_COMPLETE"
-        self.journal.timings.setdefault(
-            f"delete {key}", Timing(key, res.type, "DELETE", start, self.now(), "DELETE_COMPLETE")
-        )
-        self.event(key, "DELETE_COMPLETE", count=True)
 
     # --- destroy -------------------------------------------------------------------------------
     def destroy(self) -> OperationResult:
@@ -676,13 +512,14 @@ class Engine:
             self.resources = state.resources
             self.deps = {lid: r.depends_on for lid, r in state.resources.items()}
             self.state = state
+            self.deletion = Deletion(self.sim, self.journal, state, self._perform)
             state.retained = []
             self.journal.phase(len(state.resources))
             state.status = "DELETE_IN_PROGRESS"
             self.event(self.stack_name, state.status)
             self._save()
             keys = list(state.resources)
-            failed = self._delete_all(keys, dict(state.resources), rollback=False)
+            failed = self.deletion.delete_all(keys, dict(state.resources), rollback=False)
             for lid in list(state.resources):
                 if lid not in failed:
                     state.resources.pop(lid)
@@ -737,7 +574,7 @@ class Engine:
             dependencies=self.deps,
             notes=self.journal.notes,
             outputs=dict(state.outputs),
-            changes=len(self.touched) if hasattr(self, "touched") else 0,
+            changes=len(self.touched),
             left_running=left,
         )
         result.critical = report.critical_path(result)
@@ -758,25 +595,6 @@ def deferred_access_logs() -> Iterator[None]:
         yield
     finally:
         S3Backend.log_incoming_request = original  # type: ignore[method-assign]
-
-
-def _topological(nodes: list[str], deps: dict[str, list[str]]) -> list[str]:
-    chosen = set(nodes)
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(node: str) -> None:
-        if node in seen:
-            return
-        seen.add(node)
-        for dep in deps.get(node, []):
-            if dep in chosen:
-                visit(dep)
-        order.append(node)
-
-    for node in nodes:
-        visit(node)
-    return order
 
 
 __all__ = ["TERMINAL_OK", "Engine", "LambdaError", "OperationResult", "Runner", "StackError"]
