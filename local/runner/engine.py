@@ -1,18 +1,15 @@
 """CloudFormation's stack operations, on the local world and its virtual clock.
 
 `Runner.deploy` creates or updates a stack from a synthesized template; `Runner.destroy` deletes
-it. Resources start as soon as everything they depend on (DependsOn, Ref, Fn::GetAtt, Fn::Sub) is
-complete, so independent ones run at the same virtual time. The first failure stops new work, lets
-what is in flight finish (WaitConditions are cancelled) and rolls back:
+it. Each operation is one `Engine`: resources start as soon as everything they depend on
+(DependsOn, Ref, Fn::GetAtt, Fn::Sub) is complete, so independent ones run at the same virtual
+time on the simulation (sim.py). The first failure stops new work and lets what is in flight finish
+(WaitConditions are cancelled); then rollback.py rolls the operation back, and after a successful
+update it runs the cleanup phase. Deletes go through deletion.py.
 
-- create: every resource created so far (or left half-created) is deleted in reverse dependency
-  order; the stack ends ROLLBACK_COMPLETE. DeletionPolicy Retain is honoured (RetainExceptOnCreate
-  is not: those go).
-- update: resources updated in this operation get an Update back to their previous properties,
-  new ones are deleted, replacements' new physical resources are deleted; UPDATE_ROLLBACK_COMPLETE.
-
-A successful update ends with the cleanup phase: old physical resources of replaced resources
-(UpdateReplacePolicy) and resources removed from the template (DeletionPolicy) are deleted.
+What a resource type may ask of the operation is the `Host` protocol (host.py); the engine is its
+implementation. The template is checked by template.py before anything is created; what the
+operation records is results.py's `Journal` and `OperationResult`.
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ from local.runner.assembly import StackArtifact
 from local.runner.assets import Assets, publish_file_assets
 from local.runner.deletion import Action, Deletion
 from local.runner.intrinsics import Context, Resolver, TemplateError
-from local.runner.lambdas import LambdaError, LambdaService
+from local.runner.lambdas import LambdaService
 from local.runner.observe import Attribution, OperationObserver
 from local.runner.resources import LambdaFunctionType, Op, ResourceFailed
 from local.runner.results import Journal, OperationResult, Timing
@@ -47,7 +44,6 @@ from local.runner.template import check_sections, parameter_values, resource_typ
 
 #: how long background Step Functions executions may run on after a stack operation ends
 DRAIN_SECONDS = 13 * 3600
-TERMINAL_OK = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 
 class StackError(Exception):
@@ -166,7 +162,7 @@ class Engine:
             raise ResourceFailed("no cloud assembly for this operation (assets are only read on deploy)")
         return self._artifact
 
-    # --- services for resource types -----------------------------------------------------------
+    # --- the Host: what resource types may ask (host.py) ---------------------------------------
     def now(self) -> float:
         return float(self.world.clock.now())
 
@@ -206,10 +202,9 @@ class Engine:
     def published_asset(self, key: str) -> Path:
         return self.assets.published(key)
 
-    def event(self, logical_id: str, status: str, reason: str = "", count: bool = False) -> None:
-        self.journal.event(logical_id, status, reason, count)
-
     def _after_invoke(self) -> None:
+        """After every Lambda invocation: the service operations and Step Functions executions it
+        started belong to the resource it served."""
         self.observer.after_invoke(self.attribution.current)
         self.executions.start_new()
 
@@ -280,7 +275,7 @@ class Engine:
             self.state = state
             self.deletion = Deletion(self.sim, self.journal, state, self._perform)
             self.journal.phase(len(resources))
-            self.event(self.stack_name, state.status)
+            self.journal.event(self.stack_name, state.status)
             self._save()
             self.failing = False
             self.first_failure = ""
@@ -310,7 +305,7 @@ class Engine:
                 if kind == "UPDATE":
                     self._rollback().cleanup(removed)
                 state.status = f"{kind}_COMPLETE"
-                self.event(self.stack_name, state.status)
+                self.journal.event(self.stack_name, state.status)
             ended = self.now()
             state.resources = self.resources
             self._save()
@@ -341,7 +336,7 @@ class Engine:
         if not self.failing and not all(t.done for t in tasks.values()):
             self.failing = True
             self.first_failure = "User Initiated (operation cancelled)"
-            self.event(
+            self.journal.event(
                 self.stack_name,
                 f"{'UPDATE' if self.previous else 'CREATE'}_IN_PROGRESS",
                 "User Initiated: cancelling",
@@ -411,7 +406,7 @@ class Engine:
         verb = "CREATE" if action == "CREATE" else "UPDATE"
         self.touched[lid] = Touched(action, copy.deepcopy(prev), props)
         self.journal.timings[lid] = Timing(lid, type_name, action, self.now())
-        self.event(
+        self.journal.event(
             lid,
             f"{verb}_IN_PROGRESS",
             "Requested update requires the creation of a new physical resource; hence creating one."
@@ -449,7 +444,7 @@ class Engine:
         if action == "UPDATE" and prev is not None and physical_id != prev.physical_id:
             self.touched[lid].action = "REPLACE"
         self.journal.timings[lid].end, self.journal.timings[lid].status = self.now(), res.status
-        self.event(lid, res.status, count=True)
+        self.journal.event(lid, res.status, count=True)
         self._save()
         return "ok"
 
@@ -461,7 +456,7 @@ class Engine:
             self.resources[lid].status, self.resources[lid].reason = status, reason
         if lid in self.journal.timings:
             self.journal.timings[lid].end, self.journal.timings[lid].status = self.now(), status
-        self.event(lid, status, reason, count=True)
+        self.journal.event(lid, status, reason, count=True)
 
     def _outputs(self, template: dict[str, Any]) -> dict[str, Any]:
         outputs = {}
@@ -473,7 +468,7 @@ class Engine:
             except TemplateError as error:
                 self.failing = True
                 self.first_failure = f"output {name}: {error}"
-                self.event(
+                self.journal.event(
                     self.stack_name, "UPDATE_FAILED" if self.previous else "CREATE_FAILED", self.first_failure
                 )
         return outputs
@@ -516,7 +511,7 @@ class Engine:
             state.retained = []
             self.journal.phase(len(state.resources))
             state.status = "DELETE_IN_PROGRESS"
-            self.event(self.stack_name, state.status)
+            self.journal.event(self.stack_name, state.status)
             self._save()
             keys = list(state.resources)
             failed = self.deletion.delete_all(keys, dict(state.resources), rollback=False)
@@ -529,7 +524,7 @@ class Engine:
             )
             if not failed:
                 state.outputs = {}
-            self.event(self.stack_name, state.status)
+            self.journal.event(self.stack_name, state.status)
             ended = self.now()
             self._save()
             left = [t.name for t in self.sim.drain(DRAIN_SECONDS)]
@@ -597,4 +592,4 @@ def deferred_access_logs() -> Iterator[None]:
         S3Backend.log_incoming_request = original  # type: ignore[method-assign]
 
 
-__all__ = ["TERMINAL_OK", "Engine", "LambdaError", "OperationResult", "Runner", "StackError"]
+__all__ = ["Engine", "OperationResult", "Runner", "StackError"]
