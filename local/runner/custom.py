@@ -25,18 +25,16 @@ import hashlib
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local.runner.host import Host
 from local.runner.intrinsics import stringify
 from local.runner.lambdas import LambdaError, LambdaFunction
-from local.runner.resources import Op, ResourceFailed, ResourceType, unzip_into
+from local.runner.resources import Op, ResourceFailed, ResourceType, StateMachine, unzip_into
 from local.runner.sim import Proc, Sleep
 from local.runner.stepfunctions import StatesError
-
-if TYPE_CHECKING:
-    from local.runner.engine import Engine
 
 CREATE_FAILED_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 CFN_TIMEOUT_SECONDS = 3600
@@ -71,34 +69,44 @@ class ProviderSettings:
         )
 
 
+def provider_settings(host: Host, framework: LambdaFunction) -> ProviderSettings:
+    """The settings of the Provider whose onEvent function is `framework`, from its waiter state
+    machine (the function's WAITER_STATE_MACHINE_ARN), a resource of the same stack."""
+    arn = framework.environment.get("WAITER_STATE_MACHINE_ARN")
+    props = host.resource_properties("AWS::StepFunctions::StateMachine", arn) if arn else None
+    if props is None:
+        raise ResourceFailed(f"the Provider's waiter state machine {arn} is not in the stack")
+    return ProviderSettings.from_definition(StateMachine.definition(props))
+
+
 class CustomResource(ResourceType):
     """Any Custom::* / AWS::CloudFormation::CustomResource: dispatch on what serves it."""
 
     def replaces(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
         return old.get("ServiceToken") != new.get("ServiceToken")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
-        return (yield from self._request(eng, op, "Create"))
+    def create(self, host: Host, op: Op) -> Proc:
+        return (yield from self._request(host, op, "Create"))
 
-    def update(self, eng: Engine, op: Op) -> Proc:
-        return (yield from self._request(eng, op, "Update"))
+    def update(self, host: Host, op: Op) -> Proc:
+        return (yield from self._request(host, op, "Update"))
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
-        yield from self._request(eng, op, "Delete")
+    def delete(self, host: Host, op: Op) -> Proc:
+        yield from self._request(host, op, "Delete")
 
-    def _request(self, eng: Engine, op: Op, request_type: str) -> Proc:
+    def _request(self, host: Host, op: Op, request_type: str) -> Proc:
         emulated = EMULATED.get(op.type)
         if emulated is not None:
-            return (yield from emulated(eng, op, request_type))
+            return (yield from emulated(host, op, request_type))
         token = str(op.properties.get("ServiceToken", ""))
         try:
-            fn = eng.lambdas.find(token)
+            fn = host.lambdas.find(token)
         except LambdaError as error:
             raise ResourceFailed(
                 f"ServiceToken {token} is not a function of this stack: {error.message}"
             ) from error
         if "USER_ON_EVENT_FUNCTION_ARN" in fn.environment:
-            return (yield from provider_request(eng, op, request_type, fn))
+            return (yield from provider_request(host, op, request_type, fn))
         raise ResourceFailed(
             f"custom resource {op.type} is served by {fn.name} ({fn.runtime}), which is not a CDK Provider "
             "framework function: only Provider-backed custom resources, BucketDeployment and S3 "
@@ -106,20 +114,19 @@ class CustomResource(ResourceType):
         )
 
 
-def request_id(eng: Engine, op: Op, request_type: str) -> str:
-    eng.request_counter += 1
-    seed = f"{eng.stack_id}/{op.logical_id}/{request_type}/{eng.request_counter}"
+def request_id(host: Host, op: Op, request_type: str) -> str:
+    seed = f"{host.stack_id}/{op.logical_id}/{request_type}/{host.next_request_number()}"
     return str(uuid.UUID(hashlib.md5(seed.encode()).hexdigest()))
 
 
-def provider_request(eng: Engine, op: Op, request_type: str, framework: LambdaFunction) -> Proc:
-    started = eng.now()
-    rid = request_id(eng, op, request_type)
+def provider_request(host: Host, op: Op, request_type: str, framework: LambdaFunction) -> Proc:
+    started = host.now()
+    rid = request_id(host, op, request_type)
     event: dict[str, Any] = {
         "RequestType": request_type,
         "ServiceToken": framework.arn,
         "ResponseURL": "...",
-        "StackId": eng.stack_id,
+        "StackId": host.stack_id,
         "RequestId": rid,
         "LogicalResourceId": op.logical_id,
         "ResourceType": op.type,
@@ -144,7 +151,7 @@ def provider_request(eng: Engine, op: Op, request_type: str, framework: LambdaFu
 
     def user_call(arn: str, payload: dict[str, Any]) -> Any:
         try:
-            result = eng.invoke(arn, payload, op.logical_id)
+            result = host.invoke(arn, payload, op.logical_id)
         except LambdaError as error:
             name = arn.rsplit(":", 1)[-1]
             raise fail(
@@ -158,13 +165,13 @@ def provider_request(eng: Engine, op: Op, request_type: str, framework: LambdaFu
         return result or {}
 
     result = user_call(user_on_event, event)
-    if eng.runner.duplicate_deliveries:
+    if host.duplicate_deliveries:
         # CloudFormation invokes the framework asynchronously, at least once: a second delivery of
         # the same request (same RequestId) runs the handler again; the first answer counts.
         try:
             user_call(user_on_event, dict(event))
         except ResourceFailed:
-            eng.note(
+            host.note(
                 f"{op.logical_id}: the duplicate {request_type} delivery failed (the first answer counts)"
             )
         op.physical_id = None if request_type == "Create" else op.physical_id
@@ -179,7 +186,7 @@ def provider_request(eng: Engine, op: Op, request_type: str, framework: LambdaFu
     if not user_is_complete:
         op.physical_id = physical_id
         return physical_id, dict(result.get("Data") or {})
-    settings = eng.provider_settings(framework)
+    settings = provider_settings(host, framework)
     attempt = 0
     while True:
         done = user_call(user_is_complete, resource_event)
@@ -192,21 +199,21 @@ def provider_request(eng: Engine, op: Op, request_type: str, framework: LambdaFu
             raise fail("Operation timed out", physical_id)
         delay = settings.interval * settings.backoff**attempt
         attempt += 1
-        if eng.now() + delay > deadline:
-            yield Sleep(max(0.0, deadline - eng.now()))
+        if host.now() + delay > deadline:
+            yield Sleep(max(0.0, deadline - host.now()))
             op.physical_id = physical_id
             raise ResourceFailed(NO_RESPONSE.format(request_id=rid))
         yield Sleep(delay)
 
 
 # --- BucketDeployment --------------------------------------------------------------------------
-def bucket_deployment(eng: Engine, op: Op, request_type: str) -> Proc:
+def bucket_deployment(host: Host, op: Op, request_type: str) -> Proc:
     """What aws-cdk-lib/aws-s3-deployment's handler does with `aws s3 sync`: unzip each source
     asset into the destination bucket/prefix; Prune deletes what the sources do not have;
     RetainOnDelete (default true) keeps the files when the resource goes."""
     props = op.properties
-    s3 = eng.client("s3")
-    physical_id = op.physical_id or f"aws.cdk.s3deployment.{request_id(eng, op, request_type)}"
+    s3 = host.client("s3")
+    physical_id = op.physical_id or f"aws.cdk.s3deployment.{request_id(host, op, request_type)}"
     retain = str(props.get("RetainOnDelete", "true")).lower() == "true"
     if request_type == "Delete":
         if not retain:
@@ -234,7 +241,7 @@ def bucket_deployment(eng: Engine, op: Op, request_type: str) -> Proc:
     if not extract:
         raise ResourceFailed("BucketDeployment with Extract false is not emulated locally")
     for key in keys:
-        folder = eng.published_asset(key)
+        folder = host.published_asset(key)
         unzip_into(folder, lambda rel, data: wanted.__setitem__(_join(prefix, rel), data))
     excludes = [_glob(p) for p in props.get("Exclude", [])]
     includes = [_glob(p) for p in props.get("Include", [])]
@@ -253,7 +260,7 @@ def bucket_deployment(eng: Engine, op: Op, request_type: str) -> Proc:
                     s3.delete_object(Bucket=bucket, Key=key)
     except ClientError as error:
         raise ResourceFailed(f"BucketDeployment to s3://{bucket}/{prefix}: {error}") from error
-    attributes = {"DestinationBucketArn": f"arn:{eng.partition}:s3:::{bucket}"}
+    attributes = {"DestinationBucketArn": f"arn:{host.partition}:s3:::{bucket}"}
     if str(props.get("OutputObjectKeys", "true")).lower() == "true":
         attributes["SourceObjectKeys"] = json.dumps(keys)
     return physical_id, attributes
@@ -288,22 +295,22 @@ def _remove_prefix(s3: Any, bucket: str, prefix: str) -> None:
 AUTO_DELETE_TAG = "aws-cdk:auto-delete-objects"
 
 
-def auto_delete_objects(eng: Engine, op: Op, request_type: str) -> Proc:
+def auto_delete_objects(host: Host, op: Op, request_type: str) -> Proc:
     """aws-cdk-lib's auto-delete handler: on Delete (or an Update that moves to another bucket)
     empty the bucket, every version, but only while it carries the auto-delete tag."""
-    s3 = eng.client("s3")
-    physical_id = op.physical_id or request_id(eng, op, request_type)
+    s3 = host.client("s3")
+    physical_id = op.physical_id or request_id(host, op, request_type)
     if request_type == "Update":
         old_bucket = (op.old_properties or {}).get("BucketName")
         if old_bucket and old_bucket != op.properties.get("BucketName"):
-            empty_bucket(eng, s3, old_bucket)
+            empty_bucket(host, s3, old_bucket)
     if request_type == "Delete":
-        empty_bucket(eng, s3, op.properties["BucketName"])
+        empty_bucket(host, s3, op.properties["BucketName"])
     return physical_id, {}
     yield
 
 
-def empty_bucket(eng: Engine, s3: Any, bucket: str) -> None:
+def empty_bucket(host: Host, s3: Any, bucket: str) -> None:
     try:
         tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])}
     except ClientError as error:
@@ -314,7 +321,7 @@ def empty_bucket(eng: Engine, s3: Any, bucket: str) -> None:
             raise ResourceFailed(f"auto-delete objects in {bucket}: {error}") from error
         tags = {}
     if tags.get(AUTO_DELETE_TAG) != "true":
-        eng.note(f"bucket {bucket} is not tagged {AUTO_DELETE_TAG}=true: objects left in place")
+        host.note(f"bucket {bucket} is not tagged {AUTO_DELETE_TAG}=true: objects left in place")
         return
     paginator = s3.get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=bucket):
@@ -326,9 +333,9 @@ def empty_bucket(eng: Engine, s3: Any, bucket: str) -> None:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
 
 
-def log_retention(eng: Engine, op: Op, request_type: str) -> Proc:
+def log_retention(host: Host, op: Op, request_type: str) -> Proc:
     """Custom::LogRetention (CDK's logRetention on a Function): set or remove the retention."""
-    logs = eng.client("logs")
+    logs = host.client("logs")
     name = op.properties["LogGroupName"]
     if request_type == "Delete":
         if str(op.properties.get("RemovalPolicy", "retain")).lower() == "destroy":
@@ -340,7 +347,7 @@ def log_retention(eng: Engine, op: Op, request_type: str) -> Proc:
     days = op.properties.get("RetentionInDays")
     if days and str(days) != "0":
         logs.put_retention_policy(logGroupName=name, retentionInDays=int(str(days)))
-    arn = f"arn:{eng.partition}:logs:{eng.region}:{eng.account}:log-group:{name}"
+    arn = f"arn:{host.partition}:logs:{host.region}:{host.account}:log-group:{name}"
     return name, {"LogGroupArn": arn}
     yield
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.runner.engine import SKIPPED_RULES, resource_type
 from local.runner.intrinsics import Context, Resolver, TemplateError
 from local.runner.state import StackState
+from local.runner.template import SKIPPED_RULES, resource_type
 
 UNKNOWN = object()
 

@@ -1,18 +1,15 @@
 """CloudFormation's stack operations, on the local world and its virtual clock.
 
 `Runner.deploy` creates or updates a stack from a synthesized template; `Runner.destroy` deletes
-it. Resources start as soon as everything they depend on (DependsOn, Ref, Fn::GetAtt, Fn::Sub) is
-complete, so independent ones run at the same virtual time. The first failure stops new work, lets
-what is in flight finish (WaitConditions are cancelled) and rolls back:
+it. Each operation is one `Engine`: resources start as soon as everything they depend on
+(DependsOn, Ref, Fn::GetAtt, Fn::Sub) is complete, so independent ones run at the same virtual
+time on the simulation (sim.py). The first failure stops new work and lets what is in flight finish
+(WaitConditions are cancelled); then rollback.py rolls the operation back, and after a successful
+update it runs the cleanup phase. Deletes go through deletion.py.
 
-- create: every resource created so far (or left half-created) is deleted in reverse dependency
-  order; the stack ends ROLLBACK_COMPLETE. DeletionPolicy Retain is honoured (RetainExceptOnCreate
-  is not: those go).
-- update: resources updated in this operation get an Update back to their previous properties,
-  new ones are deleted, replacements' new physical resources are deleted; UPDATE_ROLLBACK_COMPLETE.
-
-A successful update ends with the cleanup phase: old physical resources of replaced resources
-(UpdateReplacePolicy) and resources removed from the template (DeletionPolicy) are deleted.
+What a resource type may ask of the operation is the `Host` protocol (host.py); the engine is its
+implementation. The template is checked by template.py before anything is created; what the
+operation records is results.py's `Journal` and `OperationResult`.
 """
 
 from __future__ import annotations
@@ -20,99 +17,37 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from local.runner import report
 from local.runner.assembly import StackArtifact
-from local.runner.custom import CustomResource, ProviderSettings
-from local.runner.intrinsics import Context, Resolver, TemplateError, references
-from local.runner.lambdas import LambdaError, LambdaService
-from local.runner.observe import OperationObserver
-from local.runner.resources import NATIVE, LambdaFunctionType, Op, ResourceFailed, ResourceType, StateMachine
+from local.runner.assets import Assets, publish_file_assets
+from local.runner.deletion import Action, Deletion
+from local.runner.intrinsics import Context, Resolver, TemplateError
+from local.runner.lambdas import LambdaService
+from local.runner.observe import Attribution, OperationObserver
+from local.runner.resources import LambdaFunctionType, Op, ResourceFailed
+from local.runner.results import Journal, OperationResult, Timing
+from local.runner.rollback import Rollback, Touched
 from local.runner.signals import SignalServer
 from local.runner.sim import Cancelled, Proc, Simulation, Sleep, Task, Until
 from local.runner.state import ResourceState, StackState, StackStore
-from local.runner.stepfunctions import ExecutionResult, Interpreter
+from local.runner.stepfunctions import Executions
+from local.runner.template import check_sections, parameter_values, resource_type, resources_and_dependencies
 
-CUSTOM = CustomResource()
-#: values for SSM-typed parameters (the bootstrap stack is not emulated)
-SSM_PARAMETERS = {"/cdk-bootstrap/hnb659fds/version": "30"}
-SKIPPED_RULES = {"CheckBootstrapVersion": "the CDK bootstrap stack is not emulated locally"}
 #: how long background Step Functions executions may run on after a stack operation ends
 DRAIN_SECONDS = 13 * 3600
-TERMINAL_OK = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 
 class StackError(Exception):
     """The stack operation could not start (bad template, stack in a state that forbids it)."""
-
-
-def resource_type(type_name: str) -> ResourceType:
-    if type_name in NATIVE:
-        return NATIVE[type_name]
-    if type_name.startswith("Custom::") or type_name == "AWS::CloudFormation::CustomResource":
-        return CUSTOM
-    raise TemplateError(f"resource type {type_name} is not supported by the local runner")
-
-
-@dataclass
-class Event:
-    at: float
-    logical_id: str
-    status: str
-    reason: str = ""
-
-
-@dataclass
-class Timing:
-    logical_id: str
-    type: str
-    action: str
-    start: float
-    end: float | None = None
-    status: str = ""
-
-
-@dataclass
-class OperationResult:
-    stack_name: str
-    operation: str  # CREATE | UPDATE | DELETE
-    status: str
-    reason: str
-    started: float
-    ended: float
-    wall_seconds: float
-    events: list[Event]
-    timings: dict[str, Timing]
-    service_ops: list[Any]
-    api_calls: dict[str, int]
-    lambda_invocations: int
-    state_transitions: int
-    dependencies: dict[str, list[str]]
-    notes: list[str]
-    outputs: dict[str, Any]
-    changes: int = 0
-    critical: report.CriticalPath | None = None
-    left_running: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE")
-
-    @property
-    def virtual_seconds(self) -> float:
-        return self.ended - self.started
 
 
 class Runner:
@@ -189,6 +124,7 @@ class Engine:
         self.runner = runner
         self.world = runner.world
         self._artifact = artifact
+        self.assets = Assets(runner.store, artifact)
         self.previous = previous
         self.lambdas: LambdaService = runner.lambdas
         self.signals: SignalServer = runner.signals
@@ -207,20 +143,17 @@ class Engine:
         )
         self.parameter_values = parameters
         self.request_counter = 0
-        self.notes: list[str] = []
-        self.events: list[Event] = []
-        self.timings: dict[str, Timing] = {}
+        self.journal = Journal(self.now, None if runner.quiet_events else runner.out)
         self.sim = Simulation(self.world.clock, after_step=None)
         self.observer = OperationObserver(self.world)
-        self.executions: dict[str, Task] = {}
-        self.execution_owner: dict[str, str] = {}
-        self.current_resource: str | None = None
-        self.transitions = 0
+        self.attribution = Attribution()
+        self.executions = Executions(
+            self.sim, self.lambdas, self.now, self.account, self.region, self.attribution, self.note
+        )
         self._clients: dict[str, Any] = {}
-        self.progress_total = 0
-        self.progress_done = 0
-        self.t0 = self.now()
+        self.t0 = self.journal.t0
         self.cancel_after: float | None = None
+        self.touched: dict[str, Touched] = {}
         self.lambdas.after_invoke = [self._after_invoke]
 
     @property
@@ -229,7 +162,7 @@ class Engine:
             raise ResourceFailed("no cloud assembly for this operation (assets are only read on deploy)")
         return self._artifact
 
-    # --- services for resource types -----------------------------------------------------------
+    # --- the Host: what resource types may ask (host.py) ---------------------------------------
     def now(self) -> float:
         return float(self.world.clock.now())
 
@@ -243,173 +176,37 @@ class Engine:
         return self._clients[service]
 
     def note(self, message: str) -> None:
-        if message not in self.notes:
-            self.notes.append(message)
-
-    def note_unemulated(self, op: Op, props: dict[str, Any], applied: tuple[str, ...]) -> None:
-        extra = sorted(set(props) - set(applied))
-        if extra:
-            self.note(f"{op.type} {op.logical_id}: {', '.join(extra)} recorded, not emulated")
+        self.journal.note(message)
 
     def invoke(self, arn: str, payload: Any, logical_id: str) -> Any:
-        previous, self.current_resource = self.current_resource, logical_id
-        try:
+        with self.attribution.acting_for(logical_id):
             return self.lambdas.invoke(arn, payload)
-        finally:
-            self.current_resource = previous
 
-    def provider_settings(self, framework: Any) -> ProviderSettings:
-        arn = framework.environment.get("WAITER_STATE_MACHINE_ARN")
+    def next_request_number(self) -> int:
+        self.request_counter += 1
+        return self.request_counter
+
+    def resource_properties(self, type_name: str, physical_id: str) -> dict[str, Any] | None:
         for res in self.resources.values():
-            if res.type == "AWS::StepFunctions::StateMachine" and res.physical_id == arn:
-                return ProviderSettings.from_definition(StateMachine.definition(res.properties))
-        raise ResourceFailed(f"the Provider's waiter state machine {arn} is not in the stack")
+            if res.type == type_name and res.physical_id == physical_id:
+                return res.properties
+        return None
 
-    def function_code(self, op: Op, code: dict[str, Any], runtime: str) -> Path | None:
-        """Where a function's code lives (a copy kept in the store, as Lambda keeps it)."""
-        if "ImageUri" in code:
-            raise ResourceFailed(f"{op.logical_id}: container image functions are not emulated")
-        if "ZipFile" in code:
-            key = hashlib.sha256(str(code["ZipFile"]).encode()).hexdigest()[:32]
-            target = self.runner.store.root / "lambda-code" / key
-            target.mkdir(parents=True, exist_ok=True)
-            (target / "index.py").write_text(str(code["ZipFile"]))
-            return target
-        if "S3Key" not in code:
-            raise ResourceFailed(f"{op.logical_id}: Code needs S3Bucket/S3Key or ZipFile")
-        if not runtime.startswith("python"):
-            return None  # recorded only: never run
-        return self.published_asset(str(code["S3Key"]))
+    @property
+    def duplicate_deliveries(self) -> bool:
+        return self.runner.duplicate_deliveries
+
+    def function_code(self, logical_id: str, code: dict[str, Any], runtime: str) -> Path | None:
+        return self.assets.function_code(logical_id, code, runtime)
 
     def published_asset(self, key: str) -> Path:
-        """A directory with the asset's files for an S3 key of the bootstrap bucket. `cdk deploy`
-        publishes assets to that bucket and they stay there; locally the first deploy that uses an
-        asset copies it into the store (`published/<hash>`), so a rollback or a later delete that
-        needs an asset the current cdk.out no longer has still finds it."""
-        asset_hash = key.split(".", 1)[0]
-        if self._artifact is not None and key in self._artifact.assets:
-            source = self._artifact.asset_dir(key, self.runner.store.root / "unzipped")
-            return self.runner.store.keep_code(source, asset_hash, folder="published")
-        kept = self.runner.store.root / "published" / asset_hash
-        if kept.is_dir():
-            return kept
-        raise ResourceFailed(
-            f"asset {key} is neither in the cloud assembly nor published by an earlier deploy"
-        )
+        return self.assets.published(key)
 
-    def _publish_file_assets(self) -> None:
-        """What `cdk deploy` does before the stack operation: upload each `file` asset (a file used
-        as is, e.g. a dataset's CSV that Custom::PersonalizeDataObject copies) to its bootstrap
-        bucket (created here the first time: the bootstrap stack is not emulated), skipping objects
-        already there. Directory (`zip`) assets are only read from the assembly (function code)."""
-        s3 = self.client("s3")
-        made: set[str] = set()
-        for asset in self.artifact.assets.values():
-            if asset.packaging != "file" or not asset.bucket_name:
-                continue
-            bucket = (
-                asset.bucket_name.replace("${AWS::AccountId}", self.account)
-                .replace("${AWS::Region}", self.region)
-                .replace("${AWS::Partition}", self.partition)
-            )
-            if bucket not in made:
-                with contextlib.suppress(ClientError):  # BucketAlreadyOwnedByYou: bootstrapped before
-                    if self.region == "us-east-1":
-                        s3.create_bucket(Bucket=bucket)
-                    else:
-                        s3.create_bucket(
-                            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
-                        )
-                made.add(bucket)
-            try:
-                s3.head_object(Bucket=bucket, Key=asset.object_key)
-                continue  # content-addressed: same key, same bytes
-            except ClientError:
-                pass
-            s3.put_object(Bucket=bucket, Key=asset.object_key, Body=asset.path.read_bytes())
-
-    # --- events --------------------------------------------------------------------------------
-    def clock_text(self, at: float | None = None) -> str:
-        return report.hms((at if at is not None else self.now()) - self.t0)
-
-    def event(self, logical_id: str, status: str, reason: str = "", count: bool = False) -> None:
-        self.events.append(Event(self.now(), logical_id, status, reason))
-        if count:
-            self.progress_done += 1
-        if self.runner.quiet_events:
-            return
-        progress = f"[{self.progress_done}/{self.progress_total}]"
-        line = f"{progress:>9} {status:<36} {logical_id:<44} {self.clock_text()}"
-        if reason:
-            line += f"  {reason.splitlines()[0][:300]}"
-        self.runner.out(line)
-
-    # --- Step Functions executions --------------------------------------------------------------
     def _after_invoke(self) -> None:
-        self.observer.after_invoke(self.current_resource)
-        self._spawn_executions()
-
-    def _spawn_executions(self) -> None:
-        from moto.stepfunctions.models import stepfunctions_backends
-
-        backend = stepfunctions_backends[self.account][self.region]
-        for machine in list(backend.state_machines):
-            for execution in list(machine.executions):
-                if execution.status != "RUNNING" or execution.execution_arn in self.executions:
-                    continue
-                owner = self.current_resource or "?"
-                self.execution_owner[execution.execution_arn] = owner
-                interpreter = Interpreter(
-                    json.loads(machine.definition),
-                    self.lambdas,
-                    self.now,
-                    execution.execution_arn,
-                    execution.name,
-                    machine.arn,
-                )
-                task = self.sim.spawn(
-                    self._execution(interpreter, execution, owner), f"execution {execution.name}", daemon=True
-                )
-                self.executions[execution.execution_arn] = task
-
-    def _execution(self, interpreter: Interpreter, execution: Any, owner: str) -> Proc:
-        try:
-            data = json.loads(execution.execution_input or "{}")
-            previous, self.current_resource = self.current_resource, owner
-            result: ExecutionResult = yield from self._with_owner(interpreter.run(data), owner)
-            self.current_resource = previous
-        except Exception as error:  # an unsupported state or a malformed definition
-            result = ExecutionResult("FAILED", error="States.Runtime", cause=str(error))
-            self.note(f"execution {execution.name}: {error}")
-        finally:
-            self.transitions += interpreter.transitions
-        execution.status = result.status
-        execution.stop_date = datetime.fromtimestamp(self.now(), UTC)
-        execution.output = json.dumps(result.output) if result.output is not None else None
-        execution.error, execution.cause = result.error, result.cause
-        return result
-
-    def _with_owner(self, gen: Proc, owner: str) -> Proc:
-        """Run a sub-generator with `current_resource` set to its owner on every step (exceptions
-        thrown in, such as a cancellation, are passed on to it)."""
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            previous, self.current_resource = self.current_resource, owner
-            try:
-                command = gen.throw(error) if error is not None else gen.send(value)
-            except StopIteration as stop:
-                return stop.value
-            finally:
-                self.current_resource = previous
-            error = None
-            try:
-                value = yield command
-            except GeneratorExit:
-                gen.close()
-                raise
-            except BaseException as thrown:
-                error = thrown
+        """After every Lambda invocation: the service operations and Step Functions executions it
+        started belong to the resource it served."""
+        self.observer.after_invoke(self.attribution.current)
+        self.executions.start_new()
 
     # --- template ------------------------------------------------------------------------------
     def _context(self, template: dict[str, Any]) -> Context:
@@ -420,30 +217,11 @@ class Engine:
             stack_id=self.stack_id,
             mappings=template.get("Mappings", {}),
             condition_defs=template.get("Conditions", {}),
-            parameters=self._parameters(template),
+            parameters=parameter_values(template, self.parameter_values),
         )
         ctx.ref = self._ref
         ctx.getatt = self._getatt
         return ctx
-
-    def _parameters(self, template: dict[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, spec in template.get("Parameters", {}).items():
-            value = self.parameter_values.get(name, spec.get("Default"))
-            kind = str(spec.get("Type", "String"))
-            if kind.startswith("AWS::SSM::Parameter::Value<"):
-                if value not in SSM_PARAMETERS:
-                    raise TemplateError(f"parameter {name}: SSM parameter {value!r} has no local value")
-                value = SSM_PARAMETERS[value]
-            if value is None:
-                raise TemplateError(f"parameter {name} needs a value (no Default)")
-            allowed = spec.get("AllowedValues")
-            if allowed and value not in allowed:
-                raise TemplateError(f"parameter {name}: {value!r} is not one of {allowed}")
-            if kind == "CommaDelimitedList" or kind.startswith("List<"):
-                value = str(value).split(",")
-            values[name] = value
-        return values
 
     def _ref(self, logical_id: str) -> Any:
         res = self.resources.get(logical_id)
@@ -468,44 +246,16 @@ class Engine:
 
     def _validate(self, template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """Unknown types, functions, dependencies and cycles fail before anything is created."""
-        if template.get("Transform"):
-            raise TemplateError(f"Transform {template['Transform']} is not supported by the local runner")
-        for name in template.get("Rules", {}):
-            if name in SKIPPED_RULES:
-                self.note(f"rule {name} skipped: {SKIPPED_RULES[name]}")
-            else:
-                raise TemplateError(f"rule {name}: template Rules are not evaluated by the local runner")
+        check_sections(template, self.note)
         self.ctx = self._context(template)
-        resources = {}
-        for lid, spec in template.get("Resources", {}).items():
-            resource_type(spec.get("Type", "?"))
-            condition = spec.get("Condition")
-            if condition is not None and not self.ctx.condition(condition):
-                continue
-            _check_functions(spec.get("Properties", {}), lid)
-            resources[lid] = spec
-        deps: dict[str, list[str]] = {}
-        params = set(template.get("Parameters", {}))
-        for lid, spec in resources.items():
-            explicit = spec.get("DependsOn", [])
-            explicit = [explicit] if isinstance(explicit, str) else list(explicit)
-            implicit = [r for r in references(spec.get("Properties", {})) if r not in params]
-            missing = sorted({d for d in explicit + implicit if d not in resources})
-            if missing:
-                raise TemplateError(
-                    f"Template format error: Unresolved resource dependencies {missing} "
-                    f"in the Resources block of the template ({lid})"
-                )
-            deps[lid] = sorted(set(explicit + implicit))
-        _check_cycles(deps)
-        return resources, deps
+        return resources_and_dependencies(template, self.ctx)
 
     # --- deploy --------------------------------------------------------------------------------
     def deploy(self) -> OperationResult:
         template = self.artifact.template
         wall = time.perf_counter()
         with self.world.active(), deferred_access_logs():
-            self._publish_file_assets()
+            publish_file_assets(self.artifact, self.client("s3"), self.account, self.region, self.partition)
             calls_before = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}
             self._register_previous_functions()
             try:
@@ -523,12 +273,12 @@ class Engine:
             state.status, state.reason = f"{kind}_IN_PROGRESS", ""
             state.template, state.assembly = template, str(self.artifact.directory)
             self.state = state
-            self.progress_total = len(resources)
-            self.event(self.stack_name, state.status)
+            self.deletion = Deletion(self.sim, self.journal, state, self._perform)
+            self.journal.phase(len(resources))
+            self.journal.event(self.stack_name, state.status)
             self._save()
             self.failing = False
             self.first_failure = ""
-            self.touched: dict[str, dict[str, Any]] = {}
             tasks = {
                 lid: self.sim.spawn(self._deploy_resource(lid, resources[lid], deps[lid], kind), lid)
                 for lid in resources
@@ -547,17 +297,15 @@ class Engine:
                 outputs = self._outputs(template)
                 if not self.failing:
                     state.outputs = outputs
-            if self.failing:
-                self._rollback(kind, removed)
+            if self.failing and kind == "CREATE":
+                self._rollback().failed_create(self.first_failure)
+            elif self.failing:
+                self._rollback().failed_update(self.first_failure)
             else:
                 if kind == "UPDATE":
-                    state.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
-                    self.event(self.stack_name, state.status)
-                    self._cleanup(removed)
-                    for lid in removed:
-                        self.resources.pop(lid, None)
+                    self._rollback().cleanup(removed)
                 state.status = f"{kind}_COMPLETE"
-                self.event(self.stack_name, state.status)
+                self.journal.event(self.stack_name, state.status)
             ended = self.now()
             state.resources = self.resources
             self._save()
@@ -588,7 +336,7 @@ class Engine:
         if not self.failing and not all(t.done for t in tasks.values()):
             self.failing = True
             self.first_failure = "User Initiated (operation cancelled)"
-            self.event(
+            self.journal.event(
                 self.stack_name,
                 f"{'UPDATE' if self.previous else 'CREATE'}_IN_PROGRESS",
                 "User Initiated: cancelling",
@@ -636,7 +384,7 @@ class Engine:
         if prev is not None and prev.type == type_name and prev.properties == props:
             prev.deletion_policy, prev.update_replace_policy = res.deletion_policy, res.update_replace_policy
             prev.depends_on = deps
-            self.progress_done += 1
+            self.journal.progress_done += 1
             return "ok"
         if prev is None:
             action, op = "CREATE", Op(lid, type_name, props)
@@ -656,9 +404,9 @@ class Engine:
                 generation=prev.generation,
             )
         verb = "CREATE" if action == "CREATE" else "UPDATE"
-        self.touched[lid] = {"action": action, "previous": copy.deepcopy(prev), "attempted": props}
-        self.timings[lid] = Timing(lid, type_name, action, self.now())
-        self.event(
+        self.touched[lid] = Touched(action, copy.deepcopy(prev), props)
+        self.journal.timings[lid] = Timing(lid, type_name, action, self.now())
+        self.journal.event(
             lid,
             f"{verb}_IN_PROGRESS",
             "Requested update requires the creation of a new physical resource; hence creating one."
@@ -672,22 +420,20 @@ class Engine:
         # during an update, dependents keep seeing the old values until it completes
         self.resources[lid] = res if action != "UPDATE" or prev is None else copy.deepcopy(prev)
         try:
-            proc = rtype.update(self, op) if action == "UPDATE" else rtype.create(self, op)
-            physical_id, attributes = yield from self._with_owner(proc, lid)
+            perform = self._perform("update" if action == "UPDATE" else "create", op)
+            physical_id, attributes = yield from perform
         except ResourceFailed as error:
             res.physical_id = op.physical_id
             if action == "UPDATE":
-                self.touched[lid]["failed_physical_id"] = op.physical_id
+                self.touched[lid].failed_physical_id = op.physical_id
             else:
                 self.resources[lid] = res
-            self.touched[lid]["failed"] = True
             self._fail(lid, f"{verb}_FAILED", str(error), action != "UPDATE")
             return "failed"
         except Exception as error:  # a runner bug or an unexpected client error: fail, loudly
             res.physical_id = op.physical_id
             if action != "UPDATE":
                 self.resources[lid] = res
-            self.touched[lid]["failed"] = True
             self._fail(lid, f"{verb}_FAILED", f"{type(error).__name__}: {error}", action != "UPDATE")
             return "failed"
         res.physical_id, res.attributes, res.status = physical_id, dict(attributes), f"{verb}_COMPLETE"
@@ -696,9 +442,9 @@ class Engine:
             res.extra["token"] = self.signals.token_of(physical_id)
         self.resources[lid] = res
         if action == "UPDATE" and prev is not None and physical_id != prev.physical_id:
-            self.touched[lid]["action"] = "REPLACE"
-        self.timings[lid].end, self.timings[lid].status = self.now(), res.status
-        self.event(lid, res.status, count=True)
+            self.touched[lid].action = "REPLACE"
+        self.journal.timings[lid].end, self.journal.timings[lid].status = self.now(), res.status
+        self.journal.event(lid, res.status, count=True)
         self._save()
         return "ok"
 
@@ -708,9 +454,9 @@ class Engine:
         self.failing = True
         if lid in self.resources:
             self.resources[lid].status, self.resources[lid].reason = status, reason
-        if lid in self.timings:
-            self.timings[lid].end, self.timings[lid].status = self.now(), status
-        self.event(lid, status, reason, count=True)
+        if lid in self.journal.timings:
+            self.journal.timings[lid].end, self.journal.timings[lid].status = self.now(), status
+        self.journal.event(lid, status, reason, count=True)
 
     def _outputs(self, template: dict[str, Any]) -> dict[str, Any]:
         outputs = {}
@@ -722,195 +468,33 @@ class Engine:
             except TemplateError as error:
                 self.failing = True
                 self.first_failure = f"output {name}: {error}"
-                self.event(
+                self.journal.event(
                     self.stack_name, "UPDATE_FAILED" if self.previous else "CREATE_FAILED", self.first_failure
                 )
         return outputs
 
-    # --- rollback and cleanup ------------------------------------------------------------------
-    def _rollback(self, kind: str, removed: list[str]) -> None:
-        state = self.state
-        state.reason = self.first_failure
-        if kind == "CREATE":
-            state.status = "ROLLBACK_IN_PROGRESS"
-            self.event(
-                self.stack_name, state.status, f"The following resource(s) failed: {self.first_failure}"
-            )
-            doomed = [lid for lid, r in self.resources.items() if r.physical_id]
-            failed = self._delete_all(doomed, {lid: self.resources[lid] for lid in doomed}, rollback=True)
-            for lid in list(self.resources):
-                if lid not in failed:
-                    self.resources.pop(lid)
-            state.status = "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE"
-            state.outputs = {}
-            self.event(self.stack_name, state.status)
-            return
-        state.status = "UPDATE_ROLLBACK_IN_PROGRESS"
-        self.event(self.stack_name, state.status, f"The following resource(s) failed: {self.first_failure}")
-        cleanup: dict[str, ResourceState] = {}
-        failures: list[str] = []
-        rollback_updates = [lid for lid, t in self.touched.items() if t["previous"] is not None]
-        self.sim.after_step = None
-        order = _topological(rollback_updates, self.deps)
-        tasks: dict[str, Task] = {}
-        for lid in order:
-            tasks[lid] = self.sim.spawn(
-                self._rollback_update(lid, tasks, cleanup, failures), f"rollback {lid}"
-            )
-        self.sim.run()
-        created = [lid for lid, t in self.touched.items() if t["previous"] is None]
-        state.status = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
-        self.event(self.stack_name, state.status)
-        leftover = {
-            lid: self.resources[lid]
-            for lid in created
-            if lid in self.resources and self.resources[lid].physical_id
-        }
-        leftover.update({f"{lid} (new)": r for lid, r in cleanup.items()})
-        failed = self._delete_all(list(leftover), leftover, rollback=True)
-        for lid in created:
-            if lid not in failed:
-                self.resources.pop(lid, None)
-        state.status = "UPDATE_ROLLBACK_FAILED" if failures or failed else "UPDATE_ROLLBACK_COMPLETE"
-        self.event(self.stack_name, state.status)
+    def _perform(self, action: Action, op: Op) -> Proc:
+        """A resource type's create, update or delete of `op`, attributed to its resource."""
+        rtype = resource_type(op.type)
+        if action == "create":
+            proc = rtype.create(self, op)
+        elif action == "update":
+            proc = rtype.update(self, op)
+        else:
+            proc = rtype.delete(self, op)
+        return self.attribution.scoped(proc, op.logical_id)
 
-    def _rollback_update(
-        self, lid: str, tasks: dict[str, Task], cleanup: dict[str, ResourceState], failures: list[str]
-    ) -> Proc:
-        before = [tasks[d] for d in self.deps.get(lid, []) if d in tasks]
-        if not all(t.done for t in before):
-            yield Until(lambda: all(t.done for t in before))
-        touched = self.touched[lid]
-        prev: ResourceState = touched["previous"]
-        current = self.resources[lid]
-        if touched["action"] == "REPLACE" or prev.type != current.type:
-            # the old physical resource was never touched: keep it, delete the new one
-            if current.physical_id and current.physical_id != prev.physical_id:
-                cleanup[lid] = current
-            self.resources[lid] = prev
-            self.event(lid, "UPDATE_COMPLETE", "rolled back to the previous physical resource", count=False)
-            return
-        physical_id = touched.get("failed_physical_id") or current.physical_id or prev.physical_id
-        op = Op(
-            lid,
-            prev.type,
-            prev.properties,
-            old_properties=touched["attempted"],
-            physical_id=physical_id,
-            attributes=dict(current.attributes),
-            extra=dict(current.extra),
-            generation=prev.generation,
+    def _rollback(self) -> Rollback:
+        return Rollback(
+            self.state,
+            self.resources,
+            self.deps,
+            self.touched,
+            self.journal,
+            self.sim,
+            self.deletion,
+            self._perform,
         )
-        self.event(lid, "UPDATE_IN_PROGRESS", "rolling back to the previous properties")
-        try:
-            new_id, attributes = yield from self._with_owner(resource_type(prev.type).update(self, op), lid)
-        except (ResourceFailed, Exception) as error:
-            failures.append(lid)
-            self.event(lid, "UPDATE_FAILED", str(error))
-            return
-        if physical_id and new_id != physical_id and physical_id != prev.physical_id:
-            replaced = copy.deepcopy(current)
-            replaced.physical_id = physical_id
-            cleanup[lid] = replaced
-        restored = copy.deepcopy(prev)
-        restored.physical_id, restored.attributes, restored.extra = new_id, dict(attributes), op.extra
-        self.resources[lid] = restored
-        self.event(lid, "UPDATE_COMPLETE")
-
-    def _cleanup(self, removed: list[str]) -> None:
-        doomed: dict[str, ResourceState] = {}
-        for lid, touched in self.touched.items():
-            prev = touched["previous"]
-            if (
-                touched["action"] == "REPLACE"
-                and prev is not None
-                and prev.physical_id
-                and prev.physical_id != self.resources[lid].physical_id
-            ):
-                if prev.update_replace_policy == "Retain":
-                    self.note(
-                        f"{lid}: old physical resource {prev.physical_id} retained (UpdateReplacePolicy)"
-                    )
-                    continue
-                doomed[f"{lid} (old)"] = prev
-        for lid in removed:
-            doomed[lid] = self.resources[lid]
-        self._delete_all(list(doomed), doomed, rollback=False)
-
-    def _delete_all(self, keys: list[str], items: dict[str, ResourceState], rollback: bool) -> set[str]:
-        """Delete in reverse dependency order (dependents first), independent ones concurrently."""
-        by_logical = {items[k].logical_id: k for k in keys}
-        dependents: dict[str, list[str]] = {k: [] for k in keys}
-        for key in keys:
-            for dep in items[key].depends_on:
-                if dep in by_logical and by_logical[dep] != key:
-                    dependents[by_logical[dep]].append(key)
-        tasks: dict[str, Task] = {}
-        failed: set[str] = set()
-        self.progress_total, self.progress_done = len(keys), 0
-        for key in keys:
-            tasks[key] = self.sim.spawn(
-                self._delete_one(key, items[key], dependents[key], tasks, failed, rollback), f"delete {key}"
-            )
-        self.sim.run()
-        return {items[k].logical_id for k in failed}
-
-    def _delete_one(
-        self,
-        key: str,
-        res: ResourceState,
-        dependents: list[str],
-        tasks: dict[str, Task],
-        failed: set[str],
-        rollback: bool,
-    ) -> Proc:
-        def ready() -> bool:
-            return all(tasks[d].done for d in dependents)
-
-        if not ready():
-            yield Until(ready)
-        kept_by = [d for d in dependents if d in failed]
-        if kept_by:
-            # CloudFormation does not delete a resource while a resource that depends on it failed
-            # to delete: it stays (the stack ends DELETE_FAILED / ROLLBACK_FAILED listing it), so a
-            # later delete can still reach it, e.g. the Provider functions a failed custom resource
-            # needs for its next Delete (docs/local-runner.md, "Destroy").
-            failed.add(key)
-            res.reason = f"not deleted: {', '.join(sorted(kept_by))} failed to delete and depend(s) on it"
-            self.note(f"{res.logical_id}: kept, {res.reason}")
-            return
-        policy = res.deletion_policy
-        if policy == "Retain" or (policy == "RetainExceptOnCreate" and not rollback):
-            self.event(key, "DELETE_SKIPPED", count=True)
-            self.state.retained.append(
-                {"logical_id": res.logical_id, "type": res.type, "physical_id": res.physical_id}
-            )
-            return
-        if res.physical_id is None:
-            return
-        self.event(key, "DELETE_IN_PROGRESS")
-        start = self.now()
-        op = Op(
-            res.logical_id,
-            res.type,
-            res.properties,
-            physical_id=res.physical_id,
-            attributes=dict(res.attributes),
-            extra=dict(res.extra),
-            generation=res.generation,
-        )
-        try:
-            yield from self._with_owner(resource_type(res.type).delete(self, op), res.logical_id)
-        except (ResourceFailed, Exception) as error:
-            failed.add(key)
-            res.status, res.reason = "DELETE_FAILED", str(error)
-            self.event(key, "DELETE_FAILED", str(error), count=True)
-            return
-        res.status = "DELETE_COMPLETE"
-        self.timings.setdefault(
-            f"delete {key}", Timing(key, res.type, "DELETE", start, self.now(), "DELETE_COMPLETE")
-        )
-        self.event(key, "DELETE_COMPLETE", count=True)
 
     # --- destroy -------------------------------------------------------------------------------
     def destroy(self) -> OperationResult:
@@ -923,13 +507,14 @@ class Engine:
             self.resources = state.resources
             self.deps = {lid: r.depends_on for lid, r in state.resources.items()}
             self.state = state
+            self.deletion = Deletion(self.sim, self.journal, state, self._perform)
             state.retained = []
-            self.progress_total = len(state.resources)
+            self.journal.phase(len(state.resources))
             state.status = "DELETE_IN_PROGRESS"
-            self.event(self.stack_name, state.status)
+            self.journal.event(self.stack_name, state.status)
             self._save()
             keys = list(state.resources)
-            failed = self._delete_all(keys, dict(state.resources), rollback=False)
+            failed = self.deletion.delete_all(keys, dict(state.resources), rollback=False)
             for lid in list(state.resources):
                 if lid not in failed:
                     state.resources.pop(lid)
@@ -939,7 +524,7 @@ class Engine:
             )
             if not failed:
                 state.outputs = {}
-            self.event(self.stack_name, state.status)
+            self.journal.event(self.stack_name, state.status)
             ended = self.now()
             self._save()
             left = [t.name for t in self.sim.drain(DRAIN_SECONDS)]
@@ -975,16 +560,16 @@ class Engine:
             started=self.t0,
             ended=ended,
             wall_seconds=time.perf_counter() - wall,
-            events=self.events,
-            timings=self.timings,
+            events=self.journal.events,
+            timings=self.journal.timings,
             service_ops=self.observer.ops,
             api_calls=calls,
             lambda_invocations=sum(1 for i in self.lambdas.invocations if i.at >= self.t0),
-            state_transitions=self.transitions,
+            state_transitions=self.executions.transitions,
             dependencies=self.deps,
-            notes=self.notes,
+            notes=self.journal.notes,
             outputs=dict(state.outputs),
-            changes=len(self.touched) if hasattr(self, "touched") else 0,
+            changes=len(self.touched),
             left_running=left,
         )
         result.critical = report.critical_path(result)
@@ -1007,55 +592,4 @@ def deferred_access_logs() -> Iterator[None]:
         S3Backend.log_incoming_request = original  # type: ignore[method-assign]
 
 
-def _check_functions(value: Any, where: str) -> None:
-    from local.runner.intrinsics import INTRINSICS, is_intrinsic
-
-    if isinstance(value, list):
-        for item in value:
-            _check_functions(item, where)
-    elif isinstance(value, dict):
-        name = is_intrinsic(value)
-        if name is not None and name not in INTRINSICS:
-            raise TemplateError(f"{where}: intrinsic function {name} is not supported by the local runner")
-        for item in value.values():
-            _check_functions(item, where)
-
-
-def _check_cycles(deps: dict[str, list[str]]) -> None:
-    state: dict[str, int] = {}
-
-    def visit(node: str, path: list[str]) -> None:
-        if state.get(node) == 2:
-            return
-        if state.get(node) == 1:
-            cycle = path[path.index(node) :]
-            raise TemplateError(f"Circular dependency between resources: {sorted(set(cycle))}")
-        state[node] = 1
-        for dep in deps.get(node, []):
-            visit(dep, [*path, node])
-        state[node] = 2
-
-    for node in deps:
-        visit(node, [])
-
-
-def _topological(nodes: list[str], deps: dict[str, list[str]]) -> list[str]:
-    chosen = set(nodes)
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(node: str) -> None:
-        if node in seen:
-            return
-        seen.add(node)
-        for dep in deps.get(node, []):
-            if dep in chosen:
-                visit(dep)
-        order.append(node)
-
-    for node in nodes:
-        visit(node)
-    return order
-
-
-__all__ = ["TERMINAL_OK", "Engine", "LambdaError", "OperationResult", "Runner", "StackError"]
+__all__ = ["Engine", "OperationResult", "Runner", "StackError"]

@@ -1,5 +1,9 @@
 """Service operations seen in the local Personalize, attributed to the stack resource that started them.
 
+`Attribution` knows which stack resource the code running now works for: the engine sets it around
+each step of a resource's operation and around a Lambda invocation made on a resource's behalf;
+a Step Functions execution inherits the resource whose invocation started it.
+
 The critical path needs each service operation's start and end (an import job from CreateDatasetImportJob
 to ACTIVE, a training, a campaign creation or update) and which resource's handler started it. After
 every Lambda invocation the runner compares the local Personalize's resources with the previous
@@ -10,8 +14,12 @@ Personalize stamps that with the exact virtual time of the transition, not the t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from local.runner.sim import Proc
 
 TERMINAL = ("ACTIVE", "CREATE FAILED")
 
@@ -73,3 +81,40 @@ class OperationObserver:
             op.status = obj.status
             op.end = obj.updated if obj.status in TERMINAL else None
         self._open = []
+
+
+class Attribution:
+    """`current`: the logical id of the stack resource the running code works for (None: none)."""
+
+    def __init__(self) -> None:
+        self.current: str | None = None
+
+    @contextmanager
+    def acting_for(self, logical_id: str) -> Iterator[None]:
+        previous, self.current = self.current, logical_id
+        try:
+            yield
+        finally:
+            self.current = previous
+
+    def scoped(self, gen: Proc, owner: str) -> Proc:
+        """Run a sub-generator with `current` set to its owner on every step (exceptions thrown
+        in, such as a cancellation, are passed on to it)."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            previous, self.current = self.current, owner
+            try:
+                command = gen.throw(error) if error is not None else gen.send(value)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                self.current = previous
+            error = None
+            try:
+                value = yield command
+            except GeneratorExit:
+                gen.close()
+                raise
+            except BaseException as thrown:
+                error = thrown

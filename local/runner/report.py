@@ -1,4 +1,5 @@
-"""The end-of-operation summary, the critical path and the mermaid timeline.
+"""The end-of-operation summary, the critical path and the mermaid timeline, read from an
+`OperationResult` (results.py).
 
 Critical path: the floor no orchestration could beat. Each stack resource weighs the time the
 service spent on the operations its handler started (the union of their [start, end] intervals, as
@@ -13,27 +14,9 @@ perfect); resources with no service operation (S3, IAM, Lambda records) weigh no
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from local.runner.engine import OperationResult
-
-
-def hms(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-@dataclass
-class CriticalPath:
-    seconds: float
-    chain: list[tuple[str, float]] = field(default_factory=list)  # (step, service seconds)
-    resources: set[str] = field(default_factory=set)  # stack resources on the path
-    ops: list[Any] = field(default_factory=list)  # service operations on the path
-
-    def text(self) -> str:
-        return " -> ".join(f"{lid} {hms(w)}" for lid, w in self.chain if w > 0)
+from local.runner.results import CriticalPath, OperationResult, hms
 
 
 def _union(intervals: list[tuple[float, float]]) -> float:

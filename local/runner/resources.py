@@ -1,8 +1,9 @@
 """Resource types the runner deploys, each as CloudFormation's resource provider would.
 
 A type has `create`, `update` and `delete`, generators run by the simulation (they may wait in
-virtual time), and `replaces(old, new)`: whether a property change needs a new physical resource
-(then the engine creates the new one and deletes the old one in the cleanup phase).
+virtual time) with the stack operation as their `Host` (host.py), and `replaces(old, new)`: whether
+a property change needs a new physical resource (then the engine creates the new one and the
+cleanup phase deletes the old one).
 
 Native types are created in moto (S3, IAM, Logs, Step Functions) or recorded (Lambda: the runner is
 the Lambda service). Custom resources go to `local.runner.custom`.
@@ -18,16 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local.runner.host import Host
 from local.runner.lambdas import LambdaFunction
 from local.runner.sim import Cancelled, Proc, Until
 from local.runner.stepfunctions import AslError, Interpreter
-
-if TYPE_CHECKING:
-    from local.runner.engine import Engine
 
 Result = tuple[str, dict[str, Any]]
 
@@ -57,24 +56,24 @@ class ResourceType:
     def replaces(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
         return any(old.get(k) != new.get(k) for k in self.replace_on)
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         raise NotImplementedError
         yield
 
-    def update(self, eng: Engine, op: Op) -> Proc:
+    def update(self, host: Host, op: Op) -> Proc:
         """Default: apply the new properties in place (create-style idempotent calls)."""
-        return (yield from self.create(eng, op))
+        return (yield from self.create(host, op))
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         return None
         yield
 
 
-def generated_name(eng: Engine, op: Op, max_len: int, lower: bool = False, sep: str = "-") -> str:
+def generated_name(host: Host, op: Op, max_len: int, lower: bool = False, sep: str = "-") -> str:
     """CloudFormation's generated names: <stack>-<logical id>-<random>, deterministic here."""
-    digest = hashlib.sha256(f"{eng.stack_id}/{op.logical_id}/{op.generation}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{host.stack_id}/{op.logical_id}/{op.generation}".encode()).hexdigest()
     suffix = digest[:12].upper()
-    head = f"{eng.stack_name}{sep}{op.logical_id}"
+    head = f"{host.stack_name}{sep}{op.logical_id}"
     head = head[: max_len - len(suffix) - 1]
     name = f"{head}{sep}{suffix}"
     if lower:
@@ -97,6 +96,12 @@ def _gone_is_fine(*codes: str) -> Iterator[None]:
             raise ResourceFailed(_client_error(error)) from error
 
 
+def _note_unemulated(host: Host, op: Op, applied: tuple[str, ...]) -> None:
+    extra = sorted(set(op.properties) - set(applied))
+    if extra:
+        host.note(f"{op.type} {op.logical_id}: {', '.join(extra)} recorded, not emulated")
+
+
 def _tags(props: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in props.get("Tags", [])]
 
@@ -115,14 +120,14 @@ class S3Bucket(ResourceType):
         "LoggingConfiguration",
     )
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
-        s3 = eng.client("s3")
-        name = op.physical_id or props.get("BucketName") or generated_name(eng, op, 63, lower=True)
+        s3 = host.client("s3")
+        name = op.physical_id or props.get("BucketName") or generated_name(host, op, 63, lower=True)
         if op.physical_id is None:
             args: dict[str, Any] = {"Bucket": name}
-            if eng.region != "us-east-1":
-                args["CreateBucketConfiguration"] = {"LocationConstraint": eng.region}
+            if host.region != "us-east-1":
+                args["CreateBucketConfiguration"] = {"LocationConstraint": host.region}
             try:
                 s3.create_bucket(**args)
             except ClientError as error:
@@ -130,12 +135,12 @@ class S3Bucket(ResourceType):
                     f"{name} already exists" if "Already" in _client_error(error) else _client_error(error)
                 ) from error
             op.physical_id = name  # exists now: a failure below still leaves it to delete
-        self._configure(eng, s3, name, props, op.old_properties or {})
-        eng.note_unemulated(op, props, self.APPLIED)
-        return name, self.attributes(eng, name)
+        self._configure(host, s3, name, props, op.old_properties or {})
+        _note_unemulated(host, op, self.APPLIED)
+        return name, self.attributes(host, name)
         yield
 
-    def _configure(self, eng: Engine, s3: Any, name: str, props: dict[str, Any], old: dict[str, Any]) -> None:
+    def _configure(self, host: Host, s3: Any, name: str, props: dict[str, Any], old: dict[str, Any]) -> None:
         try:
             if props.get("Tags"):
                 s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tags(props)})
@@ -183,25 +188,25 @@ class S3Bucket(ResourceType):
                         raise
                     # moto checks the target's log-delivery permission at PutBucketLogging; S3 does
                     # not, and CDK's target policy names this bucket's ARN, so it comes later.
-                    _set_logging_directly(eng, name, enabled)
-                    eng.note(
+                    _set_logging_directly(host, name, enabled)
+                    host.note(
                         f"bucket {name}: logging set without moto's target-permission check "
                         "(the target bucket policy is created after this bucket)"
                     )
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
 
-    def attributes(self, eng: Engine, name: str) -> dict[str, Any]:
+    def attributes(self, host: Host, name: str) -> dict[str, Any]:
         return {
-            "Arn": f"arn:{eng.partition}:s3:::{name}",
+            "Arn": f"arn:{host.partition}:s3:::{name}",
             "DomainName": f"{name}.s3.amazonaws.com",
-            "RegionalDomainName": f"{name}.s3.{eng.region}.amazonaws.com",
-            "DualStackDomainName": f"{name}.s3.dualstack.{eng.region}.amazonaws.com",
-            "WebsiteURL": f"http://{name}.s3-website-{eng.region}.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{host.region}.amazonaws.com",
+            "DualStackDomainName": f"{name}.s3.dualstack.{host.region}.amazonaws.com",
+            "WebsiteURL": f"http://{name}.s3-website-{host.region}.amazonaws.com",
         }
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
-        s3 = eng.client("s3")
+    def delete(self, host: Host, op: Op) -> Proc:
+        s3 = host.client("s3")
         try:
             s3.delete_bucket(Bucket=op.physical_id)
         except ClientError as error:
@@ -217,30 +222,30 @@ class S3Bucket(ResourceType):
         yield
 
 
-def _set_logging_directly(eng: Engine, name: str, enabled: dict[str, Any]) -> None:
+def _set_logging_directly(host: Host, name: str, enabled: dict[str, Any]) -> None:
     from moto.s3.models import s3_backends
 
-    backend = s3_backends[eng.account][eng.partition]
+    backend = s3_backends[host.account][host.partition]
     backend.get_bucket(name).logging = dict(enabled)
 
 
 class S3BucketPolicy(ResourceType):
     replace_on = ("Bucket",)
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         bucket = op.properties["Bucket"]
         try:
-            eng.client("s3").put_bucket_policy(
+            host.client("s3").put_bucket_policy(
                 Bucket=bucket, Policy=json.dumps(op.properties["PolicyDocument"])
             )
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
-        return op.physical_id or generated_name(eng, op, 128), {}
+        return op.physical_id or generated_name(host, op, 128), {}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         with _gone_is_fine("NoSuchBucket"):
-            eng.client("s3").delete_bucket_policy(Bucket=op.properties["Bucket"])
+            host.client("s3").delete_bucket_policy(Bucket=op.properties["Bucket"])
         return None
         yield
 
@@ -249,10 +254,10 @@ class S3BucketPolicy(ResourceType):
 class IamRole(ResourceType):
     replace_on = ("RoleName", "Path")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
-        iam = eng.client("iam")
-        name = op.physical_id or props.get("RoleName") or generated_name(eng, op, 64)
+        iam = host.client("iam")
+        name = op.physical_id or props.get("RoleName") or generated_name(host, op, 64)
         old = op.old_properties or {}
         try:
             if op.physical_id is None:
@@ -278,7 +283,7 @@ class IamRole(ResourceType):
             for arn in set(old.get("ManagedPolicyArns", [])) - set(props.get("ManagedPolicyArns", [])):
                 iam.detach_role_policy(RoleName=name, PolicyArn=arn)
             for arn in props.get("ManagedPolicyArns", []):
-                self._attach(eng, iam, name, arn)
+                self._attach(host, iam, name, arn)
             new_inline = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
             for policy in old.get("Policies", []):
                 if policy["PolicyName"] not in new_inline:
@@ -293,19 +298,19 @@ class IamRole(ResourceType):
         return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
         yield
 
-    def _attach(self, eng: Engine, iam: Any, name: str, arn: str) -> None:
+    def _attach(self, host: Host, iam: Any, name: str, arn: str) -> None:
         try:
             iam.attach_role_policy(RoleName=name, PolicyArn=arn)
         except ClientError as error:
             # moto may not carry every AWS managed policy; the attachment only matters for the
             # Lambda execution roles, which the local Lambda service does not enforce.
             if ":iam::aws:policy/" in arn and error.response.get("Error", {}).get("Code") == "NoSuchEntity":
-                eng.note(f"AWS managed policy {arn} is not in moto: attachment recorded only")
+                host.note(f"AWS managed policy {arn} is not in moto: attachment recorded only")
                 return
             raise
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
-        iam = eng.client("iam")
+    def delete(self, host: Host, op: Op) -> Proc:
+        iam = host.client("iam")
         name = op.physical_id
         with _gone_is_fine("NoSuchEntity"):
             for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
@@ -320,11 +325,11 @@ class IamRole(ResourceType):
 class IamPolicy(ResourceType):
     """An inline policy put on each role (users and groups are not emulated: an error)."""
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         if props.get("Users") or props.get("Groups"):
             raise ResourceFailed("AWS::IAM::Policy on Users or Groups is not emulated locally")
-        iam = eng.client("iam")
+        iam = host.client("iam")
         old = op.old_properties or {}
         try:
             for role in set(old.get("Roles", [])) - set(props.get("Roles", [])):
@@ -340,11 +345,11 @@ class IamPolicy(ResourceType):
                 )
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
-        return op.physical_id or generated_name(eng, op, 128), {}
+        return op.physical_id or generated_name(host, op, 128), {}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
-        iam = eng.client("iam")
+    def delete(self, host: Host, op: Op) -> Proc:
+        iam = host.client("iam")
         for role in op.properties.get("Roles", []):
             with _gone_is_fine("NoSuchEntity"):
                 iam.delete_role_policy(RoleName=role, PolicyName=op.properties["PolicyName"])
@@ -355,12 +360,12 @@ class IamPolicy(ResourceType):
 class IamManagedPolicy(ResourceType):
     replace_on = ("ManagedPolicyName", "Path")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
-        iam = eng.client("iam")
+        iam = host.client("iam")
         try:
             if op.physical_id is None:
-                name = props.get("ManagedPolicyName") or generated_name(eng, op, 128)
+                name = props.get("ManagedPolicyName") or generated_name(host, op, 128)
                 arn = iam.create_policy(
                     PolicyName=name,
                     Path=props.get("Path", "/"),
@@ -385,8 +390,8 @@ class IamManagedPolicy(ResourceType):
         return arn, {"PolicyArn": arn}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
-        iam = eng.client("iam")
+    def delete(self, host: Host, op: Op) -> Proc:
+        iam = host.client("iam")
         with _gone_is_fine("NoSuchEntity"):
             for role in op.properties.get("Roles", []):
                 iam.detach_role_policy(RoleName=role, PolicyArn=op.physical_id)
@@ -405,22 +410,22 @@ class LambdaFunctionType(ResourceType):
 
     replace_on = ("FunctionName",)
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
-        name = op.physical_id or props.get("FunctionName") or generated_name(eng, op, 64)
-        arn = f"arn:{eng.partition}:lambda:{eng.region}:{eng.account}:function:{name}"
-        code_dir = eng.function_code(op, props.get("Code", {}), str(props.get("Runtime", "")))
+        name = op.physical_id or props.get("FunctionName") or generated_name(host, op, 64)
+        arn = f"arn:{host.partition}:lambda:{host.region}:{host.account}:function:{name}"
+        code_dir = host.function_code(op.logical_id, props.get("Code", {}), str(props.get("Runtime", "")))
         op.extra["code_dir"] = str(code_dir) if code_dir else None
-        self.register(eng, name, arn, props, code_dir, op.logical_id)
+        self.register(host, name, arn, props, code_dir, op.logical_id)
         return name, {"Arn": arn}
         yield
 
     @staticmethod
     def register(
-        eng: Engine, name: str, arn: str, props: dict[str, Any], code_dir: Path | None, logical_id: str
+        host: Host, name: str, arn: str, props: dict[str, Any], code_dir: Path | None, logical_id: str
     ) -> None:
         env = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
-        eng.lambdas.register(
+        host.lambdas.register(
             LambdaFunction(
                 name=name,
                 arn=arn,
@@ -435,8 +440,8 @@ class LambdaFunctionType(ResourceType):
             )
         )
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
-        eng.lambdas.unregister(op.attributes.get("Arn", ""))
+    def delete(self, host: Host, op: Op) -> Proc:
+        host.lambdas.unregister(op.attributes.get("Arn", ""))
         return None
         yield
 
@@ -444,9 +449,9 @@ class LambdaFunctionType(ResourceType):
 class LambdaLayer(ResourceType):
     replace_on = ("Content", "LayerName", "CompatibleRuntimes")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
-        name = op.properties.get("LayerName") or generated_name(eng, op, 64)
-        arn = f"arn:{eng.partition}:lambda:{eng.region}:{eng.account}:layer:{name}:1"
+    def create(self, host: Host, op: Op) -> Proc:
+        name = op.properties.get("LayerName") or generated_name(host, op, 64)
+        arn = f"arn:{host.partition}:lambda:{host.region}:{host.account}:layer:{name}:1"
         return arn, {"LayerVersionArn": arn}
         yield
 
@@ -454,8 +459,8 @@ class LambdaLayer(ResourceType):
 class LambdaPermission(ResourceType):
     replace_on = ("FunctionName", "Principal", "Action", "SourceArn", "SourceAccount")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
-        return op.physical_id or generated_name(eng, op, 128), {}
+    def create(self, host: Host, op: Op) -> Proc:
+        return op.physical_id or generated_name(host, op, 128), {}
         yield
 
 
@@ -463,10 +468,10 @@ class LambdaPermission(ResourceType):
 class LogGroup(ResourceType):
     replace_on = ("LogGroupName", "KmsKeyId")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
-        logs = eng.client("logs")
-        name = op.physical_id or props.get("LogGroupName") or generated_name(eng, op, 512)
+        logs = host.client("logs")
+        name = op.physical_id or props.get("LogGroupName") or generated_name(host, op, 512)
         try:
             if op.physical_id is None:
                 logs.create_log_group(
@@ -478,20 +483,20 @@ class LogGroup(ResourceType):
                 logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
-        arn = f"arn:{eng.partition}:logs:{eng.region}:{eng.account}:log-group:{name}:*"
+        arn = f"arn:{host.partition}:logs:{host.region}:{host.account}:log-group:{name}:*"
         return name, {"Arn": arn}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         with _gone_is_fine("ResourceNotFoundException"):
-            eng.client("logs").delete_log_group(logGroupName=op.physical_id)
+            host.client("logs").delete_log_group(logGroupName=op.physical_id)
         return None
         yield
 
 
 class CdkMetadata(ResourceType):
-    def create(self, eng: Engine, op: Op) -> Proc:
-        return op.physical_id or generated_name(eng, op, 128), {}
+    def create(self, host: Host, op: Op) -> Proc:
+        return op.physical_id or generated_name(host, op, 128), {}
         yield
 
 
@@ -499,17 +504,17 @@ class CdkMetadata(ResourceType):
 class StateMachine(ResourceType):
     replace_on = ("StateMachineName", "StateMachineType")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         definition = self.definition(props)
         try:
-            Interpreter(definition, eng.lambdas, eng.now).validate()
+            Interpreter(definition, host.lambdas, host.now).validate()
         except AslError as error:
             raise ResourceFailed(f"state machine definition: {error}") from error
-        sfn = eng.client("stepfunctions")
+        sfn = host.client("stepfunctions")
         try:
             if op.physical_id is None:
-                name = props.get("StateMachineName") or generated_name(eng, op, 80, sep="-").split("-", 1)[-1]
+                name = props.get("StateMachineName") or generated_name(host, op, 80).split("-", 1)[-1]
                 arn = sfn.create_state_machine(
                     name=name,
                     definition=json.dumps(definition),
@@ -552,27 +557,27 @@ class StateMachine(ResourceType):
             raise ResourceFailed("state machine definition must be a JSON object")
         return parsed
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         with _gone_is_fine("StateMachineDoesNotExist"):
-            eng.client("stepfunctions").delete_state_machine(stateMachineArn=op.physical_id)
+            host.client("stepfunctions").delete_state_machine(stateMachineArn=op.physical_id)
         return None
         yield
 
 
 # --- wait conditions ---------------------------------------------------------------------------
 class WaitConditionHandle(ResourceType):
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         if op.physical_id is not None:  # no properties: an update changes nothing
             return op.physical_id, {}
-        token = hashlib.sha256(f"{eng.stack_id}/{op.logical_id}/{op.generation}".encode()).hexdigest()[:32]
+        token = hashlib.sha256(f"{host.stack_id}/{op.logical_id}/{op.generation}".encode()).hexdigest()[:32]
         op.extra["token"] = token
-        url = eng.signals.open_handle(token)
+        url = host.signals.open_handle(token)
         return url, {}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         if op.physical_id:
-            eng.signals.close_handle(eng.signals.token_of(op.physical_id))
+            host.signals.close_handle(host.signals.token_of(op.physical_id))
         return None
         yield
 
@@ -580,7 +585,7 @@ class WaitConditionHandle(ResourceType):
 class WaitCondition(ResourceType):
     """Waits (virtual time) for Count SUCCESS signals on its handle; fails on a FAILURE or timeout."""
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         if op.physical_id is not None:
             if op.old_properties is not None and op.old_properties != props:
@@ -595,10 +600,10 @@ class WaitCondition(ResourceType):
         if not 0 < timeout <= 43200:
             raise ResourceFailed(f"WaitCondition Timeout must be 1..43200 seconds, got {timeout}")
         count = int(str(props.get("Count", 1)))
-        token = eng.signals.token_of(handle)
+        token = host.signals.token_of(handle)
 
         def state() -> tuple[int, Any]:
-            signals = eng.signals.signals(token)
+            signals = host.signals.signals(token)
             failure = next((s for s in signals.values() if s.status == "FAILURE"), None)
             successes = sum(1 for s in signals.values() if s.status == "SUCCESS")
             return successes, failure
@@ -620,10 +625,10 @@ class WaitCondition(ResourceType):
             raise ResourceFailed(
                 f"WaitCondition timed out. Received {successes} conditions when expecting {count}"
             )
-        data = {s.unique_id: s.data for s in eng.signals.signals(token).values() if s.status == "SUCCESS"}
+        data = {s.unique_id: s.data for s in host.signals.signals(token).values() if s.status == "SUCCESS"}
         physical = (
-            f"arn:{eng.partition}:cloudformation:{eng.region}:{eng.account}:stack/"
-            f"{eng.stack_name}/{eng.stack_id.rsplit('/', 1)[-1]}/{op.logical_id}"
+            f"arn:{host.partition}:cloudformation:{host.region}:{host.account}:stack/"
+            f"{host.stack_name}/{host.stack_id.rsplit('/', 1)[-1]}/{op.logical_id}"
         )
         return physical, {"Data": json.dumps(data)}
 
@@ -632,9 +637,9 @@ class WaitCondition(ResourceType):
 class KmsKey(ResourceType):
     replace_on = ("KeySpec", "KeyUsage", "MultiRegion")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
-        kms = eng.client("kms")
+        kms = host.client("kms")
         try:
             if op.physical_id is None:
                 args: dict[str, Any] = {
@@ -668,10 +673,10 @@ class KmsKey(ResourceType):
         return key_id, {"Arn": arn, "KeyId": key_id}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         days = int(op.properties.get("PendingWindowInDays", 30))
         with _gone_is_fine("NotFoundException", "KMSInvalidStateException"):
-            eng.client("kms").schedule_key_deletion(KeyId=op.physical_id, PendingWindowInDays=days)
+            host.client("kms").schedule_key_deletion(KeyId=op.physical_id, PendingWindowInDays=days)
         return None
         yield
 
@@ -679,8 +684,8 @@ class KmsKey(ResourceType):
 class KmsAlias(ResourceType):
     replace_on = ("AliasName",)
 
-    def create(self, eng: Engine, op: Op) -> Proc:
-        kms = eng.client("kms")
+    def create(self, host: Host, op: Op) -> Proc:
+        kms = host.client("kms")
         name, target = op.properties["AliasName"], op.properties["TargetKeyId"]
         try:
             if op.physical_id is None:
@@ -692,9 +697,9 @@ class KmsAlias(ResourceType):
         return name, {}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         with _gone_is_fine("NotFoundException"):
-            eng.client("kms").delete_alias(AliasName=op.physical_id)
+            host.client("kms").delete_alias(AliasName=op.physical_id)
         return None
         yield
 
@@ -710,9 +715,9 @@ class SnsTopic(ResourceType):
         "TracingConfig",
     )
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
-        sns = eng.client("sns")
+        sns = host.client("sns")
         attributes = {
             k: str(v).lower() if isinstance(v, bool) else str(v)
             for k, v in props.items()
@@ -720,7 +725,7 @@ class SnsTopic(ResourceType):
         }
         try:
             if op.physical_id is None:
-                name = props.get("TopicName") or generated_name(eng, op, 256)
+                name = props.get("TopicName") or generated_name(host, op, 256)
                 args: dict[str, Any] = {"Name": name, "Attributes": attributes}
                 if props.get("Tags"):
                     args["Tags"] = _tags(props)
@@ -738,16 +743,16 @@ class SnsTopic(ResourceType):
         return arn, {"TopicArn": arn, "TopicName": arn.rsplit(":", 1)[-1]}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         with _gone_is_fine("NotFound"):
-            eng.client("sns").delete_topic(TopicArn=op.physical_id)
+            host.client("sns").delete_topic(TopicArn=op.physical_id)
         return None
         yield
 
 
 class SnsTopicPolicy(ResourceType):
-    def create(self, eng: Engine, op: Op) -> Proc:
-        sns = eng.client("sns")
+    def create(self, host: Host, op: Op) -> Proc:
+        sns = host.client("sns")
         try:
             for topic in op.properties.get("Topics", []):
                 sns.set_topic_attributes(
@@ -757,19 +762,19 @@ class SnsTopicPolicy(ResourceType):
                 )
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
-        return op.physical_id or generated_name(eng, op, 128), {}
+        return op.physical_id or generated_name(host, op, 128), {}
         yield
 
 
 class SnsSubscription(ResourceType):
     replace_on = ("TopicArn", "Protocol", "Endpoint")
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         if op.physical_id is not None:
             return op.physical_id, {}
         try:
-            arn = eng.client("sns").subscribe(
+            arn = host.client("sns").subscribe(
                 TopicArn=props["TopicArn"],
                 Protocol=props["Protocol"],
                 Endpoint=props["Endpoint"],
@@ -780,9 +785,9 @@ class SnsSubscription(ResourceType):
         return arn, {"Arn": arn}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         with _gone_is_fine("NotFound"):
-            eng.client("sns").unsubscribe(SubscriptionArn=op.physical_id)
+            host.client("sns").unsubscribe(SubscriptionArn=op.physical_id)
         return None
         yield
 
@@ -808,9 +813,9 @@ class CloudWatchAlarm(ResourceType):
         "ThresholdMetricId",
     )
 
-    def create(self, eng: Engine, op: Op) -> Proc:
+    def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
-        name = op.physical_id or props.get("AlarmName") or generated_name(eng, op, 255)
+        name = op.physical_id or props.get("AlarmName") or generated_name(host, op, 255)
         args: dict[str, Any] = {"AlarmName": name, **{k: props[k] for k in self.PASS if k in props}}
         args.update({k: int(props[k]) for k in self.INTS if k in props})
         if "Threshold" in props:
@@ -824,7 +829,7 @@ class CloudWatchAlarm(ResourceType):
                 query["MetricStat"]["Period"] = int(query["MetricStat"]["Period"])
             if "ReturnData" in query:
                 query["ReturnData"] = str(query["ReturnData"]).lower() == "true"
-        cloudwatch = eng.client("cloudwatch")
+        cloudwatch = host.client("cloudwatch")
         try:
             cloudwatch.put_metric_alarm(**args)
             arn = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
@@ -833,9 +838,9 @@ class CloudWatchAlarm(ResourceType):
         return name, {"Arn": arn}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         try:
-            eng.client("cloudwatch").delete_alarms(AlarmNames=[op.physical_id])
+            host.client("cloudwatch").delete_alarms(AlarmNames=[op.physical_id])
         except ClientError as error:
             raise ResourceFailed(_client_error(error)) from error
         return None
@@ -845,10 +850,10 @@ class CloudWatchAlarm(ResourceType):
 class CloudWatchDashboard(ResourceType):
     replace_on = ("DashboardName",)
 
-    def create(self, eng: Engine, op: Op) -> Proc:
-        name = op.physical_id or op.properties.get("DashboardName") or generated_name(eng, op, 255)
+    def create(self, host: Host, op: Op) -> Proc:
+        name = op.physical_id or op.properties.get("DashboardName") or generated_name(host, op, 255)
         try:
-            eng.client("cloudwatch").put_dashboard(
+            host.client("cloudwatch").put_dashboard(
                 DashboardName=name, DashboardBody=op.properties["DashboardBody"]
             )
         except ClientError as error:
@@ -856,9 +861,9 @@ class CloudWatchDashboard(ResourceType):
         return name, {}
         yield
 
-    def delete(self, eng: Engine, op: Op) -> Proc:
+    def delete(self, host: Host, op: Op) -> Proc:
         with _gone_is_fine("ResourceNotFound"):
-            eng.client("cloudwatch").delete_dashboards(DashboardNames=[op.physical_id])
+            host.client("cloudwatch").delete_dashboards(DashboardNames=[op.physical_id])
         return None
         yield
 

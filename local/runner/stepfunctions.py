@@ -1,8 +1,9 @@
 """An Amazon States Language interpreter for the states the waiter uses, on the virtual clock.
 
-Executions are started by handlers through moto's Step Functions API (states:StartExecution); the
-runner notices them after each Lambda invocation and runs them here, then writes the outcome back
-to moto (status, output, error, cause) so DescribeExecution tells the truth.
+Executions are started by handlers through moto's Step Functions API (states:StartExecution);
+`Executions` notices them after each Lambda invocation, runs them here as background tasks of the
+simulation, then writes the outcome back to moto (status, output, error, cause) so
+DescribeExecution tells the truth.
 
 Supported: Task (`arn:aws:states:::lambda:invoke` and a Lambda ARN as Resource), Wait (Seconds,
 SecondsPath, Timestamp, TimestampPath), Choice, Pass, Succeed, Fail; InputPath, Parameters (with
@@ -22,7 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.runner.lambdas import LambdaError, LambdaService
-from local.runner.sim import Proc, Sleep
+from local.runner.observe import Attribution
+from local.runner.sim import Proc, Simulation, Sleep, Task
 
 STATE_TYPES = ("Task", "Wait", "Choice", "Pass", "Succeed", "Fail")
 LAMBDA_INVOKE = re.compile(r"^arn:aws[a-z-]*:states:::lambda:invoke$")
@@ -431,3 +433,68 @@ class Interpreter:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+class Executions:
+    """The executions of the local world's state machines that this stack operation runs: each
+    RUNNING one not seen before becomes a daemon task (it does not hold up the operation), owned by
+    the resource whose Lambda invocation started it; `transitions` counts their state entries."""
+
+    def __init__(
+        self,
+        sim: Simulation,
+        lambdas: LambdaService,
+        now: Callable[[], float],
+        account: str,
+        region: str,
+        attribution: Attribution,
+        note: Callable[[str], None],
+    ) -> None:
+        self.sim = sim
+        self.lambdas = lambdas
+        self.now = now
+        self.account = account
+        self.region = region
+        self.attribution = attribution
+        self.note = note
+        self.tasks: dict[str, Task] = {}
+        self.transitions = 0
+
+    def start_new(self) -> None:
+        from moto.stepfunctions.models import stepfunctions_backends
+
+        backend = stepfunctions_backends[self.account][self.region]
+        for machine in list(backend.state_machines):
+            for execution in list(machine.executions):
+                if execution.status != "RUNNING" or execution.execution_arn in self.tasks:
+                    continue
+                owner = self.attribution.current or "?"
+                interpreter = Interpreter(
+                    json.loads(machine.definition),
+                    self.lambdas,
+                    self.now,
+                    execution.execution_arn,
+                    execution.name,
+                    machine.arn,
+                )
+                task = self.sim.spawn(
+                    self._run(interpreter, execution, owner), f"execution {execution.name}", daemon=True
+                )
+                self.tasks[execution.execution_arn] = task
+
+    def _run(self, interpreter: Interpreter, execution: Any, owner: str) -> Proc:
+        try:
+            data = json.loads(execution.execution_input or "{}")
+            previous, self.attribution.current = self.attribution.current, owner
+            result: ExecutionResult = yield from self.attribution.scoped(interpreter.run(data), owner)
+            self.attribution.current = previous
+        except Exception as error:  # an unsupported state or a malformed definition
+            result = ExecutionResult("FAILED", error="States.Runtime", cause=str(error))
+            self.note(f"execution {execution.name}: {error}")
+        finally:
+            self.transitions += interpreter.transitions
+        execution.status = result.status
+        execution.stop_date = datetime.fromtimestamp(self.now(), UTC)
+        execution.output = json.dumps(result.output) if result.output is not None else None
+        execution.error, execution.cause = result.error, result.cause
+        return result

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from local.runner.engine import Timing
 from local.runner.observe import ServiceOp
 from local.runner.report import critical_path, gantt
+from local.runner.results import Timing
 
 
 def result(timings: dict[str, tuple[float, float]], deps: dict[str, list[str]], ops: list[ServiceOp]):  # type: ignore[no-untyped-def]
