@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from pipeline.naming import REPO_ROOT as ROOT
+
 OUT = ROOT / "bench" / "out"
 TARGET_MB = int(os.environ.get("BENCH_MB", "1024"))
 GOAL_RATIO = 1 / 3

@@ -17,18 +17,11 @@ from typing import Any
 from local.runner.assembly import AssemblyError, CloudAssembly, StackArtifact
 from local.runner.engine import Runner
 from local.runner.state import StackStore
+from pipeline.naming import REPO_ROOT, stack_name
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = Path(".local")
-#: Must match stacks.personalize_stack.stack_name (importing stacks starts jsii: ~2.5 s); a test
-#: checks they agree.
-STACK_PREFIX = "Personalize-"
 #: Inputs of `cdk synth`: a cdk.out older than any of them is stale.
 SYNTH_INPUTS = ("app.py", "stacks", "personalize_constructs", "pipeline", "lambda", "data", "config")
-
-
-def stack_name(env: str) -> str:
-    return f"{STACK_PREFIX}{env}"
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

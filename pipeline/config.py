@@ -21,17 +21,11 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline.naming import ENV_NAME_PATTERN, NAME_MAX, NAME_PATTERN, REPO_ROOT
 from pipeline.problems import Problem, ProblemReport, display_path
 from pipeline.recipes import RECIPES, RecipeFamily, recipe_problem
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
-
-#: Personalize's name rule (every resource kind), from the API reference.
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
-NAME_MAX = 63
-#: An environment name becomes part of stack names, bucket names and every Personalize name.
-ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
 #: CloudFormation's WaitCondition timeout ceiling.
 MAX_WAIT_SECONDS = 12 * 3600
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 from personalize_handlers import entry
 from personalize_handlers.clients import RETRY_CONFIG
 
-REPO = Path(__file__).resolve().parents[2]
+from pipeline.naming import REPO_ROOT
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "handler-tests-data"
@@ -100,7 +100,7 @@ def setup_data_access(files: dict[str, bytes] | None = None) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
     if files is None:
-        files = {f"{name}.csv": (REPO / "data" / f"{name}.csv").read_bytes()
+        files = {f"{name}.csv": (REPO_ROOT / "data" / f"{name}.csv").read_bytes()
                  for name in ("interactions", "items", "users")}
     for key, body in files.items():
         s3.put_object(Bucket=BUCKET, Key=key, Body=body)
@@ -140,7 +140,7 @@ def grant_batch_access(input_prefix: str, output_prefix: str) -> None:
 
 
 def schema_text(kind: str) -> str:
-    return (REPO / "data" / "schemas" / f"{kind}.json").read_text()
+    return (REPO_ROOT / "data" / "schemas" / f"{kind}.json").read_text()
 
 
 DG = "Custom::PersonalizeDatasetGroup"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from personalize_constructs.provider import QUERY_INTERVAL, TOTAL_TIMEOUT
+from pipeline.naming import stack_name
 from stack.conftest import Synth
 
 #: docs/handler-contract.md, "Resource types and properties": required, optional.
@@ -265,7 +266,7 @@ def test_uploads_one_file_per_dataset_prefix(dev: Synth) -> None:
         "datasets/items/items.csv",
         "datasets/users/users.csv",
     ]
-    manifest = json.loads((dev.outdir / "Personalize-dev.assets.json").read_text())["files"]
+    manifest = json.loads((dev.outdir / f"{stack_name('dev')}.assets.json").read_text())["files"]
     for resource in objects.values():
         props = resource["Properties"]
         assert props["Bucket"] == {"Ref": _data_bucket(dev)}

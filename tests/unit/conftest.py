@@ -6,19 +6,17 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipeline import csvcheck
 from pipeline.csvcheck import CsvResult, check_csv
-
-ROOT = Path(__file__).resolve().parents[2]
+from pipeline.naming import REPO_ROOT
 
 
 def shipped_schema(dataset_type: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((ROOT / "data" / "schemas" / f"{dataset_type}.json").read_text())
+    schema: dict[str, Any] = json.loads((REPO_ROOT / "data" / "schemas" / f"{dataset_type}.json").read_text())
     return schema
 
 

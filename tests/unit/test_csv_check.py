@@ -6,16 +6,15 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipeline import csvcheck
 from pipeline.csvcheck import CsvResult, check_csv
+from pipeline.naming import REPO_ROOT
 from pipeline.problems import Problem
 
-ROOT = Path(__file__).resolve().parents[2]
 HEADER = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE\n"
 T0 = 1767225600  # 2026-01-01
 
@@ -302,7 +301,7 @@ def test_fast_path_handles_the_shipped_data() -> None:
     csvcheck._Checker.fast = spy  # type: ignore[method-assign]
     try:
         result = check_csv(
-            ROOT / "data" / "interactions.csv", _schema(), "interactions", file="interactions.csv"
+            REPO_ROOT / "data" / "interactions.csv", _schema(), "interactions", file="interactions.csv"
         )
     finally:
         csvcheck._Checker.fast = original  # type: ignore[method-assign]
@@ -326,7 +325,7 @@ def test_million_rows_stream(tmp_path: Any) -> None:
 
 
 def _schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((ROOT / "data" / "schemas" / "interactions.json").read_text())
+    schema: dict[str, Any] = json.loads((REPO_ROOT / "data" / "schemas" / "interactions.json").read_text())
     return schema
 
 

@@ -13,6 +13,7 @@ from conftest import assert_same, shipped_schema
 
 from pipeline import csvcheck, csvfast
 from pipeline.csvcheck import CsvResult, check_csv
+from pipeline.naming import REPO_ROOT
 
 T0 = 1767225600
 HEADER = b"USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE\n"
@@ -289,10 +290,11 @@ def test_shipped_data_does_not_import_numpy() -> None:
     import sys
 
     code = (
-        "import sys; from pipeline.config import load_config, REPO_ROOT; "
+        "import sys; from pipeline.config import load_config; from pipeline.naming import REPO_ROOT; "
         "from pipeline.validate import validate; assert validate(load_config('dev'), REPO_ROOT).ok; "
         "print('numpy' in sys.modules)"
     )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "False"
