@@ -182,7 +182,7 @@ def test_cli_through_the_dispatcher(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_incremental_import_size_cap(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import validate as module
+    from pipeline import datafiles as module
 
     monkeypatch.setitem(module.MAX_IMPORT_BYTES, "INCREMENTAL", 1024**3 // 2048)  # 512 KiB stands in for 1 GB
     config = load(
