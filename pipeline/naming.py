@@ -7,7 +7,6 @@ environment first, so dev and prod share an account without clashing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -33,6 +32,10 @@ def stack_name(env: str) -> str:
 
 def digest(*inputs: Any, length: int = 8) -> str:
     """A short, stable hash of JSON-serialisable inputs (dict key order does not matter)."""
+    # Imported here: hashlib maps OpenSSL (~4 MB resident), a cost that callers needing only
+    # REPO_ROOT or stack_name (the CSV checker's worker process, problem reports) should not pay.
+    import hashlib
+
     text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 

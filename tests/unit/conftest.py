@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pipeline import csvcheck
-from pipeline.csvcheck import CsvResult, check_csv
+from pipeline.csvcheck import CsvResult, check, check_csv
+from pipeline.csvcheck.fast import PythonBlocks
 from pipeline.naming import REPO_ROOT
 
 
@@ -34,9 +34,9 @@ def run_check(
     data = text.encode() if isinstance(text, str) else text
     schema = schema or shipped_schema(dataset_type)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(csvcheck, "NUMPY_AFTER_BYTES", 0 if engine == "numpy" and not slow else 1 << 62)
+        patch.setattr(check, "NUMPY_AFTER_BYTES", 0 if engine == "numpy" and not slow else 1 << 62)
         if slow:
-            patch.setattr(csvcheck._Checker, "fast", lambda self, block: False)
+            patch.setattr(PythonBlocks, "fast", lambda self, block: 0)
         return check_csv(io.BytesIO(data), schema, dataset_type, file="x.csv", **kw)
 
 
