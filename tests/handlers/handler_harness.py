@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from personalize_handlers import entry
 from personalize_handlers.clients import RETRY_CONFIG
+from personalize_handlers.contract import TYPES
 
 from pipeline.naming import REPO_ROOT
 
@@ -69,6 +70,8 @@ class Provider:
             done = entry.is_complete(merged)
             if done["IsComplete"]:
                 data = {**(answer.get("Data") or {}), **(done.get("Data") or {})}
+                if event["RequestType"] != "Delete":
+                    check_data(event["ResourceType"], data)
                 return {"PhysicalResourceId": merged["PhysicalResourceId"], "Data": data, "waited": waited}
             if waited + self.query_interval > self.total_timeout:
                 raise ProviderTimeout(f"{event['ResourceType']} {event['RequestType']} not complete after "
@@ -87,6 +90,15 @@ class Provider:
     def delete(self, resource_type: str, physical_id: str, props: dict[str, Any],
                **kw: Any) -> dict[str, Any]:
         return self.send(self.event("Delete", resource_type, props, physical_id=physical_id, **kw))
+
+
+def check_data(resource_type: str, data: dict[str, Any]) -> None:
+    """A finished Create or Update returns the contract's Data keys: each of them, and no other
+    (unless the type's Data depends on the resource, as SolutionMetrics' one key per metric)."""
+    spec = TYPES[resource_type]
+    missing, extra = set(spec.data) - set(data), set(data) - set(spec.data)
+    assert not missing, f"{resource_type}: Data lacks {sorted(missing)} (contract: {spec.data})"
+    assert not extra or spec.more_data, f"{resource_type}: Data has {sorted(extra)} beyond the contract"
 
 
 def personalize() -> Any:
