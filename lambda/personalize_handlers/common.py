@@ -68,9 +68,7 @@ def read(prop: Prop, props: Mapping[str, Any], label: str, name: str) -> Any:
     except Missing:
         raise HandlerError(f"{label} {name}: property {prop.name} is required") from None
     except Invalid as exc:
-        where = "".join(key if key.startswith("[") else f".{key}" for key in exc.where)
-        raise HandlerError(f"{label} {name}: property {prop.name}{where}: expected {exc.expected}, "
-                           f"got {exc.value!r}") from None
+        raise HandlerError(f"{label} {name}: {exc.describe(prop.name)}") from None
 
 
 def is_subset(wanted: Any, actual: Any) -> bool:

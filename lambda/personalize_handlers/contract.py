@@ -24,7 +24,7 @@ back into the API's type. A Struct without fields passes its contents on as sent
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
@@ -44,6 +44,11 @@ class Invalid(ValueError):
     def inside(self, key: str) -> Invalid:
         """The same refusal, one level further out (`key` holds the refused value)."""
         return Invalid(self.expected, self.value, (key, *self.where))
+
+    def describe(self, prop: str) -> str:
+        """`property X[.key...]: expected ..., got ...`, as the handlers' errors say it."""
+        where = "".join(key if key.startswith("[") else f".{key}" for key in self.where)
+        return f"property {prop}{where}: expected {self.expected}, got {self.value!r}"
 
 
 class Missing(ValueError):
@@ -306,6 +311,26 @@ class ResourceType:
     @property
     def taggable(self) -> bool:
         return "Tags" in self.names
+
+    def problems(
+        self, props: Mapping[str, Any], deferred: Callable[[Any], bool] = lambda value: False
+    ) -> list[str]:
+        """How a resource's properties (as a stack emits them) break this contract: a property it does
+        not have, a required one missing, a value its type refuses. `deferred(value)` is True for a
+        value known only at deploy time (a CDK token, an intrinsic function), which is not checked."""
+        out = []
+        unknown = sorted(set(props) - self.names - {SERVICE_TOKEN})
+        if unknown:
+            out.append(f"properties {unknown} are not in its contract (it has {sorted(self.names)})")
+        for prop in self.props:
+            try:
+                prop.read(props)
+            except Missing:
+                out.append(f"property {prop.name} is required")
+            except Invalid as exc:
+                if not deferred(props.get(prop.name)):
+                    out.append(exc.describe(prop.name))
+        return out
 
 
 #: Framework plumbing every custom resource carries, never configuration.
