@@ -157,7 +157,7 @@ class Struct(PropType):
     by their own types; other keys, and every key when `fields` is None, pass on as sent. `shape`
     names botocore's input shape of the API member."""
 
-    fields: Mapping[str, PropType] | None = None
+    fields: Mapping[str, PropType] | None = field(default=None, hash=False)
     shape: str | None = None
     api_types: ClassVar[frozenset[str]] = frozenset({"structure"})
 
@@ -243,6 +243,8 @@ class Update(Enum):
 
 @dataclass(frozen=True)
 class Prop:
+    """One property of a type."""
+
     name: str
     type: PropType = field(default_factory=Text)
     required: bool = False
@@ -283,7 +285,6 @@ class ResourceType:
     physical_id: str = "ARN"
     #: Data keys beyond `data` that depend on the resource (SolutionMetrics: one per metric).
     more_data: str = ""
-    doc: str = ""
 
     @property
     def type(self) -> str:
@@ -341,20 +342,14 @@ _TAGS = Prop("Tags", Tags(), update=Update.IN_PLACE, via="TagResource/UntagResou
 #: The Ref of a WaitConditionHandle, signalled by the Step Functions waiter when the long operation
 #: ends; a new handle alone starts a new waiter on the same resource.
 _WAIT = Prop("WaitHandle", update=Update.IN_PLACE)
-
-
-def _name(member: str = "name") -> Prop:
-    return Prop("Name", required=True, member=member)
-
-
-def _arn(name: str, member: str, required: bool = True, **kw: Any) -> Prop:
-    return Prop(name, required=required, member=member, **kw)
+#: The resource's own name (pipeline.naming makes it at synth).
+_NAME = Prop("Name", required=True, member="name")
 
 
 DATASET_GROUP = ResourceType(
     "DatasetGroup",
     (
-        _name(),
+        _NAME,
         Prop("KmsKeyArn", member="kmsKeyArn"),
         Prop("RoleArn", member="roleArn", doc="needed with KmsKeyArn"),
         _TAGS,
@@ -365,7 +360,7 @@ DATASET_GROUP = ResourceType(
 SCHEMA = ResourceType(
     "Schema",
     (
-        _name(),
+        _NAME,
         Prop("Schema", required=True, member="schema", doc="JSON string"),
         Prop("Domain", member="domain"),
     ),
@@ -375,11 +370,11 @@ SCHEMA = ResourceType(
 DATASET = ResourceType(
     "Dataset",
     (
-        _name(),
-        _arn("DatasetGroupArn", "datasetGroupArn"),
+        _NAME,
+        Prop("DatasetGroupArn", required=True, member="datasetGroupArn"),
         Prop("DatasetType", Choice(("Interactions", "Items", "Users", "Actions", "Action_Interactions")),
              required=True, member="datasetType"),
-        _arn("SchemaArn", "schemaArn", update=Update.IN_PLACE, via="UpdateDataset"),
+        Prop("SchemaArn", required=True, member="schemaArn", update=Update.IN_PLACE, via="UpdateDataset"),
         _TAGS,
     ),
     data=("Arn", "Name"),
@@ -389,9 +384,9 @@ DATASET_IMPORT_JOB = ResourceType(
     "DatasetImportJob",
     (
         Prop("JobName", required=True, member="jobName"),
-        _arn("DatasetArn", "datasetArn"),
+        Prop("DatasetArn", required=True, member="datasetArn"),
         Prop("DataLocation", Text(form="s3://bucket/key"), required=True, member="dataSource.dataLocation"),
-        _arn("RoleArn", "roleArn"),
+        Prop("RoleArn", required=True, member="roleArn"),
         Prop("ImportMode", Choice(("FULL", "INCREMENTAL")), default="FULL", member="importMode"),
         Prop("SourceHash", required=True, update=Update.NEW_WORK, doc="hash of the data file"),
         _WAIT,
@@ -403,9 +398,9 @@ DATASET_IMPORT_JOB = ResourceType(
 SOLUTION = ResourceType(
     "Solution",
     (
-        _name(),
-        _arn("DatasetGroupArn", "datasetGroupArn"),
-        _arn("RecipeArn", "recipeArn"),
+        _NAME,
+        Prop("DatasetGroupArn", required=True, member="datasetGroupArn"),
+        Prop("RecipeArn", required=True, member="recipeArn"),
         Prop("PerformHPO", Boolean(), default=False, member="performHPO"),
         Prop("PerformAutoTraining", Boolean(), default=False, member="performAutoTraining"),
         Prop("SolutionConfig", Struct(shape="SolutionConfig"), member="solutionConfig"),
@@ -418,7 +413,7 @@ SOLUTION = ResourceType(
 SOLUTION_VERSION = ResourceType(
     "SolutionVersion",
     (
-        _arn("SolutionArn", "solutionArn"),
+        Prop("SolutionArn", required=True, member="solutionArn"),
         Prop("TrainingMode", Choice(("FULL", "UPDATE", "AUTOTRAIN")), default="FULL", member="trainingMode"),
         Prop("Trigger", required=True, update=Update.NEW_WORK, doc="hash of the data and solution inputs"),
         Prop("Name", member="name"),
@@ -431,8 +426,9 @@ SOLUTION_VERSION = ResourceType(
 CAMPAIGN = ResourceType(
     "Campaign",
     (
-        _name(),
-        _arn("SolutionVersionArn", "solutionVersionArn", update=Update.IN_PLACE, via="UpdateCampaign"),
+        _NAME,
+        Prop("SolutionVersionArn", required=True, member="solutionVersionArn", update=Update.IN_PLACE,
+             via="UpdateCampaign"),
         Prop("MinProvisionedTPS", Integer(minimum=1), default=1, update=Update.IN_PLACE, via="UpdateCampaign",
              member="minProvisionedTPS"),
         Prop("CampaignConfig", Struct(shape="CampaignConfig"), update=Update.IN_PLACE, via="UpdateCampaign",
@@ -445,15 +441,15 @@ CAMPAIGN = ResourceType(
 )
 EVENT_TRACKER = ResourceType(
     "EventTracker",
-    (_name(), _arn("DatasetGroupArn", "datasetGroupArn"), _TAGS),
+    (_NAME, Prop("DatasetGroupArn", required=True, member="datasetGroupArn"), _TAGS),
     data=("Arn", "Name", "TrackingId"),
     operation="CreateEventTracker",
 )
 FILTER = ResourceType(
     "Filter",
     (
-        _name(),
-        _arn("DatasetGroupArn", "datasetGroupArn"),
+        _NAME,
+        Prop("DatasetGroupArn", required=True, member="datasetGroupArn"),
         Prop("FilterExpression", required=True, member="filterExpression"),
         _TAGS,
     ),
@@ -463,26 +459,25 @@ FILTER = ResourceType(
 SOLUTION_METRICS = ResourceType(
     "SolutionMetrics",
     (
-        _arn("SolutionVersionArn", "solutionVersionArn"),
+        Prop("SolutionVersionArn", required=True, member="solutionVersionArn"),
         Prop("Trigger", update=Update.NEW_WORK),
     ),
     data=("SolutionVersionArn", "Json"),
     operation="GetSolutionMetrics",
     physical_id="`solution-metrics-<hash of the version ARN>`",
     more_data="one key per metric",
-    doc="creates nothing: reads a trained version's metrics",
 )
 BATCH_INFERENCE_JOB = ResourceType(
     "BatchInferenceJob",
     (
         Prop("JobName", required=True, member="jobName"),
-        _arn("SolutionVersionArn", "solutionVersionArn"),
+        Prop("SolutionVersionArn", required=True, member="solutionVersionArn"),
         Prop("InputPath", Text(form="s3://bucket/key"), required=True, member="jobInput.s3DataSource.path"),
         Prop("OutputPath", Text(form="s3://bucket/prefix/"), required=True,
              member="jobOutput.s3DataDestination.path"),
-        _arn("RoleArn", "roleArn"),
+        Prop("RoleArn", required=True, member="roleArn"),
         Prop("NumResults", Integer(minimum=1, maximum=500), member="numResults"),
-        _arn("FilterArn", "filterArn", required=False),
+        Prop("FilterArn", member="filterArn"),
         Prop("BatchInferenceJobConfig", Struct(shape="BatchInferenceJobConfig"),
              member="batchInferenceJobConfig"),
         Prop("Trigger", update=Update.NEW_WORK, doc="hash of the job's inputs"),
@@ -505,10 +500,9 @@ DATA_OBJECT = ResourceType(
     operation="CopyObject",
     service="s3",
     physical_id="`s3://<Bucket>/<Key>`",
-    doc="copies one file asset into the data bucket (S3, not Personalize)",
 )
 
-#: Every type, in the order the pipeline creates them.
+#: Every type, in the order of the documentation's table.
 TYPES: dict[str, ResourceType] = {
     spec.type: spec
     for spec in (DATASET_GROUP, SCHEMA, DATASET, DATASET_IMPORT_JOB, SOLUTION, SOLUTION_VERSION, CAMPAIGN,
