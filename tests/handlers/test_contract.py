@@ -48,7 +48,8 @@ def doc_mismatch(text: str, types: dict[str, ResourceType]) -> str | None:
 
 
 def test_the_documented_table_is_the_contract() -> None:
-    assert doc_mismatch(DOC.read_text(), contract.TYPES) is None
+    why = doc_mismatch(DOC.read_text(), contract.TYPES)
+    assert why is None, why
 
 
 def _mutated(kind: str, **changes: Any) -> dict[str, ResourceType]:
