@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import assert_same, shipped_schema
+from csv_helpers import assert_same, shipped_schema
 
 from pipeline.csvcheck import CsvResult, check, check_csv, core, fast_numpy, worker
 from pipeline.csvcheck.fast import PythonBlocks
