@@ -21,7 +21,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from pipeline.naming import REPO_ROOT as REPO
+from pipeline.naming import stack_name
+
 RATIO_GOAL = 1.02
 DESCRIBES_GOAL = 60.0
 WALL_GOAL = 30.0
@@ -51,7 +53,7 @@ def synth(config: Any, outdir: Path) -> Any:
         config.environment.name, str(outdir), config=config, root=REPO, asset_dir=REPO / "lambda", nag=False
     )
     app.synth()
-    return CloudAssembly.load(outdir).stack(f"Personalize-{config.environment.name}")
+    return CloudAssembly.load(outdir).stack(stack_name(config.environment.name))
 
 
 def deploy(artifact: Any, state: Path, scale: float = 1.0, jitter: float = 0.0) -> tuple[Any, float]:

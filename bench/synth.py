@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from pipeline.naming import REPO_ROOT as ROOT
+
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 GOAL = 1.5
 RUNS = 3

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from pipeline.naming import REPO_ROOT as ROOT
+
 OUT = ROOT / "bench" / "out"
 TARGET_MB = int(os.environ.get("BENCH_MB", "1024"))
 GOAL_RATIO = 1 / 3
@@ -85,8 +86,7 @@ def time_wc(path: Path) -> float:
 _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from pipeline.csvcheck import check_csv
-from pipeline.csvfast import peak_rss_kb
+from pipeline.csvcheck import check_csv, peak_rss_kb
 schema = json.loads(sys.argv[2])
 start = time.perf_counter()
 result = check_csv(Path(sys.argv[1]), schema, "interactions", file=sys.argv[1])

@@ -15,26 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from cli.console import Console
 from cli.exitcodes import OperationFailed, UserError
+from pipeline.naming import REPO_ROOT, stack_name
 
 if TYPE_CHECKING:
     from local.runner.assembly import StackArtifact
     from local.runner.engine import Runner
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = Path(".local")
-#: Must match stacks.personalize_stack.stack_name (importing stacks starts jsii: ~2.5 s); a test
-#: checks they agree.
-STACK_PREFIX = "Personalize-"
 #: What `cdk synth` reads (cdk.json's watch list, plus cdk.json and the pinned CDK library): a
 #: cdk.out older than any file in them is stale.
 SYNTH_INPUTS = (
     "app.py", "cdk.json", "requirements.txt",
     "stacks", "personalize_constructs", "pipeline", "lambda", "data", "config",
 )
-
-
-def stack_name(env: str) -> str:
-    return f"{STACK_PREFIX}{env}"
 
 
 def add_state_dir(parser: argparse.ArgumentParser) -> None:

@@ -28,10 +28,11 @@ from personalize_constructs.resources import (
     JOB_NAME_MAX,
     Filter,
     PersonalizeContext,
+    PersonalizeResource,
     Solution,
-    _custom,
     cfn,
     depends,
+    personalize_resource,
 )
 from personalize_constructs.storage import PERSONALIZE
 from personalize_constructs.upload import data_object
@@ -259,7 +260,7 @@ class BatchJob(Construct):
         if solution.recipe.name in NO_BATCH:
             raise ValueError(f"{where}: solution {config.solution!r} uses {solution.recipe.name}, which "
                              "serves no batch inference jobs")
-        self.upload: cdk.CustomResource | None = None
+        self.upload: PersonalizeResource | None = None
         depends_on: list[Construct] = [*after, solution.wait.condition]
         if config.is_s3:
             self.input_path: str = config.input
@@ -309,7 +310,7 @@ class BatchJob(Construct):
         self.wait = LongWait(
             self, "Wait", label=f"Batch{label}", inputs_hash=trigger, timeout_seconds=config.timeout
         )
-        self.resource = _custom(
+        self.resource = personalize_resource(
             self,
             "Resource",
             ctx,
@@ -329,4 +330,4 @@ class BatchJob(Construct):
         )
         depends(self.resource, *depends_on)
         self.wait.after(cfn(self.resource))
-        self.arn = self.resource.get_att_string("Arn")
+        self.arn = self.resource.data("Arn")

@@ -23,7 +23,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from personalize_constructs.hashing import logical_label
-from personalize_constructs.resources import PersonalizeContext, Solution, _custom, depends
+from personalize_constructs.resources import PersonalizeContext, Solution, depends, personalize_resource
 from pipeline.config import MonitoringConfig
 
 NAMESPACE = "AWS/Personalize"
@@ -262,14 +262,13 @@ class SolutionMetrics(Construct):
         self, scope: Construct, id: str, *, ctx: PersonalizeContext, solution: Solution, label: str
     ) -> None:
         super().__init__(scope, id)
-        self.resource = _custom(
+        self.resource = personalize_resource(
             self,
             "Resource",
             ctx,
             "SolutionMetrics",
             f"Metrics{label}",
             {"SolutionVersionArn": solution.version_arn, "Trigger": solution.trigger},
-            taggable=False,  # reads metrics, creates nothing
         )
         depends(self.resource, solution.wait.condition)
-        self.json = self.resource.get_att_string("Json")
+        self.json = self.resource.data("Json")

@@ -1,9 +1,11 @@
 """One construct per Personalize resource kind, each a custom resource of the shared Provider.
 
-Types and properties are exactly those of docs/handler-contract.md. Every value is a string
-(CloudFormation hands them to the handler as strings anyway), JSON objects excepted. Logical ids
-are readable (`DatasetInteractions`, `TrainUserPersonalization`, ...) so deploy events, the runner's
-progress and `cdk diff` name what they act on.
+Types, properties and Data keys are the handlers' contract (lambda/personalize_handlers/contract.py,
+read through personalize_constructs.contract): PersonalizeResource emits only a type's properties
+and reads only its Data keys, checked at synth. Every value is a string (CloudFormation hands them
+to the handler as strings anyway), JSON objects excepted. Logical ids are readable
+(`DatasetInteractions`, `TrainUserPersonalization`, ...) so deploy events, the runner's progress and
+`cdk diff` name what they act on.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct, IConstruct
 
+from personalize_constructs.contract import contract
 from personalize_constructs.hashing import logical_label
 from personalize_constructs.long_wait import LongWait
 from pipeline.config import CampaignConfig, EventTrackerConfig, FilterConfig, SolutionConfig
@@ -54,31 +57,63 @@ class PersonalizeContext:
         return [{"tagKey": k, "tagValue": v} for k, v in sorted(self.tags.items())]
 
 
-def _custom(
+class PersonalizeResource(cdk.CustomResource):
+    """A `Custom::Personalize<kind>` of the Provider that holds to the handlers' contract: its
+    properties (None values left out) are checked at synth against the type's (none it does not
+    have, every required one, literal values its type accepts; a token is known only at deploy
+    time), and `data(key)` reads only Data keys the handler returns."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        kind: str,
+        service_token: str,
+        properties: Mapping[str, Any],
+        logical_id: str | None = None,
+    ) -> None:
+        spec = contract.TYPES[f"Custom::Personalize{kind}"]
+        props = {k: v for k, v in properties.items() if v is not None}
+        problems = spec.problems(props, deferred=cdk.Token.is_unresolved)
+        if problems:
+            raise ValueError(f"{scope.node.path}/{id}: {spec.type} {'; '.join(problems)}")
+        super().__init__(
+            scope,
+            id,
+            service_token=service_token,
+            resource_type=spec.type,
+            properties=props,
+            # Personalize resources go with the stack; the retained thing is the data (bucket), which
+            # the dataset group can be rebuilt from.
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.spec = spec
+        if logical_id is not None:
+            cfn(self).override_logical_id(logical_id)
+
+    def data(self, key: str) -> str:
+        """Fn::GetAtt of a Data key the contract says the handler returns."""
+        if key not in self.spec.data:
+            raise ValueError(f"{self.spec.type} returns no Data {key!r}; its contract has {self.spec.data}")
+        return self.get_att_string(key)
+
+
+def personalize_resource(
     scope: Construct,
     id: str,
     ctx: PersonalizeContext,
     kind: str,
     logical_id: str,
     properties: dict[str, Any],
-    *,
-    taggable: bool = True,
-) -> cdk.CustomResource:
-    props = {k: v for k, v in properties.items() if v is not None}
-    if taggable and ctx.tags:
+) -> PersonalizeResource:
+    """A PersonalizeResource of the shared Provider, with the context's tags when its type takes tags."""
+    props = dict(properties)
+    if ctx.tags and contract.TYPES[f"Custom::Personalize{kind}"].taggable:
         props["Tags"] = ctx.tag_list()
-    resource = cdk.CustomResource(
-        scope,
-        id,
-        service_token=ctx.service_token,
-        resource_type=f"Custom::Personalize{kind}",
-        properties=props,
-        # Personalize resources go with the stack; the retained thing is the data (bucket), which
-        # the dataset group can be rebuilt from.
-        removal_policy=cdk.RemovalPolicy.DESTROY,
+    return PersonalizeResource(
+        scope, id, kind=kind, service_token=ctx.service_token, properties=props, logical_id=logical_id
     )
-    cfn(resource).override_logical_id(logical_id)
-    return resource
 
 
 #: construct -> its CfnResource: each lookup is two jsii round trips (node, defaultChild) and the
@@ -113,7 +148,7 @@ class DatasetGroup(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.name = ctx.prefix
-        self.resource = _custom(
+        self.resource = personalize_resource(
             self,
             "Resource",
             ctx,
@@ -125,7 +160,7 @@ class DatasetGroup(Construct):
                 "RoleArn": role_arn if kms_key_arn else None,
             },
         )
-        self.arn = self.resource.get_att_string("Arn")
+        self.arn = self.resource.data("Arn")
 
 
 class Dataset(Construct):
@@ -152,17 +187,16 @@ class Dataset(Construct):
         label = logical_label(dataset_type)
         api_type = dataset_type.capitalize()  # Interactions / Items / Users
         schema_text = json.dumps(json.loads(schema_json), separators=(",", ":"))  # field order kept
-        self.schema = _custom(
+        self.schema = personalize_resource(
             self,
             "Schema",
             ctx,
             "Schema",
             f"Schema{label}",
             {"Name": ctx.name(dataset_type, version_of=schema_text), "Schema": schema_text},
-            taggable=False,  # CreateSchema takes no tags
         )
         depends(self.schema, dataset_group.resource)
-        self.dataset = _custom(
+        self.dataset = personalize_resource(
             self,
             "Dataset",
             ctx,
@@ -172,10 +206,10 @@ class Dataset(Construct):
                 "Name": ctx.name(dataset_type),
                 "DatasetGroupArn": dataset_group.arn,
                 "DatasetType": api_type,
-                "SchemaArn": self.schema.get_att_string("Arn"),
+                "SchemaArn": self.schema.data("Arn"),
             },
         )
-        self.arn = self.dataset.get_att_string("Arn")
+        self.arn = self.dataset.data("Arn")
 
         # A changed file, mode or schema is a new import: new hash, new wait ids.
         self.import_hash = digest(ctx.prefix, dataset_type, source_hash, import_mode, schema_text)
@@ -185,7 +219,7 @@ class Dataset(Construct):
         self.wait = LongWait(
             self, "Wait", label=f"Import{label}", inputs_hash=self.import_hash, timeout_seconds=import_timeout
         )
-        self.import_job = _custom(
+        self.import_job = personalize_resource(
             self,
             "ImportJob",
             ctx,
@@ -230,7 +264,7 @@ class Solution(Construct):
             "solutionConfig": config.solution_config,
         }
         self.name = ctx.name(config.name, version_of=immutable)
-        self.solution = _custom(
+        self.solution = personalize_resource(
             self,
             "Solution",
             ctx,
@@ -259,14 +293,14 @@ class Solution(Construct):
             inputs_hash=self.trigger,
             timeout_seconds=config.training_timeout,
         )
-        self.version = _custom(
+        self.version = personalize_resource(
             self,
             "Version",
             ctx,
             "SolutionVersion",
             f"Train{label}",
             {
-                "SolutionArn": self.solution.get_att_string("Arn"),
+                "SolutionArn": self.solution.data("Arn"),
                 "TrainingMode": "FULL",
                 "Trigger": self.trigger,
                 "WaitHandle": self.wait.handle_ref,
@@ -274,7 +308,7 @@ class Solution(Construct):
         )
         depends(self.version, *(d.wait.condition for d in datasets))
         self.wait.after(cfn(self.version))
-        self.version_arn = self.version.get_att_string("Arn")
+        self.version_arn = self.version.data("Arn")
 
 
 class Campaign(Construct):
@@ -298,7 +332,7 @@ class Campaign(Construct):
         self.wait = LongWait(
             self, "Wait", label=f"Campaign{label}", inputs_hash=inputs, timeout_seconds=config.create_timeout
         )
-        self.campaign = _custom(
+        self.campaign = personalize_resource(
             self,
             "Campaign",
             ctx,
@@ -314,7 +348,7 @@ class Campaign(Construct):
         )
         depends(self.campaign, solution.wait.condition)
         self.wait.after(cfn(self.campaign))
-        self.arn = self.campaign.get_att_string("Arn")
+        self.arn = self.campaign.data("Arn")
 
 
 class Filter(Construct):
@@ -334,7 +368,7 @@ class Filter(Construct):
         super().__init__(scope, id)
         self.expression = config.expression
         self.name = ctx.name(config.name, version_of=config.expression)
-        self.resource = _custom(
+        self.resource = personalize_resource(
             self,
             "Resource",
             ctx,
@@ -343,7 +377,7 @@ class Filter(Construct):
             {"Name": self.name, "DatasetGroupArn": dataset_group.arn, "FilterExpression": config.expression},
         )
         depends(self.resource, *(d.dataset for d in datasets))
-        self.arn = self.resource.get_att_string("Arn")
+        self.arn = self.resource.data("Arn")
 
 
 class EventTracker(Construct):
@@ -361,7 +395,7 @@ class EventTracker(Construct):
         datasets: Sequence[Dataset],
     ) -> None:
         super().__init__(scope, id)
-        self.resource = _custom(
+        self.resource = personalize_resource(
             self,
             "Resource",
             ctx,
@@ -370,5 +404,5 @@ class EventTracker(Construct):
             {"Name": ctx.name(config.name), "DatasetGroupArn": dataset_group.arn},
         )
         depends(self.resource, *(d.dataset for d in datasets))
-        self.arn = self.resource.get_att_string("Arn")
-        self.tracking_id = self.resource.get_att_string("TrackingId")
+        self.arn = self.resource.data("Arn")
+        self.tracking_id = self.resource.data("TrackingId")

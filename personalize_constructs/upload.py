@@ -16,10 +16,10 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from personalize_constructs.provider import PersonalizeProvider
+from personalize_constructs.resources import PersonalizeResource
 
 #: Every uploaded dataset lives under this prefix (the service role may read only there).
 DATA_PREFIX = "datasets/"
-DATA_OBJECT_TYPE = "Custom::PersonalizeDataObject"
 
 
 def data_object(
@@ -31,15 +31,15 @@ def data_object(
     key: str,
     service_token: str,
     retain: bool,
-) -> tuple[s3_assets.Asset, cdk.CustomResource]:
+) -> tuple[s3_assets.Asset, PersonalizeResource]:
     """The file asset `Source` of `source` and the `Custom::PersonalizeDataObject` `id` that copies it
     to `bucket`/`key`; the caller grants the copy (provider.data_object_statements)."""
     asset = s3_assets.Asset(scope, "Source", path=str(source))
-    resource = cdk.CustomResource(
+    resource = PersonalizeResource(
         scope,
         id,
+        kind="DataObject",
         service_token=service_token,
-        resource_type=DATA_OBJECT_TYPE,
         properties={
             "Bucket": bucket.bucket_name,
             "Key": key,

@@ -21,17 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline.datafiles import validate_datasets
+from pipeline.naming import ENV_NAME_PATTERN, NAME_MAX, NAME_PATTERN, REPO_ROOT
 from pipeline.problems import Problem, ProblemReport, display_path
 from pipeline.recipes import RECIPES, RecipeFamily, recipe_problem
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
-
-#: Personalize's name rule (every resource kind), from the API reference.
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
-NAME_MAX = 63
-#: An environment name becomes part of stack names, bucket names and every Personalize name.
-ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
 #: CloudFormation's WaitCondition timeout ceiling.
 MAX_WAIT_SECONDS = 12 * 3600
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$")
@@ -520,7 +515,7 @@ def load_config(env: str = "dev", path: Path | None = None, *, root: Path | None
     """Read and check config/<env>.toml; raise ProblemReport listing every problem found.
 
     When the config has problems but its [datasets] section is sound, the report also holds what the
-    schema and data files have wrong (pipeline.validate.validate_datasets), so one run shows
+    schema and data files have wrong (pipeline.datafiles.validate_datasets), so one run shows
     everything. `root` is what the datasets' paths are relative to: by default the repository, for
     the repository's own config directory; for a config elsewhere, files are checked only when
     `root` is given."""
@@ -580,6 +575,4 @@ def _data_problems(raw: dict[str, Any], config_file: str, root: Path | None) -> 
         datasets = DatasetsConfig.model_validate(raw.get("datasets"))
     except ValidationError:
         return []  # reported with the config's problems; which files to check is unknown
-    from pipeline.validate import validate_datasets
-
     return validate_datasets(datasets, root, config_file).problems

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-#: The repository (where config/, data/ live by default).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from pipeline.naming import REPO_ROOT
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:
@@ -18,7 +17,7 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     if not path.is_absolute():
         return str(path)
     resolved = path.resolve()
-    for base in (Path.cwd(), root or PROJECT_ROOT):
+    for base in (Path.cwd(), root or REPO_ROOT):
         try:
             return str(resolved.relative_to(base.resolve()))
         except ValueError:

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline.config import CONFIG_DIR, REPO_ROOT, PipelineConfig, config_path, load_config
+from pipeline.config import CONFIG_DIR, PipelineConfig, config_path, load_config
 from pipeline.filters import filter_parameters
+from pipeline.naming import REPO_ROOT
 from pipeline.problems import ProblemReport
 from recs.catalog import Catalog
 from recs.errors import (

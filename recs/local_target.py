@@ -8,8 +8,9 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+from pipeline.naming import stack_name
 from recs.errors import StackNotDeployed
-from recs.stack import DeployedStack, stack_name
+from recs.stack import DeployedStack
 
 
 def deploy_hint(env: str) -> str:

@@ -15,11 +15,9 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pipeline.naming import stack_name
 from recs.errors import ServiceError, StackNotDeployed
 from recs.service import translate
-
-#: Must match stacks.personalize_stack.stack_name (importing stacks starts jsii); a test checks it.
-STACK_PREFIX = "Personalize-"
 
 #: Stack statuses without usable outputs: never created, rolled back, being or already deleted.
 NOT_SERVING = {
@@ -35,10 +33,6 @@ NOT_SERVING = {
 }
 
 Kind = Literal["user", "related-items", "ranking"]
-
-
-def stack_name(env: str) -> str:
-    return f"{STACK_PREFIX}{env}"
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from pipeline import validate as validation
-from pipeline.config import REPO_ROOT, PipelineConfig, config_path, load_config
+from pipeline.config import PipelineConfig, config_path, load_config
+from pipeline.naming import REPO_ROOT, stack_name
 from pipeline.problems import Problem, ProblemReport, display_path
 from stacks.acknowledgments import acknowledge_findings
-from stacks.personalize_stack import PersonalizeStack, stack_name
+from stacks.personalize_stack import PersonalizeStack
 
-__all__ = ["PersonalizeStack", "build_app", "resolve_environment", "stack_name", "validate_config"]
+__all__ = ["PersonalizeStack", "build_app", "resolve_environment", "validate_config"]
 
 DEFAULT_ENV = "dev"
 #: cx-api's DISABLE_CREATION_STACK_TRACES (aws-cdk-lib has no Python constant for it).

@@ -1,5 +1,5 @@
-"""One stack per environment: `Personalize-<env>`. Thin: it wires constructs in dependency order
-and declares the outputs; the constructs own the resources."""
+"""One stack per environment, named by pipeline.naming.stack_name (`Personalize-<env>`). Thin: it
+wires constructs in dependency order and declares the outputs; the constructs own the resources."""
 
 from __future__ import annotations
 
@@ -31,10 +31,6 @@ from pipeline.config import PipelineConfig
 from pipeline.naming import digest
 from pipeline.recipes import RecipeFamily
 from stacks.samples import sample_ids
-
-
-def stack_name(env: str) -> str:
-    return f"Personalize-{env}"
 
 
 class PersonalizeStack(cdk.Stack):

@@ -14,7 +14,8 @@ from pathlib import Path
 from cli.console import Console
 from cli.exitcodes import ExitCode
 from cli.shared import show_left
-from cli.support import add_state_dir, region_for_env, runner_for, stack_name
+from cli.support import add_state_dir, region_for_env, runner_for
+from pipeline.naming import stack_name
 
 EXAMPLES = """
   pz destroy -c env=dev                      # events, then what is left (dev: nothing)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from cli.console import Console
 from cli.exitcodes import ExitCode
-from cli.support import add_assembly_options, assembly_for, region_of, stack_name
+from cli.support import add_assembly_options, assembly_for, region_of
+from pipeline.naming import stack_name
 
 ACCOUNT = "123456789012"
 #: As `cdk diff` colours them, on a terminal.

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from cli.exitcodes import CommandError, ExitCode
-from pipeline.config import REPO_ROOT
+from pipeline.naming import REPO_ROOT
 from recs.api import DEFAULT_NUM, MAX_RESULTS, Recommender, Result
 from recs.errors import BadRequest, RecsError
 from recs.render import table

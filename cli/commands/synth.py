@@ -8,7 +8,8 @@ from pathlib import Path
 
 from cli.console import Console
 from cli.exitcodes import ExitCode
-from cli.support import REPO_ROOT, run_synth, stack_name
+from cli.support import run_synth
+from pipeline.naming import REPO_ROOT, stack_name
 
 EXAMPLES = """
   pz synth -c env=dev                        # = npx cdk synth -c env=dev --quiet, into ./cdk.out

@@ -23,7 +23,7 @@ EXAMPLES = """
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from pipeline.config import REPO_ROOT
+    from pipeline.naming import REPO_ROOT
 
     parser.add_argument(
         "--root",

@@ -15,7 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import waiter
 from .clients import Api, error_code, error_message
-from .common import Event, HandlerError, failure, is_personalize_arn, require, to_tags, unique_name
+from .common import Event, HandlerError, failure, is_personalize_arn, read, unique_name
+from .contract import ResourceType
 
 IN_PROGRESS = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS"})
 DELETING = frozenset({"DELETE PENDING", "DELETE IN_PROGRESS"})
@@ -45,26 +46,48 @@ class Ctx:
 
 
 class Kind:
-    """Base for one `Custom::Personalize<X>` type. Subclasses set the class attributes and
-    implement `create_params` and `mismatches`; the rest is shared."""
+    """Base for one `Custom::Personalize<X>` type. Subclasses name their contract (`spec`), set the
+    class attributes and implement `create_params` and `mismatches`; the rest is shared."""
 
-    resource_type: ClassVar[str]
-    label: ClassVar[str]  # "DatasetGroup": used in operation names and messages
+    #: the type's contract (contract.py): its properties, what updates in place, its Data
+    spec: ClassVar[ResourceType]
     arn_kind: ClassVar[str]  # "dataset-group": the ARN's resource segment
     arn_key: ClassVar[str]  # "datasetGroupArn": the ARN parameter / response key
     result_key: ClassVar[str]  # "datasetGroup": the describe response's object
     name_prop: ClassVar[str] = "Name"
-    #: properties an Update may change without replacing the resource
-    in_place: ClassVar[frozenset[str]] = frozenset({"Tags"})
     #: the waiter's kind for long operations (None: finished by is_complete)
     waiter_kind: ClassVar[str | None] = None
-    taggable: ClassVar[bool] = True
     #: True when the physical name is unique per request (import jobs, solution versions)
     name_per_request: ClassVar[bool] = False
     #: the name's key in List* items (adoption by name)
     name_key: ClassVar[str] = "name"
     #: statuses of a create still under way
     running: ClassVar[frozenset[str]] = IN_PROGRESS
+
+    # ---- the contract ------------------------------------------------------------------------
+
+    @property
+    def resource_type(self) -> str:
+        return self.spec.type
+
+    @property
+    def label(self) -> str:
+        """"DatasetGroup": used in operation names and messages."""
+        return self.spec.kind
+
+    @property
+    def in_place(self) -> frozenset[str]:
+        """Properties an Update may change without replacing the resource."""
+        return self.spec.in_place
+
+    @property
+    def taggable(self) -> bool:
+        return self.spec.taggable
+
+    def prop(self, ctx: Ctx, name: str, props: Mapping[str, Any] | None = None) -> Any:
+        """Property `name` of the event's new properties (or of `props`) as the contract declares it:
+        a required one missing, or a value of the wrong type, is a HandlerError naming it."""
+        return read(self.spec.prop(name), ctx.props if props is None else props, self.label, ctx.name)
 
     # ---- names and calls -----------------------------------------------------------------
 
@@ -81,7 +104,8 @@ class Kind:
 
     def base_name(self, ctx: Ctx) -> str:
         """The configured name, before any per-request suffix."""
-        return require(ctx.props, self.name_prop, self.label, ctx.name)
+        name: str = self.prop(ctx, self.name_prop)
+        return name
 
     def physical_name(self, ctx: Ctx) -> str:
         """The name the resource is created with: per-request kinds add a hash of the RequestId, so a
@@ -114,14 +138,6 @@ class Kind:
                 return self.describe(ctx, item[self.arn_key])
         return None
 
-    def choice(self, ctx: Ctx, prop: str, choices: tuple[str, ...], default: str) -> str:
-        """An enumerated property (any case, upper-cased), `default` when missing."""
-        value = str(ctx.props.get(prop) or default).upper()
-        if value not in choices:
-            raise HandlerError(f"{self.label} {ctx.name}: property {prop}: expected one of {choices}, "
-                               f"got {ctx.props.get(prop)!r}")
-        return value
-
     # ---- subclass hooks ------------------------------------------------------------------
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
@@ -132,7 +148,7 @@ class Kind:
         """Create<X>'s parameters: the kind's own, then `tags` (every taggable kind's create takes
         them, so the resource never exists untagged)."""
         params = self.create_params(ctx, name)
-        tags = to_tags(ctx.props.get("Tags")) if self.taggable else []
+        tags = self.prop(ctx, "Tags") if self.taggable else None
         if tags:
             params["tags"] = tags
         return params
@@ -211,7 +227,7 @@ class Kind:
                           f"a {self.label} named {name} already exists with a different configuration "
                           f"({'; '.join(diffs)}); delete it or choose another name")
         arn = str(existing[self.arn_key])
-        if self.taggable and to_tags(ctx.props.get("Tags")):
+        if self.taggable and self.prop(ctx, "Tags"):
             self.retag(ctx, arn)
         return arn
 
@@ -222,8 +238,8 @@ class Kind:
         """Make the resource's tags exactly the wanted ones (TagResource / UntagResource)."""
         if not self.taggable:
             return
-        wanted = {t["tagKey"]: t["tagValue"] for t in to_tags(ctx.props.get("Tags"))}
-        old = {t["tagKey"] for t in to_tags(ctx.event.old_properties.get("Tags"))}
+        wanted = {t["tagKey"]: t["tagValue"] for t in self.prop(ctx, "Tags") or ()}
+        old = {t["tagKey"] for t in self.prop(ctx, "Tags", ctx.event.old_properties) or ()}
         try:
             current = {t["tagKey"]: t["tagValue"] for t in
                        ctx.pz("list_tags_for_resource", resourceArn=arn).get("tags", [])}
@@ -354,12 +370,11 @@ class Kind:
 class Job(Kind):
     """A one-shot job (dataset import, batch inference). Its name is JobName plus a hash of the
     RequestId (a duplicated event adopts the job the first one started, a later run gets a new
-    job); only Tags and WaitHandle change in place; there is no Delete<X>Job (the job record stays
-    with its dataset or solution version), so Delete is a no-op."""
+    job); only Tags and WaitHandle change in place (the contract); there is no Delete<X>Job (the
+    job record stays with its dataset or solution version), so Delete is a no-op."""
 
     name_prop = "JobName"
     name_key = "jobName"
-    in_place = frozenset({"Tags", "WaitHandle"})
     name_per_request = True
 
     def on_delete(self, ctx: Ctx) -> None:

@@ -1,7 +1,5 @@
-"""Custom::PersonalizeBatchInferenceJob: JobName, SolutionVersionArn, InputPath (s3:// of a JSON-lines
-file), OutputPath (s3:// prefix ending in '/'), RoleArn, *NumResults*, *FilterArn*,
-*BatchInferenceJobConfig* (JSON object), *Trigger* (a hash: a change runs the job again),
-*WaitHandle*, *Tags*. Data: Arn, Name, OutputPath.
+"""Custom::PersonalizeBatchInferenceJob (properties: contract.BATCH_INFERENCE_JOB): InputPath is the
+s3:// URI of a JSON-lines file, OutputPath an s3:// prefix ending in '/'. Data adds OutputPath.
 
 A long operation like an import job: the job's name is JobName plus a hash of the RequestId (a
 duplicated event adopts the job the first one started; a later run gets a new job), on_event starts
@@ -14,17 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Ctx, Job, diffs
-from .common import HandlerError, require, to_int, to_json_object
+from .common import HandlerError
+from .contract import BATCH_INFERENCE_JOB
 
 #: The API reference lists PENDING and IN PROGRESS; the other kinds' spellings are accepted too.
 RUNNING = frozenset({"PENDING", "IN PROGRESS", "IN_PROGRESS", "CREATE PENDING", "CREATE IN_PROGRESS"})
-#: CreateBatchInferenceJob's numResults bound (the service's default is 25).
-MAX_RESULTS = 500
 
 
 class BatchInferenceJob(Job):
-    resource_type = "Custom::PersonalizeBatchInferenceJob"
-    label = "BatchInferenceJob"
+    spec = BATCH_INFERENCE_JOB
     arn_kind = "batch-inference-job"
     arn_key = "batchInferenceJobArn"
     result_key = "batchInferenceJob"
@@ -32,7 +28,7 @@ class BatchInferenceJob(Job):
     running = RUNNING  # the batch job's own status names (PENDING, IN PROGRESS)
 
     def _s3(self, ctx: Ctx, prop: str, prefix: bool) -> str:
-        value = require(ctx.props, prop, self.label, ctx.name)
+        value: str = self.prop(ctx, prop)
         shape = "s3://bucket/prefix/ (ending in '/')" if prefix else "s3://bucket/key"
         ok = value.startswith("s3://") and "/" in value[len("s3://"):] and value.endswith("/") == prefix
         if not ok or len(value.split("/", 3)[2]) < 3:
@@ -40,28 +36,27 @@ class BatchInferenceJob(Job):
         return value
 
     def num_results(self, ctx: Ctx) -> int | None:
-        value = to_int(ctx.props.get("NumResults"), "NumResults", minimum=1)
-        if value is not None and value > MAX_RESULTS:
-            raise HandlerError(f"{self.label} {ctx.name}: property NumResults: expected 1..{MAX_RESULTS}, "
-                               f"got {value}")
+        value: int | None = self.prop(ctx, "NumResults")  # 1..500: the contract's bound
         return value
 
     def job_config(self, ctx: Ctx) -> dict[str, Any] | None:
-        return to_json_object(ctx.props.get("BatchInferenceJobConfig"), "BatchInferenceJobConfig")
+        config: dict[str, Any] | None = self.prop(ctx, "BatchInferenceJobConfig")
+        return config
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {
             "jobName": name,
-            "solutionVersionArn": require(ctx.props, "SolutionVersionArn", self.label, ctx.name),
+            "solutionVersionArn": self.prop(ctx, "SolutionVersionArn"),
             "jobInput": {"s3DataSource": {"path": self._s3(ctx, "InputPath", prefix=False)}},
             "jobOutput": {"s3DataDestination": {"path": self._s3(ctx, "OutputPath", prefix=True)}},
-            "roleArn": require(ctx.props, "RoleArn", self.label, ctx.name),
+            "roleArn": self.prop(ctx, "RoleArn"),
         }
         results = self.num_results(ctx)
         if results is not None:
             params["numResults"] = results
-        if ctx.props.get("FilterArn"):
-            params["filterArn"] = str(ctx.props["FilterArn"])
+        filter_arn = self.prop(ctx, "FilterArn")
+        if filter_arn:
+            params["filterArn"] = str(filter_arn)
         config = self.job_config(ctx)
         if config:
             params["batchInferenceJobConfig"] = config

@@ -1,5 +1,4 @@
-"""Custom::PersonalizeCampaign: Name, SolutionVersionArn, MinProvisionedTPS, CampaignConfig,
-WaitHandle, Tags.
+"""Custom::PersonalizeCampaign (properties: contract.CAMPAIGN).
 
 SolutionVersionArn, MinProvisionedTPS and CampaignConfig change in place with UpdateCampaign, so
 the campaign keeps serving while it moves to a new version; a new WaitHandle then waits for
@@ -11,27 +10,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import ACTIVE, CREATE_FAILED, IN_PROGRESS, Ctx, Kind, diff
-from .common import failure, is_subset, require, to_int, to_json_object
+from .common import failure, is_subset
+from .contract import CAMPAIGN
 
-CONFIG_PROPS = frozenset({"SolutionVersionArn", "MinProvisionedTPS", "CampaignConfig"})
+#: What UpdateCampaign changes in place (the contract); a new WaitHandle then waits for it.
+CONFIG_PROPS = frozenset(p.name for p in CAMPAIGN.props if p.via == "UpdateCampaign")
 
 
 class Campaign(Kind):
-    resource_type = "Custom::PersonalizeCampaign"
-    label = "Campaign"
+    spec = CAMPAIGN
     arn_kind = "campaign"
     arn_key = "campaignArn"
     result_key = "campaign"
-    in_place = frozenset({"Tags", "WaitHandle"}) | CONFIG_PROPS
     waiter_kind = "Campaign"
 
     def wanted(self, ctx: Ctx) -> dict[str, Any]:
         params: dict[str, Any] = {
-            "solutionVersionArn": require(ctx.props, "SolutionVersionArn", self.label, ctx.name),
-            "minProvisionedTPS": to_int(ctx.props.get("MinProvisionedTPS"), "MinProvisionedTPS",
-                                        default=1, minimum=1),
+            "solutionVersionArn": self.prop(ctx, "SolutionVersionArn"),
+            "minProvisionedTPS": self.prop(ctx, "MinProvisionedTPS"),
         }
-        config = to_json_object(ctx.props.get("CampaignConfig"), "CampaignConfig")
+        config = self.prop(ctx, "CampaignConfig")
         if config:
             params["campaignConfig"] = config
         return params

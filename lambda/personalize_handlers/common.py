@@ -1,8 +1,8 @@
-"""Shared pieces: the error type, property coercion, event parsing, names and hashes.
+"""Shared pieces: the error type, reading a property by the contract, event parsing, names and hashes.
 
 CloudFormation hands every property to the handler as a string (numbers and booleans too), so
-every read goes through one of the coercions below, which fail early naming the property, the
-value and what was expected.
+every read goes through `read`, which coerces by the contract's type (contract.py) and fails early
+naming the property, the value and what was expected.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .contract import SERVICE_TOKEN, Invalid, Missing, Prop
+
 #: CloudFormation's whole response must stay under 4096 bytes; the reason gets at most this many.
 MAX_REASON_BYTES = 2048
 NAME_MAX = 63
 #: Keys that are framework plumbing, never configuration.
-IGNORED_PROPERTIES = frozenset({"ServiceToken"})
+IGNORED_PROPERTIES = frozenset({SERVICE_TOKEN})
 #: The marker the CDK Provider framework uses as physical id when onEvent failed on Create.
 CREATE_FAILED_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 
@@ -56,76 +58,17 @@ def unique_name(base: str, token: str) -> str:
     return base[: NAME_MAX - len(suffix)].rstrip("-_") + suffix
 
 
-# ---- coercion -------------------------------------------------------------------------------
+# ---- properties ------------------------------------------------------------------------------
 
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no", ""}
-
-
-def _bad(prop: str, value: Any, expected: str) -> HandlerError:
-    return HandlerError(f"property {prop}: expected {expected}, got {value!r}")
-
-
-def to_bool(value: Any, prop: str, default: bool = False) -> bool:
-    """'true'/'false' (any case), '1'/'0', real booleans; None or missing -> default."""
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise _bad(prop, value, "a boolean ('true' or 'false')")
-
-
-def to_int(value: Any, prop: str, default: int | None = None, minimum: int | None = None) -> int | None:
-    """'5' or 5 -> 5; None or '' -> default; checks the minimum."""
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        raise _bad(prop, value, "an integer")
+def read(prop: Prop, props: Mapping[str, Any], label: str, name: str) -> Any:
+    """A property's value as the contract declares it (required, coerced, defaulted); a missing or
+    bad one is a HandlerError naming the resource, the property, the value and what was expected."""
     try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise _bad(prop, value, "an integer") from None
-    if minimum is not None and number < minimum:
-        raise _bad(prop, value, f"an integer >= {minimum}")
-    return number
-
-
-def to_json_object(value: Any, prop: str) -> dict[str, Any] | None:
-    """A JSON object given as a mapping or a JSON string; None or '' -> None. Nested scalar
-    values stay as CloudFormation sent them (Personalize takes strings inside these configs)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise _bad(prop, value, f"a JSON object ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(value, Mapping):
-        raise _bad(prop, value, "a JSON object")
-    return dict(value)
-
-
-def to_tags(value: Any, prop: str = "Tags") -> list[dict[str, str]]:
-    """`[{"tagKey","tagValue"}]` (also accepted: a JSON string of it, or a {key: value} map)."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise _bad(prop, value, 'a list of {"tagKey": ..., "tagValue": ...}') from None
-    if isinstance(value, Mapping):
-        return [{"tagKey": str(k), "tagValue": str(v)} for k, v in sorted(value.items())]
-    if not isinstance(value, list):
-        raise _bad(prop, value, 'a list of {"tagKey": ..., "tagValue": ...}')
-    tags = []
-    for item in value:
-        if not isinstance(item, Mapping) or "tagKey" not in item:
-            raise _bad(prop, item, 'a {"tagKey": ..., "tagValue": ...} object')
-        tags.append({"tagKey": str(item["tagKey"]), "tagValue": str(item.get("tagValue", ""))})
-    return tags
+        return prop.read(props)
+    except Missing:
+        raise HandlerError(f"{label} {name}: property {prop.name} is required") from None
+    except Invalid as exc:
+        raise HandlerError(f"{label} {name}: {exc.describe(prop.name)}") from None
 
 
 def is_subset(wanted: Any, actual: Any) -> bool:
@@ -188,16 +131,6 @@ class Event:
         """Property names whose value differs between the old and the new properties."""
         keys = set(self.properties) | set(self.old_properties)
         return {k for k in keys if self.properties.get(k) != self.old_properties.get(k)}
-
-
-def require(props: Mapping[str, Any], key: str, label: str, name: str) -> str:
-    """A required, non-empty string property."""
-    value = props.get(key)
-    if value is None or value == "":
-        raise HandlerError(f"{label} {name}: property {key} is required")
-    if not isinstance(value, str):
-        raise HandlerError(f"{label} {name}: property {key}: expected a string, got {value!r}")
-    return value
 
 
 def is_personalize_arn(value: str | None, kind: str) -> bool:

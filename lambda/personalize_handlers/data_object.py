@@ -1,5 +1,6 @@
-"""Custom::PersonalizeDataObject: copies one dataset source file from where `cdk deploy` published
-it (a file asset in the bootstrap bucket) to its key in the data bucket.
+"""Custom::PersonalizeDataObject (properties: contract.DATA_OBJECT): copies one dataset source file
+from where `cdk deploy` published it (a file asset in the bootstrap bucket) to its key in the data
+bucket.
 
 Replaces CDK's BucketDeployment for our one-file-per-dataset case: no AWS CLI layer, no zip, one
 server-side s3:CopyObject (objects up to 5 GB, CopyObject's limit; a repo data file is far
@@ -16,7 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .base import Ctx, Kind
 from .clients import Api, error_code, error_message
-from .common import failure, require, to_bool
+from .common import failure
+from .contract import DATA_OBJECT
 
 _GONE = frozenset({"NoSuchBucket", "NoSuchKey", "404"})
 
@@ -26,16 +28,14 @@ def _uri(bucket: str, key: str) -> str:
 
 
 class DataObject(Kind):
-    resource_type = "Custom::PersonalizeDataObject"
-    label = "DataObject"
+    spec = DATA_OBJECT
     arn_kind = "data-object"  # never a Personalize ARN: the physical id is the s3:// URI
     arn_key = ""
     result_key = ""
     name_prop = "Key"
-    taggable = False
 
-    def _target(self, props: dict[str, Any], name: str) -> tuple[str, str]:
-        return require(props, "Bucket", self.label, name), require(props, "Key", self.label, name)
+    def _target(self, ctx: Ctx) -> tuple[str, str]:
+        return self.prop(ctx, "Bucket"), self.prop(ctx, "Key")
 
     def _s3(self, ctx: Ctx) -> Api:
         return Api("s3", self.label, ctx.name)
@@ -45,10 +45,10 @@ class DataObject(Kind):
         if event.request_type == "Delete":
             self._delete(ctx)
             return {"PhysicalResourceId": event.physical_id or event.logical_id}
-        bucket, key = self._target(ctx.props, ctx.name)
-        source_bucket = require(ctx.props, "SourceBucket", self.label, ctx.name)
-        source_key = require(ctx.props, "SourceKey", self.label, ctx.name)
-        to_bool(ctx.props.get("RetainOnDelete"), "RetainOnDelete")  # bad value: fail now, not at delete
+        bucket, key = self._target(ctx)
+        source_bucket = self.prop(ctx, "SourceBucket")
+        source_key = self.prop(ctx, "SourceKey")
+        self.prop(ctx, "RetainOnDelete")  # a bad value fails now, not at delete
         s3 = self._s3(ctx)
         try:
             # Server side; the copy takes the data bucket's default encryption (SSE-S3 or SSE-KMS).
@@ -74,7 +74,7 @@ class DataObject(Kind):
         return {"IsComplete": True}
 
     def _delete(self, ctx: Ctx) -> None:
-        if to_bool(ctx.props.get("RetainOnDelete"), "RetainOnDelete"):
+        if self.prop(ctx, "RetainOnDelete"):
             return
         bucket, key = ctx.props.get("Bucket"), ctx.props.get("Key")
         if not bucket or not key:

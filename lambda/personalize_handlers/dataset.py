@@ -1,5 +1,5 @@
-"""Custom::PersonalizeDataset: Name, DatasetGroupArn, DatasetType, SchemaArn, Tags.
-SchemaArn changes in place (UpdateDataset, waited for through latestDatasetUpdate)."""
+"""Custom::PersonalizeDataset (properties: contract.DATASET). SchemaArn changes in place
+(UpdateDataset, waited for through latestDatasetUpdate)."""
 
 from __future__ import annotations
 
@@ -12,33 +12,22 @@ from botocore.exceptions import ClientError
 
 from .base import CREATE_FAILED, IN_PROGRESS, IN_USE, NOT_FOUND, Ctx, Kind, diff, list_all
 from .clients import error_code, error_message
-from .common import HandlerError, failure, require
-
-TYPES = {"interactions": "Interactions", "items": "Items", "users": "Users",
-         "actions": "Actions", "action_interactions": "Action_Interactions"}
+from .common import failure
+from .contract import DATASET
 
 
 class Dataset(Kind):
-    resource_type = "Custom::PersonalizeDataset"
-    label = "Dataset"
+    spec = DATASET
     arn_kind = "dataset"
     arn_key = "datasetArn"
     result_key = "dataset"
-    in_place = frozenset({"Tags", "SchemaArn"})
-
-    def dataset_type(self, ctx: Ctx, name: str) -> str:
-        value = require(ctx.props, "DatasetType", self.label, name)
-        if value.lower() not in TYPES:
-            raise HandlerError(f"{self.label} {name}: property DatasetType: expected one of "
-                               f"{sorted(set(TYPES.values()))}, got {value!r}")
-        return TYPES[value.lower()]
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {
             "name": name,
-            "datasetGroupArn": require(ctx.props, "DatasetGroupArn", self.label, name),
-            "datasetType": self.dataset_type(ctx, name),
-            "schemaArn": require(ctx.props, "SchemaArn", self.label, name),
+            "datasetGroupArn": self.prop(ctx, "DatasetGroupArn"),
+            "datasetType": self.prop(ctx, "DatasetType"),
+            "schemaArn": self.prop(ctx, "SchemaArn"),
         }
         return params
 
@@ -49,7 +38,7 @@ class Dataset(Kind):
         if existing.get("datasetGroupArn") != ctx.props.get("DatasetGroupArn"):
             out.append(diff("datasetGroupArn", existing.get("datasetGroupArn"),
                             ctx.props.get("DatasetGroupArn")))
-        if str(existing.get("datasetType", "")).lower() != self.dataset_type(ctx, ctx.name).lower():
+        if str(existing.get("datasetType", "")).lower() != self.prop(ctx, "DatasetType").lower():
             out.append(diff("datasetType", existing.get("datasetType"), ctx.props.get("DatasetType")))
         if existing.get("schemaArn") != ctx.props.get("SchemaArn"):
             out.append(diff("schemaArn", existing.get("schemaArn"), ctx.props.get("SchemaArn")))
@@ -73,8 +62,7 @@ class Dataset(Kind):
         if "SchemaArn" in changed:
             current = self.describe(ctx, arn) or {}
             if current.get("schemaArn") != ctx.props.get("SchemaArn"):
-                self.call(ctx, "UpdateDataset", datasetArn=arn,
-                          schemaArn=require(ctx.props, "SchemaArn", self.label, ctx.name))
+                self.call(ctx, "UpdateDataset", datasetArn=arn, schemaArn=self.prop(ctx, "SchemaArn"))
 
     def ready(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
         data = super().ready(ctx, arn)

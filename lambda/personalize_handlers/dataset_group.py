@@ -1,5 +1,5 @@
-"""Custom::PersonalizeDatasetGroup: Name, KmsKeyArn (with RoleArn), Tags. Only tags change in place.
-Its Delete first removes what a crashed create orphaned inside the group (see clear_leftovers)."""
+"""Custom::PersonalizeDatasetGroup (properties: contract.DATASET_GROUP). RoleArn is required with
+KmsKeyArn. Its Delete first removes what a crashed create orphaned inside the group (see clear_leftovers)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from botocore.exceptions import ClientError
 from .base import DELETING, IN_PROGRESS, IN_USE, NOT_FOUND, Ctx, Kind, diff, list_all
 from .clients import error_code, error_message, log
 from .common import HandlerError, failure
+from .contract import DATASET_GROUP
 
 
 class DatasetGroup(Kind):
-    resource_type = "Custom::PersonalizeDatasetGroup"
-    label = "DatasetGroup"
+    spec = DATASET_GROUP
     arn_kind = "dataset-group"
     arn_key = "datasetGroupArn"
     result_key = "datasetGroup"
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {"name": name}
-        kms, role = ctx.props.get("KmsKeyArn") or None, ctx.props.get("RoleArn") or None
+        kms, role = self.prop(ctx, "KmsKeyArn"), self.prop(ctx, "RoleArn")
         if kms and not role:
             raise HandlerError(f"{self.label} {name}: property RoleArn is required with KmsKeyArn "
                                "(Personalize uses the role to reach the key)")
@@ -36,8 +36,8 @@ class DatasetGroup(Kind):
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
         out = []
         for prop, key in (("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn")):
-            wanted = ctx.props.get(prop) or None
-            if prop == "RoleArn" and not ctx.props.get("KmsKeyArn"):
+            wanted = self.prop(ctx, prop)
+            if prop == "RoleArn" and not self.prop(ctx, "KmsKeyArn"):
                 continue  # the role only matters with a key
             if (existing.get(key) or None) != wanted:
                 out.append(diff(key, existing.get(key), wanted))

@@ -1,4 +1,4 @@
-"""Custom::PersonalizeEventTracker: Name, DatasetGroupArn, Tags. Data adds TrackingId."""
+"""Custom::PersonalizeEventTracker (properties: contract.EVENT_TRACKER). Data adds TrackingId."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Ctx, Kind, diffs
-from .common import require
+from .contract import EVENT_TRACKER
 
 
 class EventTracker(Kind):
-    resource_type = "Custom::PersonalizeEventTracker"
-    label = "EventTracker"
+    spec = EVENT_TRACKER
     arn_kind = "event-tracker"
     arn_key = "eventTrackerArn"
     result_key = "eventTracker"
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
-        return {"name": name, "datasetGroupArn": require(ctx.props, "DatasetGroupArn", self.label, name)}
+        return {"name": name, "datasetGroupArn": self.prop(ctx, "DatasetGroupArn")}
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
         return diffs({"datasetGroupArn": ctx.props.get("DatasetGroupArn")}, existing)

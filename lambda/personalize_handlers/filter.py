@@ -1,5 +1,5 @@
-"""Custom::PersonalizeFilter: Name, DatasetGroupArn, FilterExpression, Tags. Filters are
-immutable: a new expression comes with a new (hashed) name."""
+"""Custom::PersonalizeFilter (properties: contract.FILTER). Filters are immutable: a new expression
+comes with a new (hashed) name."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Ctx, Kind, diffs
-from .common import require
+from .contract import FILTER
 
 
 class Filter(Kind):
-    resource_type = "Custom::PersonalizeFilter"
-    label = "Filter"
+    spec = FILTER
     arn_kind = "filter"
     arn_key = "filterArn"
     result_key = "filter"
@@ -20,8 +19,8 @@ class Filter(Kind):
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {
             "name": name,
-            "datasetGroupArn": require(ctx.props, "DatasetGroupArn", self.label, name),
-            "filterExpression": require(ctx.props, "FilterExpression", self.label, name),
+            "datasetGroupArn": self.prop(ctx, "DatasetGroupArn"),
+            "filterExpression": self.prop(ctx, "FilterExpression"),
         }
         return params
 

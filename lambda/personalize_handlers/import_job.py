@@ -1,5 +1,5 @@
-"""Custom::PersonalizeDatasetImportJob: JobName, DatasetArn, DataLocation, RoleArn, ImportMode,
-SourceHash (a trigger only), WaitHandle, Tags.
+"""Custom::PersonalizeDatasetImportJob (properties: contract.DATASET_IMPORT_JOB; SourceHash is a
+trigger only).
 
 The job's name is JobName plus a hash of the RequestId: a duplicated event adopts the job the
 first one started, while a later re-import of the same data gets a new job. Import jobs have no
@@ -11,32 +11,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Ctx, Job, diffs
-from .common import HandlerError, require
-
-IMPORT_MODES = ("FULL", "INCREMENTAL")
+from .common import HandlerError
+from .contract import DATASET_IMPORT_JOB
 
 
 class DatasetImportJob(Job):
-    resource_type = "Custom::PersonalizeDatasetImportJob"
-    label = "DatasetImportJob"
+    spec = DATASET_IMPORT_JOB
     arn_kind = "dataset-import-job"
     arn_key = "datasetImportJobArn"
     result_key = "datasetImportJob"
     waiter_kind = "DatasetImportJob"
 
     def import_mode(self, ctx: Ctx) -> str:
-        return self.choice(ctx, "ImportMode", IMPORT_MODES, default="FULL")
+        mode: str = self.prop(ctx, "ImportMode")
+        return mode
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
-        location = require(ctx.props, "DataLocation", self.label, ctx.name)
+        location: str = self.prop(ctx, "DataLocation")
         if not location.startswith("s3://") or len(location) <= len("s3://"):
             raise HandlerError(f"{self.label} {ctx.name}: property DataLocation: expected s3://bucket/key, "
                                f"got {location!r}")
         params: dict[str, Any] = {
             "jobName": name,
-            "datasetArn": require(ctx.props, "DatasetArn", self.label, ctx.name),
+            "datasetArn": self.prop(ctx, "DatasetArn"),
             "dataSource": {"dataLocation": location},
-            "roleArn": require(ctx.props, "RoleArn", self.label, ctx.name),
+            "roleArn": self.prop(ctx, "RoleArn"),
             "importMode": self.import_mode(ctx),
         }
         return params

@@ -1,5 +1,5 @@
-"""Custom::PersonalizeSchema: Name, Schema (JSON string), Domain. Schemas never change: a new
-schema gets a new (hashed) name and the old one is deleted once no dataset uses it."""
+"""Custom::PersonalizeSchema (properties: contract.SCHEMA). Schemas never change: a new schema gets
+a new (hashed) name and the old one is deleted once no dataset uses it."""
 
 from __future__ import annotations
 
@@ -8,19 +8,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Ctx, Kind, diff
-from .common import HandlerError, require
+from .common import HandlerError
+from .contract import SCHEMA
 
 
 class Schema(Kind):
-    resource_type = "Custom::PersonalizeSchema"
-    label = "Schema"
+    spec = SCHEMA  # no Tags: CreateSchema takes none
     arn_kind = "schema"
     arn_key = "schemaArn"
     result_key = "schema"
-    taggable = False  # CreateSchema takes no tags
 
     def _schema(self, ctx: Ctx, name: str) -> str:
-        text = require(ctx.props, "Schema", self.label, name)
+        text: str = self.prop(ctx, "Schema")
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -33,8 +32,9 @@ class Schema(Kind):
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {"name": name, "schema": self._schema(ctx, name)}
-        if ctx.props.get("Domain"):
-            params["domain"] = ctx.props["Domain"]
+        domain = self.prop(ctx, "Domain")
+        if domain:
+            params["domain"] = domain
         return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
@@ -46,7 +46,7 @@ class Schema(Kind):
             current = existing.get("schema")
         if current != wanted:
             out.append(diff("schema", existing.get("schema"), ctx.props.get("Schema")))
-        if (existing.get("domain") or None) != (ctx.props.get("Domain") or None):
+        if (existing.get("domain") or None) != self.prop(ctx, "Domain"):
             out.append(diff("domain", existing.get("domain"), ctx.props.get("Domain")))
         return out
 

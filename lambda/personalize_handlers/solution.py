@@ -1,5 +1,4 @@
-"""Custom::PersonalizeSolution: Name, DatasetGroupArn, RecipeArn, PerformHPO, PerformAutoTraining,
-SolutionConfig, EventType, Tags.
+"""Custom::PersonalizeSolution (properties: contract.SOLUTION).
 
 performAutoTraining is always sent, default false: the service's own default retrains every
 7 days at the customer's cost. Everything but Tags is immutable here (the stack hashes all of it,
@@ -11,28 +10,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Ctx, Kind, diff
-from .common import is_subset, require, to_bool, to_json_object
+from .common import is_subset
+from .contract import SOLUTION
 
 
 class Solution(Kind):
-    resource_type = "Custom::PersonalizeSolution"
-    label = "Solution"
+    spec = SOLUTION
     arn_kind = "solution"
     arn_key = "solutionArn"
     result_key = "solution"
 
     def wanted(self, ctx: Ctx, name: str) -> dict[str, Any]:
-        config = to_json_object(ctx.props.get("SolutionConfig"), "SolutionConfig")
+        config = self.prop(ctx, "SolutionConfig")
         params: dict[str, Any] = {
-            "datasetGroupArn": require(ctx.props, "DatasetGroupArn", self.label, name),
-            "recipeArn": require(ctx.props, "RecipeArn", self.label, name),
-            "performHPO": to_bool(ctx.props.get("PerformHPO"), "PerformHPO"),
-            "performAutoTraining": to_bool(ctx.props.get("PerformAutoTraining"), "PerformAutoTraining"),
+            "datasetGroupArn": self.prop(ctx, "DatasetGroupArn"),
+            "recipeArn": self.prop(ctx, "RecipeArn"),
+            "performHPO": self.prop(ctx, "PerformHPO"),
+            "performAutoTraining": self.prop(ctx, "PerformAutoTraining"),
         }
         if config:
             params["solutionConfig"] = config
-        if ctx.props.get("EventType"):
-            params["eventType"] = ctx.props["EventType"]
+        event_type = self.prop(ctx, "EventType")
+        if event_type:
+            params["eventType"] = event_type
         return params
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Custom::PersonalizeSolutionMetrics: SolutionVersionArn, *Trigger*. Data: the version's
+"""Custom::PersonalizeSolutionMetrics (properties: contract.SOLUTION_METRICS). Data: the version's
 GetSolutionMetrics values, one key per metric, plus `Json` (all of them as one JSON object) and
 `SolutionVersionArn`.
 
@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 
 from .base import ACTIVE, IN_PROGRESS, Ctx, Kind
 from .clients import error_code, error_message
-from .common import HandlerError, digest, failure, is_personalize_arn, require
+from .common import HandlerError, digest, failure, is_personalize_arn
+from .contract import SOLUTION_METRICS
 
 #: Keep the Provider's response well under CloudFormation's 4096 bytes; past this the per-metric
 #: keys are dropped and only `Json` is kept (a handful of metrics is ~600 bytes).
@@ -25,13 +26,11 @@ MAX_DATA_BYTES = 2500
 
 
 class SolutionMetrics(Kind):
-    resource_type = "Custom::PersonalizeSolutionMetrics"
-    label = "SolutionMetrics"
+    spec = SOLUTION_METRICS
     arn_kind = "solution"
     arn_key = "solutionVersionArn"
     result_key = "solutionVersion"
     name_prop = "SolutionVersionArn"
-    taggable = False
 
     def display_name(self, event: Any) -> str:
         props = event.properties or event.old_properties
@@ -39,7 +38,7 @@ class SolutionMetrics(Kind):
         return arn.split(":", 5)[-1] if arn else event.logical_id or "(unnamed)"
 
     def version_arn(self, ctx: Ctx) -> str:
-        arn = require(ctx.props, "SolutionVersionArn", self.label, ctx.name)
+        arn: str = self.prop(ctx, "SolutionVersionArn")
         # arn:...:solution/<solution name>/<version id>
         if not is_personalize_arn(arn, "solution") or arn.split(":", 5)[5].count("/") != 2:
             raise HandlerError(f"{self.label} {ctx.name}: property SolutionVersionArn: expected a solution "

@@ -1,5 +1,4 @@
-"""Custom::PersonalizeSolutionVersion (a training): SolutionArn, TrainingMode, Trigger, Name,
-WaitHandle, Tags.
+"""Custom::PersonalizeSolutionVersion, a training (properties: contract.SOLUTION_VERSION).
 
 A changed Trigger (hash of the data and solution inputs) trains a new version; the name carries a
 hash of the RequestId, so a duplicated event adopts the training the first one started instead of
@@ -15,19 +14,17 @@ from botocore.exceptions import ClientError
 
 from .base import IN_PROGRESS, Ctx, Kind, diff, list_all
 from .clients import error_code, error_message
-from .common import digest, failure, require
+from .common import digest, failure
+from .contract import SOLUTION_VERSION
 
-TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
 STOPPING = "CREATE STOPPING"
 
 
 class SolutionVersion(Kind):
-    resource_type = "Custom::PersonalizeSolutionVersion"
-    label = "SolutionVersion"
+    spec = SOLUTION_VERSION
     arn_kind = "solution"  # arn:...:solution/<solution name>/<version id>
     arn_key = "solutionVersionArn"
     result_key = "solutionVersion"
-    in_place = frozenset({"Tags", "WaitHandle"})
     waiter_kind = "SolutionVersion"
     name_per_request = True
     find_first = True  # version ARNs are ids, and a duplicate training costs hours
@@ -40,18 +37,20 @@ class SolutionVersion(Kind):
         return f"{solution or event.logical_id} (version)"
 
     def base_name(self, ctx: Ctx) -> str:
-        solution_arn = require(ctx.props, "SolutionArn", self.label, ctx.name)
-        base = ctx.props.get("Name") or (
+        solution_arn: str = self.prop(ctx, "SolutionArn")
+        # Trigger as sent (the stack always sends one; it is not checked here, only hashed).
+        base = self.prop(ctx, "Name") or (
             f"{solution_arn.rsplit('/', 1)[-1]}-{digest(ctx.props.get('Trigger', ''), length=6)}")
         return str(base)
 
     def training_mode(self, ctx: Ctx) -> str:
-        return self.choice(ctx, "TrainingMode", TRAINING_MODES, default="FULL")
+        mode: str = self.prop(ctx, "TrainingMode")
+        return mode
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {
             "name": name,
-            "solutionArn": require(ctx.props, "SolutionArn", self.label, ctx.name),
+            "solutionArn": self.prop(ctx, "SolutionArn"),
             "trainingMode": self.training_mode(ctx),
         }
         return params

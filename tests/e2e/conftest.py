@@ -14,6 +14,7 @@ from cli.support import region_of
 from local.emulator.world import World
 from local.runner import CloudAssembly, Runner, StackArtifact, StackStore
 from local.runner.inventory import leftovers
+from pipeline.naming import stack_name
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ def synth(env: str, outdir: Path, root: Path = REPO) -> StackArtifact:
         env, str(outdir), config=load_config(env), root=root, asset_dir=REPO / "lambda", nag=False
     )
     app.synth()
-    return CloudAssembly.load(outdir).stack(f"Personalize-{env}")
+    return CloudAssembly.load(outdir).stack(stack_name(env))
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,7 @@ class Local:
 
     def left(self, env: str) -> dict[str, list[str]]:
         with self.world.active():
-            return leftovers(self.world, env, self.runner.region, self.runner.state(f"Personalize-{env}"))
+            return leftovers(self.world, env, self.runner.region, self.runner.state(stack_name(env)))
 
     def personalize(self, env: str) -> list[Any]:
         return [r for r in self.world.personalize.resources.values() if r.name.startswith(f"{env}-")]

@@ -10,6 +10,7 @@ import pytest
 
 from cli.main import main
 from local.runner import StackArtifact
+from pipeline.naming import stack_name
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,7 @@ def test_deploy_recommend_diff_destroy(
     assert "Personalize-dev: CREATE_COMPLETE" in out and "critical path" in out
     timeline = (tmp_path / "dev-timeline.md").read_text()
     assert "gantt" in timeline and ":crit," in timeline
-    assert (tmp_path / "world.pkl").exists() and (tmp_path / "stacks" / "Personalize-dev.json").exists()
+    assert (tmp_path / "world.pkl").exists() and (tmp_path / "stacks" / f"{stack_name('dev')}.json").exists()
 
     assert (
         main(

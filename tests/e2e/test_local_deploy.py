@@ -8,8 +8,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from cli.support import stack_name
 from local.runner import StackArtifact
+from pipeline.naming import stack_name
 
 from .conftest import REPO, Local
 
@@ -32,7 +32,7 @@ def test_dev_deploys_serves_and_destroys_leaving_nothing(
         assert recommendations(local, result.outputs["CampaignArnUserRecs"])
     statuses = {r.KIND: r.status for r in local.personalize("dev")}
     assert statuses["campaign"] == "ACTIVE" and statuses["solution-version"] == "ACTIVE"
-    gone = local.runner.destroy("Personalize-dev")
+    gone = local.runner.destroy(stack_name("dev"))
     assert gone is not None and gone.status == "DELETE_COMPLETE", gone.reason
     assert local.left("dev") == {}
     assert local.personalize("dev") == []
@@ -60,7 +60,7 @@ def test_data_files_go_through_file_assets_and_custom_data_objects(
             if r["Type"] == "Custom::PersonalizeDataObject"
         ]
         assert len(data_objects) == 3 and {p["SourceKey"] for p in data_objects} <= published
-    gone = local.runner.destroy("Personalize-dev")
+    gone = local.runner.destroy(stack_name("dev"))
     assert gone is not None and gone.ok, gone.reason
     assert local.left("dev") == {}
 
@@ -71,7 +71,7 @@ def test_prod_destroy_keeps_the_retained_bucket_and_its_data(
     result = local.runner.deploy(assemblies("prod"))
     assert result.status == "CREATE_COMPLETE", result.reason
     bucket = result.outputs["DataBucketName"]
-    gone = local.runner.destroy("Personalize-prod")
+    gone = local.runner.destroy(stack_name("prod"))
     assert gone is not None and gone.status == "DELETE_COMPLETE", gone.reason
     left = local.left("prod")
     assert local.personalize("prod") == []
@@ -121,7 +121,7 @@ def test_new_data_reimports_retrains_and_moves_the_campaign_while_it_serves(
             Bucket=second.outputs["DataBucketName"], Key="datasets/interactions/interactions.csv"
         )["Body"].read()
     assert body == _source_path(changed_data_assembly, "Interactions").read_bytes()
-    assert local.runner.destroy("Personalize-dev").ok
+    assert local.runner.destroy(stack_name("dev")).ok
     assert local.left("dev") == {}
 
 
@@ -169,15 +169,17 @@ def test_throttled_run_still_deploys_and_destroys(
     result = local.runner.deploy(assemblies("dev"))
     assert result.status == "CREATE_COMPLETE", result.reason
     assert sum(n for k, n in local.world.faults.injected.items() if k.startswith("throttle")) > 10
-    gone = local.runner.destroy("Personalize-dev")
+    gone = local.runner.destroy(stack_name("dev"))
     assert gone is not None and gone.ok, gone.reason
     assert local.left("dev") == {}
 
 
 def test_cli_stack_name_matches_the_app() -> None:
-    from stacks import stack_name as app_stack_name
+    """The command line and the app name stacks with the one definition (pipeline.naming)."""
+    import stacks
+    from cli import support
 
-    assert stack_name("dev") == app_stack_name("dev")
+    assert support.stack_name is stack_name and stacks.stack_name is stack_name
 
 
 def test_failed_update_rolls_back_and_campaigns_keep_serving_their_old_versions(
@@ -204,9 +206,9 @@ def test_failed_update_rolls_back_and_campaigns_keep_serving_their_old_versions(
         }
     assert all(c["status"] == "ACTIVE" for c in serving.values())
     assert {c["solutionVersionArn"] for c in serving.values()} == set(old.values())
-    state = local.runner.state("Personalize-dev")
+    state = local.runner.state(stack_name("dev"))
     assert state is not None and state.outputs == first.outputs
-    assert local.runner.destroy("Personalize-dev").ok
+    assert local.runner.destroy(stack_name("dev")).ok
     assert local.left("dev") == {}
 
 

@@ -29,6 +29,7 @@ import boto3
 from local.emulator.world import World
 from local.runner import CloudAssembly, OperationResult, Runner, StackArtifact, StackStore
 from local.runner.inventory import leftovers
+from pipeline.naming import STACK_PREFIX, stack_name
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -89,7 +90,7 @@ def synth(key: str, outdir: Path, root: Path = REPO) -> StackArtifact:
         config.environment.name, str(outdir), config=config, root=root, asset_dir=REPO / "lambda", nag=False
     )
     app.synth()
-    return CloudAssembly.load(outdir).stack(f"Personalize-{config.environment.name}")
+    return CloudAssembly.load(outdir).stack(stack_name(config.environment.name))
 
 
 @dataclass
@@ -129,7 +130,7 @@ class Trial:
 
     # --- operations --------------------------------------------------------------------------
     def deploy(self, artifact: StackArtifact, **kwargs: Any) -> OperationResult:
-        env = artifact.name.removeprefix("Personalize-")
+        env = artifact.name.removeprefix(STACK_PREFIX)
         self.envs.add(env)
         self.templates[env] = artifact.template
         result = self.runner.deploy(artifact, **kwargs)
@@ -139,7 +140,7 @@ class Trial:
 
     def destroy(self, env: str) -> OperationResult | None:
         self._snapshot_buckets()
-        result = self.runner.destroy(f"Personalize-{env}")
+        result = self.runner.destroy(stack_name(env))
         if result is not None:
             self.results.append(result)
         return result
@@ -202,10 +203,10 @@ class Trial:
     def invariants(self, env: str, expect_error: tuple[str, ...] = ()) -> list[Check]:
         """The four invariants for `env` at the end of a scenario. `expect_error`: strings the
         reason of the last failed operation must all contain (resource, cause)."""
-        state = self.runner.state(f"Personalize-{env}")
+        state = self.runner.state(stack_name(env))
         status = state.status if state else "NO_STACK"
         checks = [self._not_stuck(state), self._nothing_left(env, state), self._retained(env, state)]
-        failed = [r for r in self.results if r.stack_name == f"Personalize-{env}" and not r.ok]
+        failed = [r for r in self.results if r.stack_name == stack_name(env) and not r.ok]
         if expect_error:
             if not failed:
                 checks.append(Check("error is clear", False, f"no operation failed (stack {status})"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cli.support import region_of
+from pipeline.naming import STACK_PREFIX, stack_name
 from tests.faults.harness import Assemblies, Check, Trial, trial
 
 SMALL = "small/dev"  # one solution, one campaign, destroy
@@ -114,7 +115,7 @@ def deploy_destroy(t: Trial, a: Assemblies, key: str = SMALL) -> tuple[Any, Chec
     """Deploy `key`, then destroy it: (the deploy's result, exact_resources after it when it
     succeeded)."""
     art = a.get(key)
-    env = art.name.removeprefix("Personalize-")
+    env = art.name.removeprefix(STACK_PREFIX)
     first = t.deploy(art)
     extra = exact_resources(t, env) if first.ok else None
     t.destroy(env)
@@ -582,8 +583,9 @@ def role_without_s3(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
         if "CREATE_COMPLETE" in line and " ServiceRole" in line and not removed:
             with t.world.active():
                 iam = t.client("iam")
+                ours = stack_name("dev") + "-"
                 for role in iam.list_roles()["Roles"]:
-                    if "ServiceRole" in role["RoleName"] and role["RoleName"].startswith("Personalize-dev-"):
+                    if "ServiceRole" in role["RoleName"] and role["RoleName"].startswith(ours):
                         for policy in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
                             iam.delete_role_policy(RoleName=role["RoleName"], PolicyName=policy)
                             removed.append(f"{role['RoleName']}/{policy}")

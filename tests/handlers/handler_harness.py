@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 from personalize_handlers import entry
 from personalize_handlers.clients import RETRY_CONFIG
+from personalize_handlers.contract import TYPES
 
-REPO = Path(__file__).resolve().parents[2]
+from pipeline.naming import REPO_ROOT
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "handler-tests-data"
@@ -69,6 +70,8 @@ class Provider:
             done = entry.is_complete(merged)
             if done["IsComplete"]:
                 data = {**(answer.get("Data") or {}), **(done.get("Data") or {})}
+                if event["RequestType"] != "Delete":
+                    check_data(event["ResourceType"], data)
                 return {"PhysicalResourceId": merged["PhysicalResourceId"], "Data": data, "waited": waited}
             if waited + self.query_interval > self.total_timeout:
                 raise ProviderTimeout(f"{event['ResourceType']} {event['RequestType']} not complete after "
@@ -89,6 +92,15 @@ class Provider:
         return self.send(self.event("Delete", resource_type, props, physical_id=physical_id, **kw))
 
 
+def check_data(resource_type: str, data: dict[str, Any]) -> None:
+    """A finished Create or Update returns the contract's Data keys: each of them, and no other
+    (unless the type's Data depends on the resource, as SolutionMetrics' one key per metric)."""
+    spec = TYPES[resource_type]
+    missing, extra = set(spec.data) - set(data), set(data) - set(spec.data)
+    assert not missing, f"{resource_type}: Data lacks {sorted(missing)} (contract: {spec.data})"
+    assert not extra or spec.more_data, f"{resource_type}: Data has {sorted(extra)} beyond the contract"
+
+
 def personalize() -> Any:
     """The tests' own client: standard retries too, so injected throttling cannot fail an assertion."""
     return boto3.client("personalize", region_name=REGION, config=RETRY_CONFIG)
@@ -100,7 +112,7 @@ def setup_data_access(files: dict[str, bytes] | None = None) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
     if files is None:
-        files = {f"{name}.csv": (REPO / "data" / f"{name}.csv").read_bytes()
+        files = {f"{name}.csv": (REPO_ROOT / "data" / f"{name}.csv").read_bytes()
                  for name in ("interactions", "items", "users")}
     for key, body in files.items():
         s3.put_object(Bucket=BUCKET, Key=key, Body=body)
@@ -140,7 +152,7 @@ def grant_batch_access(input_prefix: str, output_prefix: str) -> None:
 
 
 def schema_text(kind: str) -> str:
-    return (REPO / "data" / "schemas" / f"{kind}.json").read_text()
+    return (REPO_ROOT / "data" / "schemas" / f"{kind}.json").read_text()
 
 
 DG = "Custom::PersonalizeDatasetGroup"

@@ -13,9 +13,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from pipeline.naming import REPO_ROOT
+
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 JOB = """
 [[batch_jobs]]
 name = "nightly-users"
@@ -31,11 +32,12 @@ def test_dev_with_a_batch_job_deploys_scores_and_destroys(tmp_path: Path) -> Non
     from local.runner import CloudAssembly, Runner, StackStore
     from local.runner.inventory import leftovers
     from pipeline.config import load_config
+    from pipeline.naming import stack_name
     from stacks import build_app
 
     root = tmp_path / "root"
-    shutil.copytree(REPO / "data", root / "data")
-    shutil.copytree(REPO / "config", root / "config")
+    shutil.copytree(REPO_ROOT / "data", root / "data")
+    shutil.copytree(REPO_ROOT / "config", root / "config")
     rows = (root / "data" / "interactions.csv").read_text().splitlines()[1:]
     users = [*sorted({row.split(",")[0] for row in rows})[:4], "never-seen-user"]
     (root / "data" / "batch").mkdir()
@@ -51,11 +53,11 @@ def test_dev_with_a_batch_job_deploys_scores_and_destroys(tmp_path: Path) -> Non
         str(out),
         config=load_config("dev", config_file),
         root=root,
-        asset_dir=REPO / "lambda",
+        asset_dir=REPO_ROOT / "lambda",
         nag=False,
     )
     app.synth()
-    artifact = CloudAssembly.load(out).stack("Personalize-dev")
+    artifact = CloudAssembly.load(out).stack(stack_name("dev"))
     world = World()
     runner = Runner(world, StackStore(tmp_path / "state"), out=lambda line: None, region=region_of(artifact))
     try:
@@ -86,9 +88,9 @@ def test_dev_with_a_batch_job_deploys_scores_and_destroys(tmp_path: Path) -> Non
                     campaignArn=campaign, userId=record["input"]["userId"], numResults=5
                 )["itemList"]
                 assert record["output"]["recommendedItems"] == [i["itemId"] for i in served]
-        gone = runner.destroy("Personalize-dev")
+        gone = runner.destroy(stack_name("dev"))
         assert gone is not None and gone.status == "DELETE_COMPLETE", gone.reason
         with world.active():
-            assert leftovers(world, "dev", runner.region, runner.state("Personalize-dev")) == {}
+            assert leftovers(world, "dev", runner.region, runner.state(stack_name("dev"))) == {}
     finally:
         runner.close()

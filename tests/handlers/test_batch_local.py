@@ -17,7 +17,6 @@ from handler_harness import (
     CAMPAIGN,
     FILTER,
     REGION,
-    REPO,
     ROLE_ARN,
     ROLE_NAME,
     Pipeline,
@@ -29,9 +28,11 @@ from handler_harness import (
 from personalize_handlers.clients import RETRY_CONFIG
 from personalize_handlers.common import HandlerError
 
+from pipeline.naming import REPO_ROOT
+
 
 def categories() -> dict[str, set[str]]:
-    with (REPO / "data" / "items.csv").open(newline="", encoding="utf-8") as handle:
+    with (REPO_ROOT / "data" / "items.csv").open(newline="", encoding="utf-8") as handle:
         return {row["ITEM_ID"]: set(row["CATEGORY_L1"].split("|")) for row in csv.DictReader(handle)}
 
 
@@ -56,7 +57,7 @@ def test_parameterised_filter_values_shape_recommendations(world: Any) -> None:
     runtime = boto3.client("personalize-runtime", region_name=REGION, config=RETRY_CONFIG)
     known = categories()
     users = sorted(
-        {row.split(",")[0] for row in (REPO / "data" / "interactions.csv").read_text().splitlines()[1:]}
+        {row.split(",")[0] for row in (REPO_ROOT / "data" / "interactions.csv").read_text().splitlines()[1:]}
     )
 
     def recommended(values: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from personalize_handlers.common import (
     Event,
@@ -9,14 +11,17 @@ from personalize_handlers.common import (
     failure,
     is_personalize_arn,
     is_subset,
-    to_bool,
-    to_int,
-    to_json_object,
-    to_tags,
+    read,
     truncate,
     unique_name,
 )
+from personalize_handlers.contract import Boolean, Integer, Prop, PropType, Struct, Tags
 from personalize_handlers.entry import KINDS, on_event
+
+
+def coerce(raw: object, name: str, kind: PropType, default: object = None) -> Any:
+    """An optional property of type `kind` read as a handler reads it (contract.Prop, common.read)."""
+    return read(Prop(name, kind, default=default), {name: raw}, "Solution", "s")
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -24,45 +29,45 @@ from personalize_handlers.entry import KINDS, on_event
     ("false", False), ("FALSE", False), ("0", False), ("", False), (False, False), (None, False),
 ])
 def test_to_bool(raw: object, expected: bool) -> None:
-    assert to_bool(raw, "PerformHPO") is expected
+    assert coerce(raw, "PerformHPO", Boolean(), default=False) is expected
 
 
 def test_to_bool_rejects_other_values_naming_the_property() -> None:
     with pytest.raises(HandlerError, match=r"PerformHPO: expected a boolean .* got 'maybe'"):
-        to_bool("maybe", "PerformHPO")
+        coerce("maybe", "PerformHPO", Boolean())
 
 
 def test_to_int() -> None:
-    assert to_int("5", "MinProvisionedTPS") == 5
-    assert to_int(" 7 ", "MinProvisionedTPS") == 7
-    assert to_int(None, "MinProvisionedTPS", default=1) == 1
-    assert to_int("", "MinProvisionedTPS", default=1) == 1
+    assert coerce("5", "MinProvisionedTPS", Integer()) == 5
+    assert coerce(" 7 ", "MinProvisionedTPS", Integer()) == 7
+    assert coerce(None, "MinProvisionedTPS", Integer(), default=1) == 1
+    assert coerce("", "MinProvisionedTPS", Integer(), default=1) == 1
     with pytest.raises(HandlerError, match=r"MinProvisionedTPS: expected an integer >= 1, got '0'"):
-        to_int("0", "MinProvisionedTPS", minimum=1)
+        coerce("0", "MinProvisionedTPS", Integer(minimum=1))
     with pytest.raises(HandlerError, match="expected an integer"):
-        to_int("1.5", "MinProvisionedTPS")
+        coerce("1.5", "MinProvisionedTPS", Integer())
     with pytest.raises(HandlerError, match="expected an integer"):
-        to_int(True, "MinProvisionedTPS")
+        coerce(True, "MinProvisionedTPS", Integer())
 
 
 def test_to_json_object() -> None:
-    assert to_json_object('{"a": {"b": "1"}}', "SolutionConfig") == {"a": {"b": "1"}}
-    assert to_json_object({"a": 1}, "SolutionConfig") == {"a": 1}
-    assert to_json_object("", "SolutionConfig") is None
+    assert coerce('{"a": {"b": "1"}}', "SolutionConfig", Struct()) == {"a": {"b": "1"}}
+    assert coerce({"a": 1}, "SolutionConfig", Struct()) == {"a": 1}
+    assert coerce("", "SolutionConfig", Struct()) is None
     with pytest.raises(HandlerError, match=r"SolutionConfig: expected a JSON object \(.*character"):
-        to_json_object("{nope", "SolutionConfig")
+        coerce("{nope", "SolutionConfig", Struct())
     with pytest.raises(HandlerError, match="SolutionConfig: expected a JSON object"):
-        to_json_object("[1, 2]", "SolutionConfig")
+        coerce("[1, 2]", "SolutionConfig", Struct())
 
 
 def test_to_tags() -> None:
     tags = [{"tagKey": "project", "tagValue": "recs"}]
-    assert to_tags(tags) == tags
-    assert to_tags('[{"tagKey": "project", "tagValue": "recs"}]') == tags
-    assert to_tags({"project": "recs"}) == tags
-    assert to_tags(None) == []
+    assert coerce(tags, "Tags", Tags()) == tags
+    assert coerce('[{"tagKey": "project", "tagValue": "recs"}]', "Tags", Tags()) == tags
+    assert coerce({"project": "recs"}, "Tags", Tags()) == tags
+    assert coerce(None, "Tags", Tags()) is None  # absent: no tags (the kinds send none)
     with pytest.raises(HandlerError, match="Tags"):
-        to_tags([{"key": "x"}])
+        coerce([{"key": "x"}], "Tags", Tags())
 
 
 def test_is_subset_ignores_service_defaults_and_string_typing() -> None:

@@ -1,5 +1,6 @@
-"""Issue 6's scenarios as far as the handlers decide them: duplicated events, a create whose
-response was lost, throttling, a quota hit, a Delete for a create that never reported its id."""
+"""The fault matrix's scenarios (docs/reliability.md) as far as the handlers decide them: duplicated
+events, a create whose response was lost, throttling, a quota hit, a Delete for a create that never
+reported its id."""
 
 from __future__ import annotations
 

@@ -69,8 +69,9 @@ def test_describe_budget_per_operation_hour() -> None:
 
 
 def test_reference_pipeline_worst_case() -> None:
-    """Three imports in parallel, two trainings in parallel, one campaign (issue 5's reference
-    shape): the critical path is the longest import, the longest training and the campaign."""
+    """Three imports in parallel, two trainings in parallel, one campaign (the shape of the local
+    deploy benchmark's reference pipeline): the critical path is the longest import, the longest
+    training and the campaign."""
     imports = [23 * MINUTE + 7, 31 * MINUTE + 41, 17 * MINUTE + 3]
     trainings = [2 * HOUR + 47 * MINUTE + 13, 4 * HOUR + 11 * MINUTE + 29]
     campaign = 19 * MINUTE + 11

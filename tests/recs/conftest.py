@@ -15,6 +15,8 @@ import boto3
 import pytest
 from recs_helpers import PARAM_EXPRESSION, PARAM_FILTER, REGION, REPO, Deployed
 
+from pipeline.naming import stack_name
+
 
 @pytest.fixture(scope="session")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
@@ -32,7 +34,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
     state_dir = tmp_path_factory.mktemp("recs-state")
     args = ["deploy", "-c", "env=dev", "--app", str(cdk_out), "--state-dir", str(state_dir), "--quiet"]
     assert pz(args) == 0
-    state = StackStore(state_dir).load("Personalize-dev")
+    state = StackStore(state_dir).load(stack_name("dev"))
     assert state is not None and state.status == "CREATE_COMPLETE"
     shutil.rmtree(cdk_out, ignore_errors=True)
     return Deployed(state_dir, {k: str(v) for k, v in state.outputs.items()})
@@ -51,7 +53,7 @@ def aws_world(deployed: Deployed) -> Iterator[Any]:
     }
     with world.active():
         boto3.client("cloudformation", region_name=REGION).create_stack(
-            StackName="Personalize-dev", TemplateBody=json.dumps(template)
+            StackName=stack_name("dev"), TemplateBody=json.dumps(template)
         )
     yield world
     world.close()

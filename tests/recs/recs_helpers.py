@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.naming import stack_name
+
 REPO = Path(__file__).resolve().parents[2]
 REGION = "ap-southeast-2"  # config/dev.toml
 PARAM_FILTER = "in-category"
@@ -22,9 +24,9 @@ class Deployed:
     def copy_state(self, target: Path, **changes: Any) -> Path:
         """A state dir sharing this world (symlinked) whose stack state has `changes` applied."""
         (target / "stacks").mkdir(parents=True)
-        state = json.loads((self.state_dir / "stacks" / "Personalize-dev.json").read_text())
+        state = json.loads((self.state_dir / "stacks" / f"{stack_name('dev')}.json").read_text())
         state.update(changes)
-        (target / "stacks" / "Personalize-dev.json").write_text(json.dumps(state))
+        (target / "stacks" / f"{stack_name('dev')}.json").write_text(json.dumps(state))
         (target / "world.pkl").symlink_to(self.state_dir / "world.pkl")
         return target
 

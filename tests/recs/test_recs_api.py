@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from recs_helpers import PARAM_FILTER, Deployed, categories
 
 from pipeline.filters import filter_parameters
+from pipeline.naming import stack_name
 from recs import (
     AccessDenied,
     BadRequest,
@@ -124,8 +125,8 @@ def test_environment_and_stack_errors(deployed: Deployed, tmp_path: Path) -> Non
 def test_unreadable_world_says_to_start_again(deployed: Deployed, tmp_path: Path) -> None:
     state = tmp_path / "state"
     (state / "stacks").mkdir(parents=True)
-    source = deployed.state_dir / "stacks" / "Personalize-dev.json"
-    (state / "stacks" / "Personalize-dev.json").write_text(source.read_text())
+    source = deployed.state_dir / "stacks" / f"{stack_name('dev')}.json"
+    (state / "stacks" / f"{stack_name('dev')}.json").write_text(source.read_text())
     (state / "world.pkl").write_bytes(b"not a pickle")
     with pytest.raises(StackNotDeployed, match=r"cannot read the local world .*make clean"):
         Recommender.for_environment("dev", target="local", state_dir=state)
@@ -184,7 +185,10 @@ def test_campaign_from_the_command_output() -> None:
 
 
 def test_stack_name_matches_the_stack() -> None:
-    from recs.stack import stack_name
-    from stacks.personalize_stack import stack_name as real
+    """recs names a deployed stack with the app's one definition (pipeline.naming)."""
+    import recs.local_target
+    import recs.stack
+    import stacks
 
-    assert stack_name("dev") == real("dev") and stack_name("prod") == real("prod")
+    assert recs.stack.stack_name is stack_name and recs.local_target.stack_name is stack_name
+    assert stacks.stack_name is stack_name

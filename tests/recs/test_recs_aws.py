@@ -14,6 +14,7 @@ import boto3
 import pytest
 from recs_helpers import PARAM_FILTER, REGION, REPO, Deployed, categories, pz_recommend
 
+from pipeline.naming import stack_name
 from recs import CredentialsMissing, Recommender, ServiceError, StackNotDeployed
 
 pytestmark = pytest.mark.slow
@@ -92,7 +93,7 @@ def test_stack_that_failed_to_create(on_aws: Any) -> None:
     from recs.stack import DeployedStack
 
     # what CloudFormation shows after a failed first create: no outputs, ROLLBACK_COMPLETE
-    stack = DeployedStack("dev", "Personalize-dev", "us-west-2", "ROLLBACK_COMPLETE", {})
+    stack = DeployedStack("dev", stack_name("dev"), "us-west-2", "ROLLBACK_COMPLETE", {})
     with pytest.raises(
         StackNotDeployed,
         match=r"failed to create and was rolled back \[ROLLBACK_COMPLETE\]: "
@@ -102,12 +103,12 @@ def test_stack_that_failed_to_create(on_aws: Any) -> None:
     # a stack of that name without our outputs (here: none at all) is not a deployed pipeline
     cloudformation = boto3.client("cloudformation", region_name="us-west-2")
     template = {"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}
-    cloudformation.create_stack(StackName="Personalize-dev", TemplateBody=json.dumps(template))
+    cloudformation.create_stack(StackName=stack_name("dev"), TemplateBody=json.dumps(template))
     try:
         with pytest.raises(StackNotDeployed, match=r"has no outputs \(status CREATE_COMPLETE\)"):
             Recommender.for_environment("dev", target="aws", region="us-west-2")
     finally:
-        cloudformation.delete_stack(StackName="Personalize-dev")
+        cloudformation.delete_stack(StackName=stack_name("dev"))
 
 
 def test_service_errors_exit_1(on_aws: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import REPO_ROOT, PipelineConfig, load_config
+from pipeline.config import PipelineConfig, load_config
+from pipeline.naming import REPO_ROOT, stack_name
 
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -41,7 +42,7 @@ def synth_template(env: str, outdir: Path, config: PipelineConfig | None = None)
     build_app(
         env, str(outdir), config=config, root=REPO_ROOT, asset_dir=REPO_ROOT / "lambda", nag=False
     ).synth()
-    return Template(env, config, json.loads((outdir / f"Personalize-{env}.template.json").read_text()))
+    return Template(env, config, json.loads((outdir / f"{stack_name(env)}.template.json").read_text()))
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import REPO_ROOT, load_config
+from pipeline.config import load_config
+from pipeline.naming import REPO_ROOT
 
 from .conftest import SHIPPED, Template, synth_template
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import REPO_ROOT, PipelineConfig, load_config
+from pipeline.config import PipelineConfig, load_config
+from pipeline.naming import REPO_ROOT, stack_name
 
 FIXTURES = Path(__file__).parent / "fixtures"
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
@@ -37,7 +38,7 @@ class Synth:
 
     @property
     def template_path(self) -> Path:
-        return self.outdir / f"Personalize-{self.env}.template.json"
+        return self.outdir / f"{stack_name(self.env)}.template.json"
 
 
 def synth(env: str, outdir: Path, *, config: PipelineConfig | None = None, root: Path = FIXTURES) -> Synth:
@@ -47,7 +48,7 @@ def synth(env: str, outdir: Path, *, config: PipelineConfig | None = None, root:
         env, str(outdir), config=config or load_config(env), root=root, asset_dir=REPO_ROOT / "lambda"
     )
     app.synth()
-    template = json.loads((outdir / f"Personalize-{env}.template.json").read_text())
+    template = json.loads((outdir / f"{stack_name(env)}.template.json").read_text())
     return Synth(env, outdir, template)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import REPO_ROOT
+from pipeline.naming import REPO_ROOT
 from pipeline.problems import ProblemReport
 from stack.conftest import FIXTURES, config_with
 

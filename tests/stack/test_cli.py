@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import REPO_ROOT
+from pipeline.naming import REPO_ROOT, stack_name
 
 #: What `npx cdk` runs: the pinned CLI from package.json.
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
@@ -45,7 +45,7 @@ def _synth(env_name: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 def test_cdk_synth_without_credentials(env_name: str, tmp_path: Path) -> None:
     result = _synth(env_name, tmp_path)
     assert result.returncode == 0, result.stderr
-    template = json.loads((tmp_path / "out" / f"Personalize-{env_name}.template.json").read_text())
+    template = json.loads((tmp_path / "out" / f"{stack_name(env_name)}.template.json").read_text())
     assert len([r for r in template["Resources"].values() if r["Type"] == "Custom::PersonalizeCampaign"]) == 3
     assert "Traceback" not in result.stderr
 

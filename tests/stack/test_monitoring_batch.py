@@ -16,6 +16,7 @@ import pytest
 
 from pipeline.problems import ProblemReport
 from stack.conftest import Synth, config_with, synth
+from stack.test_contract import contract_problems
 from stack.test_monitoring import render
 
 JOBS = """
@@ -139,6 +140,11 @@ def test_service_role_reads_inputs_and_writes_only_its_output_prefixes(batch: Sy
         ":batch-inference-job/dev-retail-*"
     )
     assert "aws:SourceAccount" in write["Condition"]["StringEquals"]
+
+
+def test_batch_resources_hold_to_the_contract(batch: Synth) -> None:
+    assert len(batch.of_type("Custom::PersonalizeBatchInferenceJob")) == 2
+    assert contract_problems(batch.template) == []
 
 
 def test_provider_and_waiter_may_run_and_describe_batch_jobs(batch: Synth) -> None:

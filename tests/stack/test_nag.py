@@ -10,7 +10,8 @@ import aws_cdk as cdk
 import pytest
 from cdk_nag import AwsSolutionsChecks
 
-from pipeline.config import REPO_ROOT, load_config
+from pipeline.config import load_config
+from pipeline.naming import REPO_ROOT, stack_name
 from stack.conftest import FIXTURES, Synth
 
 
@@ -54,7 +55,7 @@ def test_nag_runs_and_fails_without_acknowledgments(tmp_path: Path) -> None:
 
 def acknowledgments(synth: Synth) -> list[tuple[str, str, str]]:
     """(construct path, rule id, reason) from the stack's cloud-assembly metadata."""
-    metadata = json.loads((synth.outdir / f"Personalize-{synth.env}.metadata.json").read_text())
+    metadata = json.loads((synth.outdir / f"{stack_name(synth.env)}.metadata.json").read_text())
     found = []
     for path, entries in metadata.items():
         for entry in entries:
@@ -67,7 +68,7 @@ def acknowledgments(synth: Synth) -> list[tuple[str, str, str]]:
 def test_every_acknowledgment_is_specific_and_narrow(shipped: Synth) -> None:
     found = acknowledgments(shipped)
     assert found
-    stack_path = f"/Personalize-{shipped.env}"
+    stack_path = f"/{stack_name(shipped.env)}"
     for path, rule, reason in found:
         assert rule.startswith("AwsSolutions::AwsSolutions-"), rule
         assert len(reason) >= 60, (path, rule, reason)

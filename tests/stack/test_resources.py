@@ -6,33 +6,13 @@ import json
 import re
 from typing import Any
 
-import pytest
-
+from personalize_constructs.contract import contract
 from personalize_constructs.provider import QUERY_INTERVAL, TOTAL_TIMEOUT
+from pipeline.naming import stack_name
 from stack.conftest import Synth
 
-#: docs/handler-contract.md, "Resource types and properties": required, optional.
-COMMON_OPTIONAL = {"Tags", "WaitHandle", "ServiceToken"}
-CONTRACT: dict[str, tuple[set[str], set[str]]] = {
-    "Custom::PersonalizeDatasetGroup": ({"Name"}, {"KmsKeyArn", "RoleArn"}),
-    "Custom::PersonalizeSchema": ({"Name", "Schema"}, {"Domain"}),
-    "Custom::PersonalizeDataset": ({"Name", "DatasetGroupArn", "DatasetType", "SchemaArn"}, set()),
-    "Custom::PersonalizeDatasetImportJob": (
-        {"JobName", "DatasetArn", "DataLocation", "RoleArn", "SourceHash"},
-        {"ImportMode"},
-    ),
-    "Custom::PersonalizeSolution": (
-        {"Name", "DatasetGroupArn", "RecipeArn"},
-        {"PerformHPO", "PerformAutoTraining", "SolutionConfig", "EventType"},
-    ),
-    "Custom::PersonalizeSolutionVersion": ({"SolutionArn", "Trigger"}, {"TrainingMode", "Name"}),
-    "Custom::PersonalizeCampaign": (
-        {"Name", "SolutionVersionArn"},
-        {"MinProvisionedTPS", "CampaignConfig"},
-    ),
-    "Custom::PersonalizeEventTracker": ({"Name", "DatasetGroupArn"}, set()),
-    "Custom::PersonalizeFilter": ({"Name", "DatasetGroupArn", "FilterExpression"}, set()),
-}
+#: The handlers' contract (every custom resource's properties: tests/stack/test_contract.py).
+CONTRACT = contract.TYPES
 
 EXPECTED_COUNTS = {
     "Custom::PersonalizeDatasetGroup": 1,
@@ -76,15 +56,6 @@ def test_readable_logical_ids(dev: Synth) -> None:
         "EventTrackerWebEvents",
     ):
         assert logical_id in dev.resources
-
-
-@pytest.mark.parametrize("kind", sorted(CONTRACT))
-def test_custom_resource_properties_follow_the_contract(shipped: Synth, kind: str) -> None:
-    required, optional = CONTRACT[kind]
-    for logical_id, resource in shipped.of_type(kind).items():
-        props = set(resource["Properties"])
-        assert required <= props, (logical_id, required - props)
-        assert props <= required | optional | COMMON_OPTIONAL, (logical_id, props - required - optional)
 
 
 def test_all_custom_resources_use_one_provider(shipped: Synth) -> None:
@@ -139,11 +110,12 @@ def test_key_properties(dev: Synth) -> None:
     campaign = dev.resources["CampaignUserRecs"]["Properties"]
     assert campaign["MinProvisionedTPS"] == "1"
     assert campaign["SolutionVersionArn"] == {"Fn::GetAtt": ["TrainUserPersonalization", "Arn"]}
-    for kind in CONTRACT:
+    for kind, spec in CONTRACT.items():
         for resource in dev.of_type(kind).values():
             for key, value in resource["Properties"].items():
-                if key not in ("SolutionConfig", "CampaignConfig", "Tags", "ServiceToken"):
-                    assert isinstance(value, str | dict), (key, value)  # strings or intrinsics
+                if key == "ServiceToken" or isinstance(spec.prop(key).type, contract.Struct | contract.Tags):
+                    continue
+                assert isinstance(value, str | dict), (key, value)  # strings or intrinsics
 
 
 def test_prod_campaign_tps_from_config(prod: Synth) -> None:
@@ -265,7 +237,7 @@ def test_uploads_one_file_per_dataset_prefix(dev: Synth) -> None:
         "datasets/items/items.csv",
         "datasets/users/users.csv",
     ]
-    manifest = json.loads((dev.outdir / "Personalize-dev.assets.json").read_text())["files"]
+    manifest = json.loads((dev.outdir / f"{stack_name('dev')}.assets.json").read_text())["files"]
     for resource in objects.values():
         props = resource["Properties"]
         assert props["Bucket"] == {"Ref": _data_bucket(dev)}
@@ -368,6 +340,9 @@ recipe = "aws-popularity-count"
         "Custom::PersonalizeCampaign": 0,
         "Custom::PersonalizeEventTracker": 0,
         "Custom::PersonalizeFilter": 0,
+        "Custom::PersonalizeSolutionMetrics": 1,
+        "Custom::PersonalizeBatchInferenceJob": 0,
+        "Custom::PersonalizeDataObject": 1,
     }
     assert len(result.of_type("AWS::CloudFormation::WaitCondition")) == 2
     assert result.resources["DatasetGroup"]["Properties"]["Name"] == "dev-mini"

@@ -1,52 +1,14 @@
-"""Shared helpers for the validation tests: the shipped schemas, and CSV checks run through the fast
-paths (pure Python and numpy) and the row-by-row path, so they can never disagree."""
+"""The validation tests' fixtures (their helpers: csv_helpers.py)."""
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+from csv_helpers import assert_same, run_check
 
-from pipeline import csvcheck
-from pipeline.csvcheck import CsvResult, check_csv
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def shipped_schema(dataset_type: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((ROOT / "data" / "schemas" / f"{dataset_type}.json").read_text())
-    return schema
-
-
-def run_check(
-    text: str | bytes,
-    dataset_type: str,
-    schema: dict[str, Any] | None = None,
-    *,
-    slow: bool = False,
-    engine: str = "python",
-    **kw: Any,
-) -> CsvResult:
-    """check_csv on in-memory CSV text; slow=True forces the row-by-row path for every block;
-    engine="numpy" sends every block through the numpy fast path; "python" never uses it."""
-    data = text.encode() if isinstance(text, str) else text
-    schema = schema or shipped_schema(dataset_type)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(csvcheck, "NUMPY_AFTER_BYTES", 0 if engine == "numpy" and not slow else 1 << 62)
-        if slow:
-            patch.setattr(csvcheck._Checker, "fast", lambda self, block: False)
-        return check_csv(io.BytesIO(data), schema, dataset_type, file="x.csv", **kw)
-
-
-def assert_same(one: CsvResult, other: CsvResult) -> None:
-    """Same problems (worded identically, same order), same statistics, same ids."""
-    assert [str(p) for p in one.problems] == [str(p) for p in other.problems]
-    assert one.stats == other.stats
-    assert one.user_ids == other.user_ids and one.item_ids == other.item_ids
+from pipeline.csvcheck import CsvResult
 
 
 @pytest.fixture

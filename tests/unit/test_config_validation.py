@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import PipelineConfig, load_config
+from pipeline.naming import REPO_ROOT
 from pipeline.problems import Problem, ProblemReport
 
 BASE = """\
@@ -271,19 +272,19 @@ def test_paths_relative_to_the_working_directory(tmp_path: Path, monkeypatch: py
 
 
 def test_display_path() -> None:
-    from pipeline.problems import PROJECT_ROOT, display_path
+    from pipeline.problems import display_path
 
     assert display_path(Path.cwd() / "config" / "dev.toml") == "config/dev.toml"
     assert display_path("data/x.csv") == "data/x.csv"
     assert display_path(Path("/elsewhere/x.toml")) == "/elsewhere/x.toml"
     outside = Path("/elsewhere/repo")
     assert display_path(outside / "config" / "dev.toml", outside) == "config/dev.toml"
-    assert display_path(PROJECT_ROOT / "data" / "items.csv") == "data/items.csv"
+    assert display_path(REPO_ROOT / "data" / "items.csv") == "data/items.csv"
 
 
 def _repo(tmp_path: Path, config: str, interactions: str | None = None) -> Path:
     """A project laid out like this one: config/dev.toml, data/ (shipped schemas and CSVs)."""
-    root = Path(__file__).resolve().parents[2]
+    root = REPO_ROOT
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "dev.toml").write_text(config)
     (tmp_path / "data" / "schemas").mkdir(parents=True)
@@ -298,7 +299,7 @@ def _repo(tmp_path: Path, config: str, interactions: str | None = None) -> Path:
 
 def test_config_and_data_problems_in_one_report(tmp_path: Path) -> None:
     """A bad solution name must not hide a broken CSV: both in one report."""
-    root = Path(__file__).resolve().parents[2]
+    root = REPO_ROOT
     data = (root / "data" / "interactions.csv").read_text().splitlines(keepends=True)
     data[4] = data[4].replace(data[4].split(",")[2], "1767225600123", 1)
     path = _repo(tmp_path, BASE.replace('name = "similar"', 'name = "sim ilar"'), "".join(data))

@@ -6,16 +6,16 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipeline import csvcheck
-from pipeline.csvcheck import CsvResult, check_csv
+from pipeline.csvcheck import CsvResult, check_csv, core
+from pipeline.csvcheck.fast import PythonBlocks
+from pipeline.naming import REPO_ROOT
 from pipeline.problems import Problem
 
-ROOT = Path(__file__).resolve().parents[2]
 HEADER = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE\n"
 T0 = 1767225600  # 2026-01-01
 
@@ -269,7 +269,7 @@ def test_problems_are_capped_per_kind_and_column(check_both: Check) -> None:
 
 
 def test_quoted_fields_across_small_blocks(monkeypatch: pytest.MonkeyPatch, check_both: Check) -> None:
-    monkeypatch.setattr(csvcheck, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(core, "BLOCK_BYTES", 64)
     header = "ITEM_ID,PRICE,CATEGORY_L1,STYLE,BRAND,CREATION_TIMESTAMP,DESCRIPTION\n"
     rows = [f'i{i},1.5,books|toys,fiction,acme,{T0},"line one, still\nline two of {i}"\n' for i in range(40)]
     rows[25] = f"i25,1.5,books,fiction,acme,{T0 * 1000},\n"
@@ -292,20 +292,20 @@ def test_no_trailing_newline(check_both: Check) -> None:
 
 def test_fast_path_handles_the_shipped_data() -> None:
     """The shipped interactions take the fast path for every block (else speed silently regresses)."""
-    calls: list[bool] = []
-    original = csvcheck._Checker.fast
+    calls: list[int] = []
+    original = PythonBlocks.fast
 
-    def spy(self: Any, block: bytes) -> bool:
+    def spy(self: Any, block: bytes) -> int:
         calls.append(original(self, block))
         return calls[-1]
 
-    csvcheck._Checker.fast = spy  # type: ignore[method-assign]
+    PythonBlocks.fast = spy  # type: ignore[method-assign]
     try:
         result = check_csv(
-            ROOT / "data" / "interactions.csv", _schema(), "interactions", file="interactions.csv"
+            REPO_ROOT / "data" / "interactions.csv", _schema(), "interactions", file="interactions.csv"
         )
     finally:
-        csvcheck._Checker.fast = original  # type: ignore[method-assign]
+        PythonBlocks.fast = original  # type: ignore[method-assign]
     assert result.problems == [] and calls and all(calls)
 
 
@@ -326,7 +326,7 @@ def test_million_rows_stream(tmp_path: Any) -> None:
 
 
 def _schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((ROOT / "data" / "schemas" / "interactions.json").read_text())
+    schema: dict[str, Any] = json.loads((REPO_ROOT / "data" / "schemas" / "interactions.json").read_text())
     return schema
 
 

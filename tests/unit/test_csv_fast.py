@@ -1,6 +1,6 @@
-"""Differential tests of the big-file paths (pipeline.csvfast): the numpy fast path and the two-process
-split must report exactly what the row-by-row path reports (same problems, same order, same wording,
-same statistics and ids) on files with corrupted blocks among clean ones."""
+"""Differential tests of the big-file paths (pipeline.csvcheck.fast_numpy and .worker): the numpy fast
+path and the two-process split must report exactly what the row-by-row path reports (same problems,
+same order, same wording, same statistics and ids) on files with corrupted blocks among clean ones."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import assert_same, shipped_schema
+from csv_helpers import assert_same, shipped_schema
 
-from pipeline import csvcheck, csvfast
-from pipeline.csvcheck import CsvResult, check_csv
+from pipeline.csvcheck import CsvResult, check, check_csv, core, fast_numpy, worker
+from pipeline.csvcheck.fast import PythonBlocks
+from pipeline.naming import REPO_ROOT
 
 T0 = 1767225600
 HEADER = b"USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE\n"
@@ -35,11 +36,11 @@ def run(path: Path, mode: str, schema: dict[str, Any], dataset_type: str = "inte
     """check_csv on a file: "exact" (row by row only), "python", "numpy" (every block), "parallel"
     (numpy, second half in a worker process). Small blocks, so a file holds clean and bad blocks."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(csvcheck, "BLOCK_BYTES", 64 << 10)
-        patch.setattr(csvcheck, "NUMPY_AFTER_BYTES", 0 if mode in ("numpy", "parallel") else 1 << 62)
-        patch.setattr(csvcheck, "PARALLEL_AFTER_BYTES", 0 if mode == "parallel" else 1 << 62)
+        patch.setattr(core, "BLOCK_BYTES", 64 << 10)
+        patch.setattr(check, "NUMPY_AFTER_BYTES", 0 if mode in ("numpy", "parallel") else 1 << 62)
+        patch.setattr(check, "PARALLEL_AFTER_BYTES", 0 if mode == "parallel" else 1 << 62)
         if mode == "exact":
-            patch.setattr(csvcheck._Checker, "fast", lambda self, block: False)
+            patch.setattr(PythonBlocks, "fast", lambda self, block: 0)
         return check_csv(path, schema, dataset_type, file="big.csv")
 
 
@@ -60,27 +61,27 @@ def write(tmp_path: Path, content: list[bytes], name: str = "big.csv") -> Path:
 def test_clean_file_takes_the_fast_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, lines())
     calls: list[int] = []
-    original = csvfast.NumpyBlocks.fast
+    original = fast_numpy.NumpyBlocks.fast
 
     def spy(self: Any, block: bytes) -> int:
         calls.append(original(self, block))
         return calls[-1]
 
     merged: list[dict[str, Any]] = []
-    original_merge = csvfast.merge
+    original_merge = worker.merge
 
     def merge_spy(into: Any, result: dict[str, Any]) -> None:
         merged.append(result)
         original_merge(into, result)
 
-    monkeypatch.setattr(csvfast.NumpyBlocks, "fast", spy)
-    monkeypatch.setattr(csvfast, "merge", merge_spy)
+    monkeypatch.setattr(fast_numpy.NumpyBlocks, "fast", spy)
+    monkeypatch.setattr(worker, "merge", merge_spy)
     result = agree(path)
     assert result.problems == [] and result.rows == ROWS
     assert result.stats.unique_users == 997 * 13 and result.stats.unique_items == 331
     assert calls and all(calls)  # numpy (this process's part) proved every block clean
-    (worker,) = merged  # the parallel run used the worker's half
-    assert worker["failed"] == [] and 0 < worker["rows"] < ROWS
+    (part,) = merged  # the parallel run used the worker's half
+    assert part["failed"] == [] and 0 < part["rows"] < ROWS
 
 
 @pytest.mark.parametrize(
@@ -146,7 +147,7 @@ def test_quoted_record_across_the_split_falls_back(tmp_path: Path, monkeypatch: 
     header = b"ITEM_ID,PRICE,CATEGORY_L1,STYLE,BRAND,CREATION_TIMESTAMP,DESCRIPTION\n"
     rows = [f'i{i},1.5,books|toys,fiction,acme,{T0},"one, two\nthree {i}"\n'.encode() for i in range(20_000)]
     rows[15_000] = f"i15000,1.5,books,fiction,acme,{T0 * 1000},x\n".encode()
-    monkeypatch.setattr(csvfast, "merge", lambda into, result: pytest.fail("worker's part used"))
+    monkeypatch.setattr(worker, "merge", lambda into, result: pytest.fail("worker's part used"))
     result = agree(write(tmp_path, [header, *rows]), schema, "items")
     (problem,) = result.problems
     assert (problem.line, problem.code) == (2 + 15_000 * 2, "millis")
@@ -157,7 +158,7 @@ def test_worker_failure_is_covered_by_this_process(tmp_path: Path, monkeypatch: 
     content[ROWS - 3] = b"u1,i1,soon,view,web\n"
     path = write(tmp_path, content)
     exact = run(path, "exact", shipped_schema("interactions"))
-    monkeypatch.setattr(csvfast, "worker_result", lambda worker: (worker.wait(), None)[1])
+    monkeypatch.setattr(worker, "worker_result", lambda process: (process.wait(), None)[1])
     assert_same(run(path, "parallel", shipped_schema("interactions")), exact)
 
 
@@ -203,20 +204,20 @@ def test_users_duplicates_counted_across_engines(tmp_path: Path, monkeypatch: py
     """Repeated ids in a users file, with the switch to numpy in the middle of the stream: ids first
     seen by the pure-Python path and repeated in numpy blocks count as duplicates once each."""
     calls: list[int] = []
-    original = csvfast.NumpyBlocks.fast
+    original = fast_numpy.NumpyBlocks.fast
 
     def spy(self: Any, block: bytes) -> int:
         calls.append(original(self, block))
         return calls[-1]
 
-    monkeypatch.setattr(csvfast.NumpyBlocks, "fast", spy)
+    monkeypatch.setattr(fast_numpy.NumpyBlocks, "fast", spy)
     header = b"USER_ID,AGE_GROUP,GENDER,MEMBERSHIP\n"
     schema = shipped_schema("users")
     rows = [f"u{i % 20_000},25-34,{'' if i % 3 else 'f'},gold\n".encode() for i in range(50_000)]
     path = write(tmp_path, [header, *rows])
     exact = run(path, "exact", schema, "users")
-    monkeypatch.setattr(csvcheck, "BLOCK_BYTES", 64 << 10)
-    monkeypatch.setattr(csvcheck, "NUMPY_AFTER_BYTES", 300 << 10)
+    monkeypatch.setattr(core, "BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(check, "NUMPY_AFTER_BYTES", 300 << 10)
     # A stream (size unknown up front): pure Python for the first 300 KB, numpy after.
     mixed = check_csv(io.BytesIO(path.read_bytes()), schema, "users", file="big.csv")
     assert_same(mixed, exact)
@@ -230,7 +231,7 @@ def test_without_numpy_the_python_fast_path_runs(tmp_path: Path, monkeypatch: py
     content[ROWS // 2] = b"u1,i1,soon,view,web\n"
     path = write(tmp_path, content)
     exact = run(path, "exact", shipped_schema("interactions"))
-    monkeypatch.setitem(__import__("sys").modules, "pipeline.csvfast", None)  # import fails
+    monkeypatch.setitem(__import__("sys").modules, "pipeline.csvcheck.fast_numpy", None)  # import fails
     assert_same(run(path, "parallel", shipped_schema("interactions")), exact)
 
 
@@ -256,7 +257,7 @@ def test_unique_rows_matches_python() -> None:
     rng = np.random.default_rng(3)
     keys = rng.integers(0, 4, size=(5_000, 4)).astype(np.uint64) << np.uint64(61)
     weights = rng.integers(1, 9, size=5_000)
-    rows, counts = csvfast._unique_rows(keys, weights)
+    rows, counts = fast_numpy._unique_rows(keys, weights)
     expected: dict[tuple[int, ...], int] = {}
     for row, weight in zip(keys.tolist(), weights.tolist(), strict=True):
         expected[tuple(row)] = expected.get(tuple(row), 0) + weight
@@ -266,7 +267,7 @@ def test_unique_rows_matches_python() -> None:
 def test_worker_is_stopped_when_this_process_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, lines())
     started: list[Any] = []
-    original = csvfast.start_worker
+    original = worker.start_worker
 
     def spy(*args: Any) -> Any:
         started.append(original(*args))
@@ -275,12 +276,12 @@ def test_worker_is_stopped_when_this_process_fails(tmp_path: Path, monkeypatch: 
     def boom(self: Any, block: bytes) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(csvfast, "start_worker", spy)
-    monkeypatch.setattr(csvfast.NumpyBlocks, "fast", boom)
+    monkeypatch.setattr(worker, "start_worker", spy)
+    monkeypatch.setattr(fast_numpy.NumpyBlocks, "fast", boom)
     with pytest.raises(KeyboardInterrupt):
         run(path, "parallel", shipped_schema("interactions"))
-    (worker,) = started
-    assert worker.returncode is not None  # killed and reaped, not left running
+    (process,) = started
+    assert process.returncode is not None  # killed and reaped, not left running
 
 
 def test_shipped_data_does_not_import_numpy() -> None:
@@ -289,10 +290,11 @@ def test_shipped_data_does_not_import_numpy() -> None:
     import sys
 
     code = (
-        "import sys; from pipeline.config import load_config, REPO_ROOT; "
+        "import sys; from pipeline.config import load_config; from pipeline.naming import REPO_ROOT; "
         "from pipeline.validate import validate; assert validate(load_config('dev'), REPO_ROOT).ok; "
         "print('numpy' in sys.modules)"
     )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "False"

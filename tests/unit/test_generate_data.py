@@ -13,11 +13,11 @@ from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from pipeline.naming import REPO_ROOT
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "data" / "generate.py")
+    spec = importlib.util.spec_from_file_location("generate", REPO_ROOT / "data" / "generate.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -37,7 +37,7 @@ def rows(content: bytes) -> list[dict[str, str]]:
 def test_regeneration_is_byte_identical_to_the_committed_files(files: dict[str, bytes]) -> None:
     assert files == _generator().generate()
     for name, content in files.items():
-        assert (ROOT / "data" / name).read_bytes() == content, (
+        assert (REPO_ROOT / "data" / name).read_bytes() == content, (
             f"data/{name} is stale: run python data/generate.py"
         )
 

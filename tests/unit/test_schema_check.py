@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
+from pipeline.naming import REPO_ROOT
 from pipeline.schema import check_schema, load_schema
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def shipped(dataset_type: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((ROOT / "data" / "schemas" / f"{dataset_type}.json").read_text())
+    schema: dict[str, Any] = json.loads((REPO_ROOT / "data" / "schemas" / f"{dataset_type}.json").read_text())
     return schema
 
 

@@ -12,17 +12,17 @@ import pytest
 
 from cli.commands import validate as command
 from pipeline.config import PipelineConfig, load_config
+from pipeline.naming import REPO_ROOT
 from pipeline.problems import ProblemReport
 from pipeline.validate import summary, validate
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A copy of the repo's config and data that a test may break."""
-    shutil.copytree(ROOT / "config", tmp_path / "config")
-    shutil.copytree(ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(REPO_ROOT / "config", tmp_path / "config")
+    ignore = shutil.ignore_patterns("*.py", "__pycache__")
+    shutil.copytree(REPO_ROOT / "data", tmp_path / "data", ignore=ignore)
     return tmp_path
 
 
@@ -37,7 +37,7 @@ def load(repo: Path, edit: tuple[str, str] | None = None, env: str = "dev") -> P
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_shipped_pipelines_validate_clean(env: str) -> None:
-    result = validate(load_config(env), ROOT)
+    result = validate(load_config(env), REPO_ROOT)
     assert result.problems == []
     assert result.ok
     interactions = result.datasets["interactions"]
@@ -49,7 +49,7 @@ def test_shipped_pipelines_validate_clean(env: str) -> None:
 
 def test_summary_says_what_would_be_deployed() -> None:
     config = load_config("dev")
-    text = summary(config, validate(config, ROOT))
+    text = summary(config, validate(config, REPO_ROOT))
     for expected in (
         "Dataset group 'retail' -> dev-retail",
         "interactions data/interactions.csv: 28,974 rows, 600 users, 400 items",
@@ -152,7 +152,7 @@ def _args(env: str, root: Path) -> argparse.Namespace:
 
 
 def test_cli_prints_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert command.run(_args("dev", ROOT)) == 0
+    assert command.run(_args("dev", REPO_ROOT)) == 0
     assert "Campaigns (billed hourly per TPS while they exist):" in capsys.readouterr().out
 
 
@@ -182,7 +182,7 @@ def test_cli_through_the_dispatcher(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_incremental_import_size_cap(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import validate as module
+    from pipeline import datafiles as module
 
     monkeypatch.setitem(module.MAX_IMPORT_BYTES, "INCREMENTAL", 1024**3 // 2048)  # 512 KiB stands in for 1 GB
     config = load(

@@ -1,11 +1,10 @@
-"""The numpy fast path of pipeline.csvcheck, for big files: proves a block of whole lines clean with
-whole-array operations and counts its ids exactly, or says it cannot (then the row-by-row path words
-the problems, exactly as for small files).
+"""The numpy fast path, for big files: proves a block of whole lines clean with whole-array
+operations and counts its ids exactly, or says it cannot (then the exact path words the problems,
+exactly as for small files).
 
-Imported lazily by csvcheck, only for a file known to be, or a stream found to be, past
-`csvcheck.NUMPY_AFTER_BYTES`, so synth on small data never loads numpy; without numpy installed,
-csvcheck keeps its pure-Python fast path. Run as `python -m pipeline.csvfast` it is the worker that
-checks the second half of a big local file (csvcheck._start_worker).
+Imported lazily by pipeline.csvcheck.check, only for a file known to be, or a stream found to be,
+past `check.NUMPY_AFTER_BYTES`, so synth on small data never loads numpy; without numpy installed,
+the pure-Python fast path (pipeline.csvcheck.fast) does the work.
 
 How a block is read without a Python step per value:
 - separators: one `flatnonzero` of the bytes <= ',' (a second pass for just newlines and commas when
@@ -22,18 +21,11 @@ How a block is read without a Python step per value:
 
 from __future__ import annotations
 
-import json
-import os
-import pickle
-import subprocess
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from pipeline.csvcheck import _Checker
+from pipeline.csvcheck.core import SECONDS_BELOW, Checker, fast_values
 
 PAD = 16
 #: Bytes around a block, so reads of 8 bytes before a field or past the last one stay in the buffer
@@ -51,7 +43,7 @@ KEY0 = np.array([int(LOW[n + 1]) & ~0xFF for n in range(8)], dtype=np.uint64)
 MERGE_AT = 1 << 16
 
 
-class _Keys:
+class Keys:
     """Distinct values of one column with their counts, as exact fixed-width keys: (n, words) uint64
     arrays, one set per key width."""
 
@@ -106,19 +98,17 @@ class _Keys:
 
 
 class NumpyBlocks:
-    """Checks blocks for one _Checker with numpy; its statistics are handed to the checker at the end."""
+    """Checks blocks for one Checker with numpy; its statistics are handed to the checker at the end."""
 
-    def __init__(self, checker: _Checker):
+    def __init__(self, checker: Checker):
         self.c = checker
-        self.users = _Keys()
-        self.items = _Keys()
-        self.events = _Keys()
+        self.users = Keys()
+        self.items = Keys()
+        self.events = Keys()
 
     def fast(self, block: bytes) -> int:
         """Prove a block of whole lines clean (its line count, statistics recorded) or leave it to the
-        slow path (0)."""
-        from pipeline.csvcheck import SECONDS_BELOW, _fast_values
-
+        exact path (0)."""
         c = self.c
         if b'"' in block or b"\r" in block:
             return 0
@@ -171,7 +161,7 @@ class NumpyBlocks:
             if spec.type == "string":
                 limit = c.limits[index]
                 if limit is not None and longest > limit:
-                    return 0  # bytes over the limit; the slow path counts characters
+                    return 0  # bytes over the limit; the exact path counts characters
             elif spec.type in ("int", "long"):
                 if longest > 16:
                     return 0  # signs, 17+ digits: rare, the exact path decides
@@ -187,14 +177,14 @@ class NumpyBlocks:
                     ts_range = (lo, hi)
             else:
                 values = [buf[s:e] for s, e in zip(start.tolist(), end.tolist(), strict=True)]
-                if not _fast_values(spec.type, values):
+                if not fast_values(spec.type, values):
                     return 0
             if index in (c.user_col, c.item_col, c.event_col):
                 checks.append((index, start, length))
         # Clean: record statistics.
         c.rows += rows
         if ts_range is not None:
-            c._timestamps(*ts_range)
+            c.timestamps(*ts_range)
         for index, start, length in checks:
             target = self.users if index == c.user_col else self.items if index == c.item_col else self.events
             _add_keys(target, words_view, start, length)
@@ -211,7 +201,7 @@ class NumpyBlocks:
         counted = self.users if c.type == "users" else self.items
         target = c.user_ids if c.type == "users" else c.item_ids
         for key, count in counted.items().items():
-            # As the Python path counts: every repeat of an id already seen is one duplicate.
+            # As the pure-Python path counts: every repeat of an id already seen is one duplicate.
             c.duplicates += count if key in target else count - 1
             target.add(key)
 
@@ -268,10 +258,10 @@ def _eight_digits(word: Any) -> Any:
     return word & np.uint64(0xFFFFFFFF)
 
 
-def _add_keys(target: _Keys, view: Any, start: Any, length: Any) -> None:
+def _add_keys(target: Keys, view: Any, start: Any, length: Any) -> None:
     """Exact keys. A value under 8 bytes: one word [length byte, value, zero padding]. A longer one:
     [length word, value, zero padding] as wide as the block's longest value. A value can land in
-    keys of two widths (blocks differ); _Keys.items() adds them up."""
+    keys of two widths (blocks differ); Keys.items() adds them up."""
     longest = int(length.max())
     if longest >= 8 and int(length.min()) < 8:
         short = length < 8
@@ -289,139 +279,3 @@ def _add_keys(target: _Keys, view: Any, start: Any, length: Any) -> None:
         # A value shorter than the longest has no bytes in its last words: masked to 0, read anywhere.
         keys[:, w + 1] = view[np.minimum(start + 8 * w, last)] & LOW[np.clip(length - 8 * w, 0, 8)]
     target.add(keys)
-
-
-# --- the second core: a worker process checks the second half of a big file ----------------------
-
-
-class Limited:
-    """A file read from `start` up to `end` (exclusive), with read(n) only, as csvcheck._blocks wants."""
-
-    def __init__(self, path: Path, start: int, end: int):
-        self._file: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._file.seek(start)
-        self._left = end - start
-
-    def read(self, size: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        data = self._file.read(self._left if size < 0 else min(size, self._left))
-        self._left -= len(data)
-        return data
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def split_point(path: Path, middle: int) -> int | None:
-    """The first line start at or after `middle`, or None (no newline after it)."""
-    with open(path, "rb") as stream:
-        stream.seek(middle - 1)
-        position = middle - 1
-        while chunk := stream.read(1 << 16):
-            found = chunk.find(b"\n")
-            if found >= 0:
-                return position + found + 1
-            position += len(chunk)
-    return None
-
-
-def start_worker(path: Path, start: int, end: int, schema: dict[str, Any], dataset_type: str) -> Any:
-    """`python -m pipeline.csvfast` on [start, end): a plain subprocess, not multiprocessing, so no
-    caller's main module is re-imported (app.py, the local import job and the CLI have no __main__ guard
-    to rely on)."""
-    root = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.csvfast", str(path), str(start), str(end), dataset_type],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=env,
-    )
-    assert worker.stdin is not None
-    worker.stdin.write(json.dumps(schema).encode())
-    worker.stdin.close()
-    return worker
-
-
-def worker_result(worker: Any) -> dict[str, Any] | None:
-    """The worker's counts, or None when it failed (the caller then checks that part itself)."""
-    try:
-        result: dict[str, Any] = pickle.load(worker.stdout)
-    except Exception:  # any failure: the caller does the work itself
-        result = {}
-    worker.stdout.close()
-    if worker.wait() != 0 or not result:
-        return None
-    return result
-
-
-def merge(into: NumpyBlocks, result: dict[str, Any]) -> None:
-    """Add a worker's clean-block statistics to this process's."""
-    c = into.c
-    c.rows += result["rows"]
-    if result["ts"] is not None:
-        c._timestamps(*result["ts"])
-    for name in ("users", "items", "events"):
-        target: _Keys = getattr(into, name)
-        for words, pair in result[name].items():
-            target.pend(words, pair)
-
-
-def peak_rss_kb() -> int:
-    """This process's own peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
-def _worker_main(argv: list[str]) -> int:
-    """Check [start, end) of a file: clean blocks' statistics, and where the blocks that are not are."""
-    from pipeline.csvcheck import _blocks, _Checker, _Problems
-    from pipeline.schema import fields_of
-
-    path, start, end, dataset_type = Path(argv[0]), int(argv[1]), int(argv[2]), argv[3]
-    schema = json.loads(sys.stdin.buffer.read())
-    checker = _Checker(fields_of(schema), dataset_type, _Problems(str(path), 0))
-    blocks = NumpyBlocks(checker)
-    stream = Limited(path, start, end)
-    failed: list[tuple[int, int, int]] = []
-    offset, line, quotes = start, 0, False
-    try:
-        for block in _blocks(stream, b""):
-            quotes = quotes or b'"' in block
-            lines = blocks.fast(block)
-            if not lines:
-                lines = block.count(b"\n")
-                failed.append((offset, len(block), line))
-            offset += len(block)
-            line += lines
-    finally:
-        stream.close()
-    ts = None if checker.ts_min is None or checker.ts_max is None else (checker.ts_min, checker.ts_max)
-    result = {
-        "rows": checker.rows,
-        "ts": ts,
-        "users": blocks.users.merged(),
-        "items": blocks.items.merged(),
-        "events": blocks.events.merged(),
-        "failed": failed,
-        "lines": line,
-        "end": offset,
-        "quotes": quotes,
-        "peak_kb": peak_rss_kb(),
-    }
-    pickle.dump(result, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_worker_main(sys.argv[1:]))
