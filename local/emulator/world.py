@@ -300,7 +300,7 @@ class World:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")
-        with _activation_lock, self.personalize._lock, open(temporary, "wb") as stream:
+        with _activation_lock, self.personalize.lock, open(temporary, "wb") as stream:
             pickle.dump(self, stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, target)
         return target
