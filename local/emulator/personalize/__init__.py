@@ -18,7 +18,9 @@ Where things are:
     borrowed.py   the only imports of the project's pipeline package (recipe catalogue, CSV check)
     data.py       the dataset containers an import fills and a training reads
     filters.py    the filter language
-    training.py   how a solution version learns and serves (the models per recipe)
+    training/     how a solution version learns and serves: fit.py (train, holdout, metrics),
+                  scorers.py (how each recipe ranks), features.py (what models read of the
+                  data), model.py (TrainedModel: recommend, rank, observe, metrics)
 
 How the parts fit: the store is the only state. A part (datasets, solutions, serving, tags,
 batch) answers its operations (`op_<Operation>`) and registers the transitions it schedules

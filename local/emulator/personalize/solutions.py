@@ -243,7 +243,7 @@ class Solutions(Part):
     # ================================ recipes =================================================
     def op_ListRecipes(self, ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         items = []
-        for name in borrowed.recipes():
+        for name in sorted(borrowed.recipes()):
             full = _recipe(name)
             items.append({k: full[k] for k in ("name", "recipeArn", "status", "creationDateTime",
                                                 "lastUpdatedDateTime")})
