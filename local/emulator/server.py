@@ -1,4 +1,4 @@
-"""`python -m local serve`: S3, IAM, STS (and the rest of moto) plus the local Personalize on
+"""`python -m cli serve`: S3, IAM, STS (and the rest of moto) plus the local Personalize on
 127.0.0.1, for the AWS CLI and SDKs (`--endpoint-url http://127.0.0.1:4599`).
 
 One WSGI app in front of moto's DomainDispatcherApplication: a request signed for `personalize`
