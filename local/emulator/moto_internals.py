@@ -71,11 +71,21 @@ class Internal:
             self.probe(self)
         except MotoDrift:
             raise
-        except (ImportError, AttributeError, TypeError, ValueError, OSError) as error:
+        except (ImportError, AttributeError, TypeError, ValueError) as error:
             raise MotoDrift(self.name, f"{type(error).__name__}: {error}") from error
 
     def fail(self, detail: str) -> MotoDrift:
         return MotoDrift(self.name, detail)
+
+    def require(self) -> None:
+        """`check()` once per process, before the first use of the target."""
+        if self.name not in _verified:
+            self.check()
+            _verified.add(self.name)
+
+
+#: the entries checked in this process (their targets do not change while it runs)
+_verified: set[str] = set()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -99,12 +109,23 @@ def _parameters(entry: Internal, function: Any, expected: Iterable[str], where: 
         raise entry.fail(f"{where} takes ({', '.join(names)}), expected ({', '.join(wanted)}){shape}")
 
 
+def _source(function: Any) -> str | None:
+    """The source of a moto or botocore function; None when the installation ships none, and then
+    the checks that read source are skipped (the signature checks still run)."""
+    try:
+        return inspect.getsource(function)
+    except OSError:
+        return None
+
+
 def _sets(entry: Internal, cls: type, *attributes: str) -> None:
     """`cls.__init__` assigns each of `attributes` on the instance."""
     init = vars(cls).get("__init__")
     if init is None:
         raise entry.fail(f"{cls.__module__}.{cls.__qualname__} no longer defines __init__")
-    source = inspect.getsource(init)
+    source = _source(init)
+    if source is None:
+        return
     missing = [a for a in attributes if f"self.{a}" not in source]
     if missing:
         raise entry.fail(f"{cls.__module__}.{cls.__qualname__}.__init__ no longer sets "
@@ -112,7 +133,9 @@ def _sets(entry: Internal, cls: type, *attributes: str) -> None:
 
 
 def _calls(entry: Internal, function: Any, text: str, where: str) -> None:
-    if text not in inspect.getsource(function):
+    """`function` still makes the call the patch relies on."""
+    source = _source(function)
+    if source is not None and text not in source:
         raise entry.fail(f"{where} no longer calls {text.rstrip('(')}")
 
 
@@ -144,7 +167,7 @@ def route_requests(route: Route) -> None:
     global _routed
     if _routed:
         return
-    STUBBER.check()
+    STUBBER.require()
     from moto.core import models
 
     stubber = models.botocore_stubber
@@ -181,7 +204,7 @@ def fix_bucket_policy() -> None:
     global _bucket_policy_fixed
     if _bucket_policy_fixed:
         return
-    BUCKET_PERMISSION.check()
+    BUCKET_PERMISSION.require()
     from moto.iam.access_control import PermissionResult
     from moto.s3.models import FakeBucket
 
@@ -213,6 +236,7 @@ def _probe_retry_time(entry: Internal) -> None:
 def swap_retry_time(replacement: Any) -> Any:
     """Put `replacement` where botocore.endpoint looks up `time` (its retry sleeps call
     `time.sleep`); returns what was there, for `restore_retry_time`."""
+    RETRY_TIME.require()
     import botocore.endpoint
 
     previous = botocore.endpoint.time
@@ -269,6 +293,7 @@ def _location(backend_dict: Any) -> tuple[str, str] | None:
 
 def capture_backends(detach: bool) -> MotoState:
     """The contents of every BackendDict in use; with detach, take them out of moto's globals."""
+    BACKEND_DICTS.require()
     state: MotoState = {}
     for backend_dict in list(_instances()):
         location = _location(backend_dict)
@@ -291,6 +316,7 @@ def capture_backends(detach: bool) -> MotoState:
 
 def restore_backends(state: MotoState) -> None:
     """Put a captured state back into moto's globals."""
+    BACKEND_DICTS.require()
     for (module_name, attr), saved in state.items():
         backend_dict = getattr(importlib.import_module(module_name), attr)
         dict.clear(backend_dict)
@@ -314,6 +340,7 @@ def _probe_dispose(entry: Internal) -> None:
 
 def dispose_s3_objects(state: MotoState) -> None:
     """Release the temporary files moto keeps S3 object bodies in, for a state that is dropped."""
+    DISPOSE.require()
     from moto.s3.models import FakeKey
 
     for (module_name, _), saved in state.items():
@@ -345,6 +372,7 @@ def _probe_s3(entry: Internal) -> None:
 
 
 def _s3(account: str) -> Any:
+    S3_OBJECTS.require()
     from moto.s3.models import s3_backends
 
     return s3_backends[account]["aws"]
@@ -404,6 +432,7 @@ class RolePolicies:
 
 def role_policies(account: str, role_arn: str) -> RolePolicies | None:
     """The policies of the role with this ARN, None when it does not exist."""
+    IAM_ROLES.require()
     from moto.iam.models import iam_backends
 
     role = next((r for r in iam_backends[account]["aws"].get_roles() if r.arn == role_arn), None)
@@ -433,7 +462,7 @@ def _probe_server(entry: Internal) -> None:
 
 def server_app() -> Callable[..., Iterable[bytes]]:
     """moto's own WSGI app (every service, dispatched by host and signature)."""
-    SERVER.check()
+    SERVER.require()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     app: Callable[..., Iterable[bytes]] = DomainDispatcherApplication(create_backend_app)
@@ -485,6 +514,7 @@ def register_key_pickling() -> None:
         from cryptography.hazmat.bindings._rust import openssl as rust_openssl
     except ImportError:
         return
+    KEY_PICKLING.require()
     for module, name in _KEY_CLASSES:
         cls = getattr(getattr(rust_openssl, module, None), name, None)
         if cls is not None:

@@ -69,6 +69,7 @@ def test_a_patch_refuses_to_apply_when_its_target_changed(monkeypatch: pytest.Mo
     monkeypatch.setattr(models.botocore_stubber, "process_request", models.botocore_stubber.process_request)
     monkeypatch.setattr(BotocoreStubber, "process_request", process_request)
     monkeypatch.setattr(moto_internals, "_routed", False)
+    monkeypatch.setattr(moto_internals, "_verified", set())
     expected = r"process_request takes \(self, request, context\), expected \(self, request\)"
     with pytest.raises(MotoDrift, match=expected):
         moto_internals.route_requests(lambda request, moto: moto(request))
