@@ -10,10 +10,11 @@ as the code here expects.
 
 The entries were written against the versions below: moto as pinned in requirements-dev.txt,
 botocore as boto3 (requirements.txt) installs it. tests/local/test_moto_internals.py fails, naming
-the entry, when the installed versions differ from these or an entry's check fails; the patches
-also check their entry before they apply, so a changed moto fails loudly at the first World, not
-with an AttributeError deep in a request. After upgrading moto or botocore: read each entry's
-target in the new source, adjust the code here, then bump the version constants.
+the entry, when the installed versions differ from these or an entry's check fails; and every
+function below checks its entry before its first use in a process, so a changed moto fails loudly,
+naming the entry, at the first World, not with an AttributeError deep in a request. After
+upgrading moto or botocore: read each entry's target in the new source, adjust the code here,
+then bump the version constants.
 
 Nothing else in local/emulator imports moto's internals: the World, the server and the local
 Personalize call the functions below.
