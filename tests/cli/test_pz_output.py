@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_pz_synth_decision import write_assembly
 
 from cli.console import Console
 from cli.exitcodes import UserError
 from cli.main import main
 from cli.support import region_for_env
+from tests.cli.helpers import write_assembly
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,6 @@ itself is replaced by a recorder that writes a small assembly: these tests are a
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,28 +13,9 @@ import pytest
 from cli import support
 from cli.console import Console
 from cli.main import main
+from tests.cli.helpers import write_assembly
 
 STALE = 1_000_000.0  # an mtime in 1970: older than every file of the repository
-
-
-def write_assembly(cdk_out: Path, stack: str = "Personalize-dev", mtime: float | None = None) -> Path:
-    """A cloud assembly with one empty stack, as far as the runner's loader and the decision read."""
-    cdk_out.mkdir(parents=True, exist_ok=True)
-    (cdk_out / f"{stack}.template.json").write_text(json.dumps({"Resources": {}}))
-    manifest = {
-        "version": "48.0.0",
-        "artifacts": {
-            stack: {
-                "type": "aws:cloudformation:stack",
-                "environment": "aws://unknown-account/ap-southeast-2",
-                "properties": {"templateFile": f"{stack}.template.json"},
-            }
-        },
-    }
-    (cdk_out / "manifest.json").write_text(json.dumps(manifest))
-    if mtime is not None:
-        os.utime(cdk_out / "manifest.json", (mtime, mtime))
-    return cdk_out
 
 
 @pytest.fixture

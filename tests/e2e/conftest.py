@@ -1,33 +1,17 @@
-"""End-to-end fixtures: the real app synthesized in-process (the same templates `cdk synth` writes),
-deployed by the runner to a fresh local World per test."""
+"""End-to-end fixtures: the real app synthesized once per session per environment, deployed by the
+runner to a fresh local World per test (their helpers are in helpers.py)."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cli.support import region_of
-from local.emulator.world import World
-from local.runner import CloudAssembly, Runner, StackArtifact, StackStore
-from local.runner.inventory import leftovers
-from pipeline.naming import stack_name
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def synth(env: str, outdir: Path, root: Path = REPO) -> StackArtifact:
-    from pipeline.config import load_config
-    from stacks import build_app
-
-    app = build_app(
-        env, str(outdir), config=load_config(env), root=root, asset_dir=REPO / "lambda", nag=False
-    )
-    app.synth()
-    return CloudAssembly.load(outdir).stack(stack_name(env))
+from local.runner import StackArtifact
+from tests.e2e.helpers import REPO, Local, synth
 
 
 @pytest.fixture(scope="session")
@@ -55,28 +39,6 @@ def changed_data_assembly(tmp_path_factory: pytest.TempPathFactory) -> StackArti
     extra = [r.replace(",view,", ",click,", 1) for r in rows[:200] if ",view," in r]
     interactions.write_text("\n".join([header, *rows, *extra]) + "\n")
     return synth("dev", tmp_path_factory.mktemp("cdk-dev-changed"), root=root)
-
-
-class Local:
-    """A fresh world and runner over a temporary state directory."""
-
-    def __init__(self, root: Path, artifact_region: str) -> None:
-        self.world = World()
-        self.lines: list[str] = []
-        self.hooks: list[Callable[[str], None]] = []
-        self.runner = Runner(self.world, StackStore(root), out=self._out, region=artifact_region)
-
-    def _out(self, line: str) -> None:
-        self.lines.append(line)
-        for hook in self.hooks:
-            hook(line)
-
-    def left(self, env: str) -> dict[str, list[str]]:
-        with self.world.active():
-            return leftovers(self.world, env, self.runner.region, self.runner.state(stack_name(env)))
-
-    def personalize(self, env: str) -> list[Any]:
-        return [r for r in self.world.personalize.resources.values() if r.name.startswith(f"{env}-")]
 
 
 @pytest.fixture

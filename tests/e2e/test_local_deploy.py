@@ -10,8 +10,7 @@ import pytest
 
 from local.runner import StackArtifact
 from pipeline.naming import stack_name
-
-from .conftest import REPO, Local
+from tests.e2e.helpers import REPO, Local
 
 pytestmark = pytest.mark.slow
 SIX_HOURS = 6 * 3600

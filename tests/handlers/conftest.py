@@ -33,7 +33,8 @@ def world(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 def batch_world(world: Any) -> Any:
     """`world`, skipping the test while the local Personalize lacks batch inference jobs."""
     from botocore.exceptions import ClientError
-    from handler_harness import personalize
+
+    from tests.handlers.helpers import personalize
 
     try:
         personalize().list_batch_inference_jobs()

@@ -12,10 +12,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from handler_harness import Provider
 from personalize_handlers import clients, entry, waiter
 from personalize_handlers.clients import Api
 from personalize_handlers.common import HandlerError, unique_name
+
+from tests.handlers.helpers import Provider
 
 BATCH = "Custom::PersonalizeBatchInferenceJob"
 HEAD = "arn:aws:personalize:us-east-1:123456789012"

@@ -11,7 +11,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from handler_harness import (
+from personalize_handlers.clients import RETRY_CONFIG
+from personalize_handlers.common import HandlerError
+
+from pipeline.naming import REPO_ROOT
+from tests.handlers.helpers import (
     BATCH,
     BUCKET,
     CAMPAIGN,
@@ -25,10 +29,6 @@ from handler_harness import (
     personalize,
     setup_data_access,
 )
-from personalize_handlers.clients import RETRY_CONFIG
-from personalize_handlers.common import HandlerError
-
-from pipeline.naming import REPO_ROOT
 
 
 def categories() -> dict[str, set[str]]:

@@ -8,7 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
-from handler_harness import (
+from personalize_handlers.common import HandlerError
+
+from tests.handlers.helpers import (
     BATCH,
     BUCKET,
     DATASET,
@@ -26,7 +28,6 @@ from handler_harness import (
     schema_text,
     setup_data_access,
 )
-from personalize_handlers.common import HandlerError
 
 
 def prepared(world: Any, recipe: str = "aws-popularity-count") -> Pipeline:

@@ -144,7 +144,7 @@ def test_the_botocore_check_fails_on_a_wrong_contract() -> None:
 
 
 def test_the_data_check_fails_on_data_outside_the_contract() -> None:
-    from handler_harness import check_data
+    from tests.handlers.helpers import check_data
 
     check_data("Custom::PersonalizeEventTracker", {"Arn": "a", "Name": "n", "TrackingId": "t"})
     with pytest.raises(AssertionError, match="lacks"):

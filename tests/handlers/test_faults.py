@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from handler_harness import (
+from personalize_handlers import entry
+from personalize_handlers.common import CREATE_FAILED_MARKER, HandlerError
+
+from tests.handlers.helpers import (
     CAMPAIGN,
     DATASET,
     DG,
@@ -23,8 +26,6 @@ from handler_harness import (
     schema_text,
     setup_data_access,
 )
-from personalize_handlers import entry
-from personalize_handlers.common import CREATE_FAILED_MARKER, HandlerError
 
 
 class TwiceProvider(Provider):
@@ -279,7 +280,7 @@ def test_quota_hit_is_a_clear_error(world: Any) -> None:
 def test_in_use_schema_is_retried_until_provider_timeout(world: Any) -> None:
     """A schema still used by a dataset that nobody deletes: the Delete keeps retrying and ends in
     the Provider's timeout (not a false success)."""
-    from handler_harness import ProviderTimeout
+    from tests.handlers.helpers import ProviderTimeout
 
     provider = Provider(world, total_timeout=600)
     pipe = Pipeline(provider)

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from handler_harness import (
+from personalize_handlers.common import HandlerError
+
+from tests.handlers.helpers import (
     CAMPAIGN,
     DATASET,
     DG,
@@ -23,7 +25,6 @@ from handler_harness import (
     schema_text,
     setup_data_access,
 )
-from personalize_handlers.common import HandlerError
 
 
 def gone(describe: str, **arn: str) -> bool:

@@ -8,10 +8,11 @@ import json
 from typing import Any
 
 import pytest
-from handler_harness import VERSION, Pipeline, Provider, personalize, setup_data_access
 from personalize_handlers import entry
 from personalize_handlers.common import HandlerError
 from personalize_handlers.solution_metrics import MAX_DATA_BYTES, metrics_data
+
+from tests.handlers.helpers import VERSION, Pipeline, Provider, personalize, setup_data_access
 
 METRICS = "Custom::PersonalizeSolutionMetrics"
 ARN_HEAD = "arn:aws:personalize:us-east-1:123456789012"

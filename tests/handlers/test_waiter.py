@@ -11,7 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
-from handler_harness import (
+from personalize_handlers import entry
+from personalize_handlers.common import HandlerError
+from personalize_handlers.schedule import next_delay
+
+from tests.handlers.helpers import (
     CAMPAIGN,
     IMPORT,
     REGION,
@@ -21,9 +25,6 @@ from handler_harness import (
     personalize,
     setup_data_access,
 )
-from personalize_handlers import entry
-from personalize_handlers.common import HandlerError
-from personalize_handlers.schedule import next_delay
 
 
 class _Handle(http.server.BaseHTTPRequestHandler):

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from pz_helpers import ACCOUNT, DATA, REGION, Pipeline, schema_text, upload, wait_for
 
 from local.emulator.clock import DEFAULT_START
 from local.emulator.world import World
+from tests.local.helpers import ACCOUNT, DATA, REGION, Pipeline, schema_text, upload, wait_for
 
 DG_ARN = f"arn:aws:personalize:{REGION}:{ACCOUNT}:dataset-group/"
 

@@ -9,11 +9,11 @@ import re
 from typing import Any
 
 import pytest
-from pz_helpers import ACCOUNT, REPO
 
 from local.emulator import moto_internals
 from local.emulator.moto_internals import INTERNALS, MotoDrift
 from local.emulator.world import World
+from tests.local.helpers import ACCOUNT, REPO
 
 
 def _pinned(requirements: str, package: str) -> str | None:

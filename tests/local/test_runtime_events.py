@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from pz_helpers import REGION, Trained, wait_for
 
 from local.emulator.world import World
+from tests.local.helpers import REGION, Trained, wait_for
 
 
 @pytest.fixture
@@ -206,7 +206,7 @@ def test_filters_read_the_current_items(clients: tuple[World, Trained, Any, Any,
     import csv
     import io
 
-    from pz_helpers import DATA, import_rows
+    from tests.local.helpers import DATA, import_rows
 
     world, t, pz, rt, _ = clients
     books = {"filterArn": t.param_filter, "filterValues": {"CATEGORY": '"books"'}}
@@ -248,7 +248,7 @@ def test_update_dataset_replaces_the_schema(clients: tuple[World, Trained, Any, 
     import io
     import json
 
-    from pz_helpers import DATA, import_rows, schema_text
+    from tests.local.helpers import DATA, import_rows, schema_text
 
     world, t, pz, rt, _ = clients
     items_ds = t.dg.replace("dataset-group/tr-dg", "dataset/tr-dg/ITEMS")

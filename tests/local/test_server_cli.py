@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pz_helpers import REPO, Trained
 
 from local.emulator.world import World
+from tests.local.helpers import REPO, Trained
 
 pytestmark = pytest.mark.cli
 AWS = Path(sys.executable).with_name("aws")

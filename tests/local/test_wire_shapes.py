@@ -12,10 +12,10 @@ import boto3
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
-from pz_helpers import BUCKET, REGION, Trained, schema_text, wait_for
 
 from local.emulator.personalize.backend import CONTROL_PLANE
 from local.emulator.world import World
+from tests.local.helpers import BUCKET, REGION, Trained, schema_text, wait_for
 
 
 @pytest.fixture

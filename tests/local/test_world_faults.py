@@ -13,12 +13,12 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
-from pz_helpers import ACCOUNT, REGION, Pipeline, Trained, wait_for
 
 from local.emulator.clock import DEFAULT_START, ScaledClock, VirtualClock
 from local.emulator.faults import FaultInjector
 from local.emulator.personalize.durations import Durations
 from local.emulator.world import World
+from tests.local.helpers import ACCOUNT, REGION, Pipeline, Trained, wait_for
 
 STANDARD = Config(retries={"mode": "standard", "max_attempts": 10})
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import boto3
 import pytest
-from recs_helpers import PARAM_EXPRESSION, PARAM_FILTER, REGION, REPO, Deployed
 
 from pipeline.naming import stack_name
+from tests.recs.helpers import PARAM_EXPRESSION, PARAM_FILTER, REGION, REPO, Deployed
 
 
 @pytest.fixture(scope="session")

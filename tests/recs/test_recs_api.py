@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from recs_helpers import PARAM_FILTER, Deployed, categories
 
 from pipeline.filters import filter_parameters
 from pipeline.naming import stack_name
@@ -30,6 +29,7 @@ from recs import (
 from recs.api import format_filter_value
 from recs.service import translate
 from recs.stack import parse_command
+from tests.recs.helpers import PARAM_FILTER, Deployed, categories
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from typing import Any
 
 import boto3
 import pytest
-from recs_helpers import PARAM_FILTER, REGION, REPO, Deployed, categories, pz_recommend
 
 from pipeline.naming import stack_name
 from recs import CredentialsMissing, Recommender, ServiceError, StackNotDeployed
+from tests.recs.helpers import PARAM_FILTER, REGION, REPO, Deployed, categories, pz_recommend
 
 pytestmark = pytest.mark.slow
 AWS = ["-c", "env=dev", "--target", "aws"]

@@ -10,7 +10,8 @@ from typing import Any
 
 import boto3
 import pytest
-from recs_helpers import PARAM_FILTER, REGION, REPO, Deployed, categories, pz_recommend
+
+from tests.recs.helpers import PARAM_FILTER, REGION, REPO, Deployed, categories, pz_recommend
 
 pytestmark = pytest.mark.slow
 

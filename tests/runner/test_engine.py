@@ -10,8 +10,7 @@ import pytest
 
 from local.runner import StackError
 from local.runner.custom import CREATE_FAILED_MARKER
-
-from .conftest import REGION, SFN_ROLE, Harness, custom, file_asset_hash, fn, provider, template
+from tests.runner.helpers import REGION, SFN_ROLE, Harness, custom, file_asset_hash, fn, provider, template
 
 
 def timing(result, lid):  # type: ignore[no-untyped-def]

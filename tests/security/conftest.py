@@ -1,48 +1,13 @@
 """Security checks run on the template `cdk synth` writes for every shipped config (config/*.toml,
-the repo's own data), synthesized once per session in-process through stacks.build_app."""
+the repo's own data), synthesized once per session (their helpers are in helpers.py)."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from pipeline.config import PipelineConfig, load_config
-from pipeline.naming import REPO_ROOT, stack_name
-
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-os.environ["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-
-SHIPPED = sorted(p.stem for p in (REPO_ROOT / "config").glob("*.toml"))
-
-
-@dataclass
-class Template:
-    env: str
-    config: PipelineConfig
-    template: dict[str, Any]
-
-    @property
-    def resources(self) -> dict[str, dict[str, Any]]:
-        return self.template["Resources"]
-
-    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {k: r for k, r in self.resources.items() if r["Type"] == kind}
-
-
-def synth_template(env: str, outdir: Path, config: PipelineConfig | None = None) -> Template:
-    from stacks import build_app
-
-    config = config or load_config(env)
-    build_app(
-        env, str(outdir), config=config, root=REPO_ROOT, asset_dir=REPO_ROOT / "lambda", nag=False
-    ).synth()
-    return Template(env, config, json.loads((outdir / f"{stack_name(env)}.template.json").read_text()))
+from tests.security.helpers import SHIPPED, Template, synth_template
 
 
 @pytest.fixture(scope="session")

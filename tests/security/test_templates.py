@@ -23,8 +23,7 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.naming import REPO_ROOT
-
-from .conftest import SHIPPED, Template, synth_template
+from tests.security.helpers import SHIPPED, Template, synth_template
 
 POLICY_KEYS = ("PolicyDocument", "AssumeRolePolicyDocument", "KeyPolicy")
 CONFUSED_DEPUTY_KEYS = ("aws:SourceAccount", "aws:SourceArn")

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.naming import REPO_ROOT
 from pipeline.problems import ProblemReport
-from stack.conftest import FIXTURES, config_with
+from tests.stack.helpers import FIXTURES, config_with
 
 
 def test_bad_recipe_fails_with_validator_message(tmp_path: Path) -> None:

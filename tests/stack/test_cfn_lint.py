@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stack.conftest import Synth
+from tests.stack.helpers import Synth
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 

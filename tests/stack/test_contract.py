@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,53 +14,7 @@ import pytest
 
 from personalize_constructs.contract import contract
 from personalize_constructs.resources import PersonalizeResource
-from stack.conftest import Synth
-
-CUSTOM = "Custom::Personalize"
-
-
-def is_intrinsic(value: Any) -> bool:
-    """A value CloudFormation resolves at deploy time: `{"Ref": ...}` or `{"Fn::...": ...}`."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    (key,) = value
-    return key == "Ref" or key.startswith("Fn::")
-
-
-def _get_atts(node: Any) -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        if "Fn::GetAtt" in node and isinstance(node["Fn::GetAtt"], list):
-            logical_id, attribute = node["Fn::GetAtt"]
-            yield logical_id, attribute
-        for value in node.values():
-            yield from _get_atts(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _get_atts(value)
-
-
-def contract_problems(
-    template: dict[str, Any], types: Mapping[str, Any] | None = None
-) -> list[str]:
-    """Where a template's custom resources break the contract (`types`: the contract's by default)."""
-    types = contract.TYPES if types is None else types
-    resources = template["Resources"]
-    out = []
-    for logical_id, resource in resources.items():
-        kind = resource["Type"]
-        if not kind.startswith(CUSTOM):
-            continue
-        spec = types.get(kind)
-        if spec is None:
-            out.append(f"{logical_id}: {kind} is not a type of the contract")
-            continue
-        props = resource.get("Properties", {})
-        out += [f"{logical_id}: {problem}" for problem in spec.problems(props, deferred=is_intrinsic)]
-    for logical_id, attribute in _get_atts(template):
-        kind = resources.get(logical_id, {}).get("Type", "")
-        if kind in types and attribute not in types[kind].data:
-            out.append(f"Fn::GetAtt {logical_id}.{attribute}: {kind} returns no such Data")
-    return out
+from tests.stack.helpers import CUSTOM, Synth, contract_problems
 
 
 def test_every_custom_resource_holds_to_the_contract(shipped: Synth) -> None:

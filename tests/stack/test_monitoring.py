@@ -12,30 +12,13 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.problems import ProblemReport
-from stack.conftest import Synth, config_with, synth
+from tests.stack.helpers import Synth, config_with, render, synth
 
 CAMPAIGN_API = {
     "UserRecs": "GetRecommendations",
     "SimilarItems": "GetRecommendations",
     "Ranking": "GetPersonalizedRanking",
 }
-
-
-def render(node: Any) -> str:
-    """A CloudFormation string value with its intrinsics shown as `<Logical.Attr>` / `<Ref>`."""
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict):
-        if "Fn::Join" in node:
-            delimiter, parts = node["Fn::Join"]
-            return str(delimiter).join(render(p) for p in parts)
-        if "Fn::GetAtt" in node:
-            return "<{}.{}>".format(*node["Fn::GetAtt"])
-        if "Ref" in node:
-            return f"<{node['Ref']}>"
-        if "Fn::Sub" in node and isinstance(node["Fn::Sub"], str):
-            return node["Fn::Sub"].replace("${", "<").replace("}", ">")
-    raise AssertionError(f"unexpected intrinsic {node!r}")
 
 
 def dashboard_body(synth: Synth) -> dict[str, Any]:

@@ -15,9 +15,15 @@ from typing import Any
 import pytest
 
 from pipeline.problems import ProblemReport
-from stack.conftest import Synth, config_with, synth
-from stack.test_contract import contract_problems
-from stack.test_monitoring import render
+from tests.stack.helpers import (
+    Synth,
+    acknowledgments,
+    config_with,
+    contract_problems,
+    nag_violations,
+    render,
+    synth,
+)
 
 JOBS = """
 [[batch_jobs]]
@@ -284,9 +290,7 @@ def test_batch_template_is_cfn_lint_clean(batch: Synth) -> None:
 
 
 def test_batch_wildcards_are_acknowledged_one_by_one_with_reasons(batch: Synth) -> None:
-    from stack.test_nag import _violations, acknowledgments
-
-    assert _violations(batch.outdir) == []  # cdk-nag ran in the app and found nothing unexplained
+    assert nag_violations(batch.outdir) == []  # cdk-nag ran in the app and found nothing unexplained
     found = {(path.rsplit("/", 2)[-2], rule) for path, rule, _ in acknowledgments(batch) if "/Batch/" in path}
     assert found == {
         ("HandlerAccess", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from stack.conftest import Synth
-from stack.graph import ancestors, before
+from tests.stack.helpers import Synth, ancestors, before
 
 TYPES = ("Interactions", "Items", "Users")
 SOLUTIONS = ("UserPersonalization", "SimilarItems", "Ranking")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stack.conftest import FIXTURES, Synth
+from tests.stack.helpers import FIXTURES, Synth
 
 
 def _join(value: object) -> str:

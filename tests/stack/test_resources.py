@@ -9,7 +9,7 @@ from typing import Any
 from personalize_constructs.contract import contract
 from personalize_constructs.provider import QUERY_INTERVAL, TOTAL_TIMEOUT
 from pipeline.naming import stack_name
-from stack.conftest import Synth
+from tests.stack.helpers import Synth
 
 #: The handlers' contract (every custom resource's properties: tests/stack/test_contract.py).
 CONTRACT = contract.TYPES
@@ -285,7 +285,7 @@ def _data_bucket(synth: Synth) -> str:
 
 
 def test_s3_source_skips_upload_and_reads_that_object(tmp_path, workspace) -> None:  # type: ignore[no-untyped-def]
-    from stack.conftest import config_with, synth
+    from tests.stack.helpers import config_with, synth
 
     config = config_with(
         "dev",
@@ -307,7 +307,7 @@ def test_s3_source_skips_upload_and_reads_that_object(tmp_path, workspace) -> No
 
 def test_minimal_config_interactions_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from pipeline.config import load_config
-    from stack.conftest import synth
+    from tests.stack.helpers import synth
 
     path = tmp_path / "dev.toml"
     path.write_text(

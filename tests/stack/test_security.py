@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stack.conftest import Synth, config_with, synth
+from tests.stack.helpers import Synth, config_with, synth
 
 KMS_KEY = "arn:aws:kms:ap-southeast-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

@@ -10,7 +10,7 @@ from typing import Any
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from stack.conftest import Synth
+from tests.stack.helpers import Synth
 
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stack.conftest import Synth, config_with, synth
+from tests.stack.helpers import Synth, config_with, synth
 
 
 def _waits(synth: Synth) -> dict[str, str]:

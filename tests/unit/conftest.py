@@ -1,4 +1,4 @@
-"""The validation tests' fixtures (their helpers: csv_helpers.py)."""
+"""The validation tests' fixtures (their helpers are in helpers.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from csv_helpers import assert_same, run_check
 
 from pipeline.csvcheck import CsvResult
+from tests.unit.helpers import assert_same, run_check
 
 
 @pytest.fixture

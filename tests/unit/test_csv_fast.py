@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csv_helpers import assert_same, shipped_schema
 
 from pipeline.csvcheck import CsvResult, check, check_csv, core, fast_numpy, worker
 from pipeline.csvcheck.fast import PythonBlocks
 from pipeline.naming import REPO_ROOT
+from tests.unit.helpers import assert_same, shipped_schema
 
 T0 = 1767225600
 HEADER = b"USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE\n"

@@ -1,5 +1,5 @@
-"""What tests/recs share besides fixtures: a module of its own, since pytest imports every conftest.py
-outside a package as `conftest` (which one a test module would get depends on collection order)."""
+"""What the recommendation tests share (their fixtures live in conftest.py): the deployed dev stack's
+state, its parameterised filter, and `pz recommend` run in-process."""
 
 from __future__ import annotations
 

@@ -1,17 +1,17 @@
-"""Fixtures for the local Personalize tests: a fresh World per test, boto3 clients, and helpers to
-lay out S3 + IAM as the stack does and to drive the virtual clock."""
+"""What the local Personalize tests share (their fixtures live in conftest.py): laying out S3 + IAM
+as the stack does, uploads and imports, driving the virtual clock, a pipeline built step by step
+through boto3, and the trained pipeline built once per session."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 
 from local.emulator.world import World
 
@@ -21,30 +21,6 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 BUCKET = "local-test-data"
 ROLE = "personalize-service-role"
-
-
-@pytest.fixture
-def world() -> Iterator[World]:
-    w = World()
-    with w.active():
-        yield w
-    w.close()
-
-
-def client_fixture(service: str) -> Any:
-    """A fixture giving a boto3 client of `service`, reaching the test's active world."""
-
-    def client(world: World) -> Any:
-        return boto3.client(service, region_name=REGION)
-
-    return pytest.fixture(client)
-
-
-pz = client_fixture("personalize")
-runtime = client_fixture("personalize-runtime")
-events = client_fixture("personalize-events")
-s3 = client_fixture("s3")
-iam = client_fixture("iam")
 
 
 def trust_policy() -> dict[str, Any]:
@@ -234,11 +210,6 @@ class Pipeline:
         return wait_for(self.world, lambda: self.pz.describe_campaign(campaignArn=arn)["campaign"], step=60)
 
 
-@pytest.fixture
-def pipeline(world: World, pz: Any, s3: Any, iam: Any) -> Pipeline:
-    return Pipeline(world, pz, s3, iam)
-
-
 class Trained:
     """ARNs of the trained pipeline built once per session (see `trained_path`)."""
 
@@ -291,18 +262,3 @@ def build_trained(path: Path) -> Trained:
     w.save(path)
     w.close()
     return t
-
-
-@pytest.fixture(scope="session")
-def trained_path(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Trained]:
-    path = tmp_path_factory.mktemp("trained") / "world.pkl"
-    return path, build_trained(path)
-
-
-@pytest.fixture
-def trained(trained_path: tuple[Path, Trained]) -> Iterator[tuple[World, Trained]]:
-    """A fresh copy of the trained world, active."""
-    w = World.load(trained_path[0])
-    with w.active():
-        yield w, trained_path[1]
-    w.close()

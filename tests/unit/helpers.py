@@ -1,7 +1,5 @@
 """What the validation tests share: the shipped schemas, and CSV checks run through the fast paths
-(pure Python and numpy) and the row-by-row path, so they can never disagree. A module of its own,
-since pytest imports every conftest.py outside a package as `conftest` (which one a test module
-would get depends on collection order)."""
+(pure Python and numpy) and the row-by-row path, so they can never disagree."""
 
 from __future__ import annotations
 
