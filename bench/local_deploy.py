@@ -1,4 +1,4 @@
-"""Local deploy benchmark (issue 5): how close the runner + handlers come to the floor, how chatty
+"""Local deploy benchmark: how close the runner + handlers come to the floor, how chatty
 the polling is, and how long a local deploy of the dev pipeline takes in real time.
 
 1. Reference pipeline: the dev config cut to three imports, two solutions training in parallel and

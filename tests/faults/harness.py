@@ -1,7 +1,7 @@
 """The fault matrix's machinery: synthesize each config once, run a scenario in a fresh World on the
 virtual clock, and check the invariants every scenario must hold afterwards.
 
-Invariants (issue 6), checked from the world itself, never from what the runner says it did:
+Invariants, checked from the world itself, never from what the runner says it did:
 - `not stuck`: the stack ends in a terminal state (complete or fully rolled back) with no resource
   left in an in-progress or failed state;
 - `nothing left`: after a rollback or destroy no Personalize resource of the environment remains

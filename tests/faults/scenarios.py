@@ -1,4 +1,4 @@
-"""The scenarios of issue 6: each deploys the real synthesized template on the local runner with the
+"""The fault matrix's scenarios: each deploys the real synthesized template on the local runner with the
 local Personalize's fault injection (a fresh World, virtual clock), then checks the invariants
 (harness.Trial.invariants) plus what the scenario itself promises."""
 
@@ -601,7 +601,7 @@ def role_without_s3(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
 
 
 # ------------------------------------------------------------------------------------------------
-# 13. (beyond the issue's list) a failure while a long import runs, then destroy once it is over
+# 13. (beyond the twelve) a failure while a long import runs, then destroy once it is over
 # ------------------------------------------------------------------------------------------------
 def failure_during_long_import(t: Trial, a: Assemblies) -> tuple[str, list[Check]]:
     """Imports of a large file take 3 h; the event tracker's create is refused at minute 1. The

@@ -62,8 +62,9 @@ def test_a_failed_invariant_fails_the_scenario_and_the_table() -> None:
     assert not crashed.ok and "crashed" in report.failures([crashed])
 
 
-def test_the_matrix_covers_the_issues_twelve_scenarios() -> None:
-    """Issue 6 lists twelve scenarios; each has at least one entry (numbered by its title)."""
+def test_the_matrix_covers_its_twelve_scenarios() -> None:
+    """The twelve numbered scenarios of docs/reliability.md's table each have at least one entry
+    (numbered by its title)."""
     numbers = {s.title.split(".")[0].rstrip("abc") for s in SCENARIOS}
     assert {str(n) for n in range(1, 13)} <= numbers, numbers
     assert len({s.key for s in SCENARIOS}) == len(SCENARIOS)

@@ -1,4 +1,4 @@
-"""Secure by default, checked on every synthesized template of every shipped config (issue 6).
+"""Secure by default, checked on every synthesized template of every shipped config.
 
 Every policy statement of every resource is inspected (identity policies, trust policies, bucket,
 topic and key policies). What cannot be scoped is not skipped: it must be one of the exceptions
