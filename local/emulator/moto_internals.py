@@ -4,9 +4,10 @@ The local world stands on moto's in-process mock, and in a few places it needs m
 public API (`mock_aws`, boto3 clients): it routes Personalize requests through moto's stubber,
 corrects moto's bucket-policy check, makes botocore's retry sleeps follow a virtual clock, keeps
 moto's module-global state per World, reads S3 objects and IAM roles the way the service would
-with a role, and pickles moto's KMS keys. Each such place is one entry of `INTERNALS`: the dotted
-name, what the local world does with it, why, and a check that the name is still there and shaped
-as the code here expects.
+with a role, and pickles moto's KMS keys; the runner sets bucket logging past moto's check, drops
+moto's synchronous access-log deliveries, and runs Step Functions executions moto only records.
+Each such place is one entry of `INTERNALS`: the dotted name, what the local world does with it,
+why, and a check that the name is still there and shaped as the code here expects.
 
 The entries were written against the versions below: moto as pinned in requirements-dev.txt,
 botocore as boto3 (requirements.txt) installs it. tests/local/test_moto_internals.py fails, naming
@@ -16,18 +17,21 @@ naming the entry, at the first World, not with an AttributeError deep in a reque
 upgrading moto or botocore: read each entry's target in the new source, adjust the code here,
 then bump the version constants.
 
-Nothing else in local/emulator imports moto's internals: the World, the server and the local
-Personalize call the functions below.
+Nothing else in local/ imports moto's internals: the World, the server, the local Personalize and
+the runner (bucket logging, access-log deliveries, Step Functions executions) call the functions
+below.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import importlib
 import inspect
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from local.emulator.policy import Request, evaluate, load_document
@@ -60,7 +64,7 @@ class Internal:
     """One internal the local world patches, replaces or reads."""
 
     name: str
-    #: "wraps", "replaces", "reads" or "registers"
+    #: "wraps", "replaces", "reads", "writes" or "registers"
     use: str
     what: str
     why: str
@@ -524,6 +528,99 @@ def register_key_pickling() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# 10. S3 server access logs, delivered later than a stack operation (the runner)
+# --------------------------------------------------------------------------------------------------
+def _probe_access_logs(entry: Internal) -> None:
+    from moto.s3.models import S3Backend
+
+    _parameters(entry, S3Backend.log_incoming_request, ("self", "request", "bucket_name"),
+                "S3Backend.log_incoming_request", exact=True)
+
+
+@contextlib.contextmanager
+def access_logs_dropped() -> Iterator[None]:
+    """While inside, moto writes no server access log records (it writes them synchronously, into
+    the target bucket, on every request to a bucket with logging)."""
+    ACCESS_LOGS.require()
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.log_incoming_request
+    S3Backend.log_incoming_request = lambda self, request, bucket_name: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        S3Backend.log_incoming_request = original  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------------------------------
+# 11. S3 bucket logging set without moto's target-permission check (the runner)
+# --------------------------------------------------------------------------------------------------
+def _probe_bucket_logging(entry: Internal) -> None:
+    from moto.s3.models import FakeBucket, S3Backend, s3_backends
+
+    _parameters(entry, S3Backend.get_bucket, ("self", "bucket_name"), "S3Backend.get_bucket")
+    _sets(entry, FakeBucket, "logging")
+    if "aws" not in (getattr(s3_backends, "_additional_regions", None) or []):
+        raise entry.fail("s3_backends no longer keys its backends by partition ('aws')")
+
+
+def set_bucket_logging(account: str, partition: str, bucket: str, logging: dict[str, Any]) -> None:
+    """A bucket's LoggingEnabled configuration, as PutBucketLogging stores it."""
+    BUCKET_LOGGING.require()
+    from moto.s3.models import s3_backends
+
+    s3_backends[account][partition].get_bucket(bucket).logging = dict(logging)
+
+
+# --------------------------------------------------------------------------------------------------
+# 12. Step Functions executions, run by the runner (moto records them and runs nothing)
+# --------------------------------------------------------------------------------------------------
+def _probe_executions(entry: Internal) -> None:
+    from moto.stepfunctions.models import Execution, StateMachineInstance, StepFunctionBackend
+
+    _sets(entry, StepFunctionBackend, "state_machines")
+    _sets(entry, StateMachineInstance, "arn", "definition", "executions")
+    _sets(entry, Execution, "execution_arn", "name", "execution_input", "status", "stop_date", "output",
+          "error", "cause")
+
+
+@dataclass(frozen=True)
+class RunningExecution:
+    """A RUNNING execution as StartExecution left it in moto."""
+
+    execution_arn: str
+    name: str
+    input: str | None
+    machine_arn: str
+    definition: str
+    #: moto's execution object, for `finish_execution`
+    handle: Any
+
+
+def running_executions(account: str, region: str) -> list[RunningExecution]:
+    """Every RUNNING execution of every state machine in the region, in creation order."""
+    EXECUTIONS.require()
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    backend = stepfunctions_backends[account][region]
+    return [
+        RunningExecution(execution.execution_arn, execution.name, execution.execution_input, machine.arn,
+                         machine.definition, execution)
+        for machine in list(backend.state_machines)
+        for execution in list(machine.executions)
+        if execution.status == "RUNNING"
+    ]
+
+
+def finish_execution(execution: RunningExecution, status: str, stopped: datetime, output: str | None,
+                     error: str | None, cause: str | None) -> None:
+    """Record an execution's outcome where DescribeExecution reads it."""
+    handle = execution.handle
+    handle.status, handle.stop_date, handle.output = status, stopped, output
+    handle.error, handle.cause = error, cause
+
+
+# --------------------------------------------------------------------------------------------------
 # the list
 # --------------------------------------------------------------------------------------------------
 STUBBER = Internal(
@@ -584,8 +681,31 @@ KEY_PICKLING = Internal(
     "not pickle: World.save would fail once a stack has an AWS::KMS::Key",
     _probe_key_classes)
 
+ACCESS_LOGS = Internal(
+    "moto.s3.models.S3Backend.log_incoming_request", "replaces",
+    "access_logs_dropped(): the runner drops every server access log delivery during a stack operation",
+    "S3 delivers access logs best-effort, typically hours later; moto writes them at once, which would "
+    "refill an access-log bucket between its auto-delete and its deletion (a DELETE_FAILED that real "
+    "CloudFormation does not see)",
+    _probe_access_logs)
+BUCKET_LOGGING = Internal(
+    "moto.s3.models.FakeBucket.logging", "writes",
+    "set_bucket_logging(): the runner stores a bucket's LoggingEnabled configuration directly, when "
+    "PutBucketLogging is refused by moto's target check only",
+    "moto checks the target's log-delivery permission at PutBucketLogging; S3 does not, and CDK's "
+    "target bucket policy names the logged bucket's ARN, so it is created after that bucket",
+    _probe_bucket_logging)
+EXECUTIONS = Internal(
+    "moto.stepfunctions.models.stepfunctions_backends", "writes",
+    "running_executions()/finish_execution(): the runner reads RUNNING executions (state machine "
+    "definition and ARN, execution input) and writes status, stop date, output, error and cause back",
+    "moto's Step Functions records StartExecution and runs nothing; the runner interprets the "
+    "Provider framework's waiter state machine on the virtual clock",
+    _probe_executions)
+
 INTERNALS: tuple[Internal, ...] = (STUBBER, BUCKET_PERMISSION, RETRY_TIME, BACKEND_DICTS, DISPOSE,
-                                   S3_OBJECTS, IAM_ROLES, SERVER, KEY_PICKLING)
+                                   S3_OBJECTS, IAM_ROLES, SERVER, KEY_PICKLING, ACCESS_LOGS, BUCKET_LOGGING,
+                                   EXECUTIONS)
 
 
 def installed_versions() -> dict[str, str]:

@@ -26,6 +26,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local.emulator import moto_internals
 from local.runner import report
 from local.runner.assembly import StackArtifact
 from local.runner.assets import Assets, publish_file_assets
@@ -582,14 +583,8 @@ def deferred_access_logs() -> Iterator[None]:
     target bucket synchronously, which would refill an access-log bucket between its auto-delete
     and its deletion (a DELETE_FAILED real CloudFormation does not see). During a stack operation
     the deliveries are dropped (they would land after the operation, often in a deleted bucket)."""
-    from moto.s3.models import S3Backend
-
-    original = S3Backend.log_incoming_request
-    S3Backend.log_incoming_request = lambda self, request, bucket_name: None  # type: ignore[method-assign]
-    try:
+    with moto_internals.access_logs_dropped():
         yield
-    finally:
-        S3Backend.log_incoming_request = original  # type: ignore[method-assign]
 
 
 __all__ = ["Engine", "OperationResult", "Runner", "StackError"]

@@ -23,6 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local.emulator import moto_internals
 from local.runner.host import Host
 from local.runner.lambdas import LambdaFunction
 from local.runner.sim import Cancelled, Proc, Until
@@ -223,10 +224,7 @@ class S3Bucket(ResourceType):
 
 
 def _set_logging_directly(host: Host, name: str, enabled: dict[str, Any]) -> None:
-    from moto.s3.models import s3_backends
-
-    backend = s3_backends[host.account][host.partition]
-    backend.get_bucket(name).logging = dict(enabled)
+    moto_internals.set_bucket_logging(host.account, host.partition, name, enabled)
 
 
 class S3BucketPolicy(ResourceType):

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from local.emulator import moto_internals
+from local.emulator.moto_internals import RunningExecution
 from local.runner.lambdas import LambdaError, LambdaService
 from local.runner.observe import Attribution
 from local.runner.sim import Proc, Simulation, Sleep, Task
@@ -461,30 +463,26 @@ class Executions:
         self.transitions = 0
 
     def start_new(self) -> None:
-        from moto.stepfunctions.models import stepfunctions_backends
+        for execution in moto_internals.running_executions(self.account, self.region):
+            if execution.execution_arn in self.tasks:
+                continue
+            owner = self.attribution.current or "?"
+            interpreter = Interpreter(
+                json.loads(execution.definition),
+                self.lambdas,
+                self.now,
+                execution.execution_arn,
+                execution.name,
+                execution.machine_arn,
+            )
+            task = self.sim.spawn(
+                self._run(interpreter, execution, owner), f"execution {execution.name}", daemon=True
+            )
+            self.tasks[execution.execution_arn] = task
 
-        backend = stepfunctions_backends[self.account][self.region]
-        for machine in list(backend.state_machines):
-            for execution in list(machine.executions):
-                if execution.status != "RUNNING" or execution.execution_arn in self.tasks:
-                    continue
-                owner = self.attribution.current or "?"
-                interpreter = Interpreter(
-                    json.loads(machine.definition),
-                    self.lambdas,
-                    self.now,
-                    execution.execution_arn,
-                    execution.name,
-                    machine.arn,
-                )
-                task = self.sim.spawn(
-                    self._run(interpreter, execution, owner), f"execution {execution.name}", daemon=True
-                )
-                self.tasks[execution.execution_arn] = task
-
-    def _run(self, interpreter: Interpreter, execution: Any, owner: str) -> Proc:
+    def _run(self, interpreter: Interpreter, execution: RunningExecution, owner: str) -> Proc:
         try:
-            data = json.loads(execution.execution_input or "{}")
+            data = json.loads(execution.input or "{}")
             previous, self.attribution.current = self.attribution.current, owner
             result: ExecutionResult = yield from self.attribution.scoped(interpreter.run(data), owner)
             self.attribution.current = previous
@@ -493,8 +491,12 @@ class Executions:
             self.note(f"execution {execution.name}: {error}")
         finally:
             self.transitions += interpreter.transitions
-        execution.status = result.status
-        execution.stop_date = datetime.fromtimestamp(self.now(), UTC)
-        execution.output = json.dumps(result.output) if result.output is not None else None
-        execution.error, execution.cause = result.error, result.cause
+        moto_internals.finish_execution(
+            execution,
+            result.status,
+            datetime.fromtimestamp(self.now(), UTC),
+            json.dumps(result.output) if result.output is not None else None,
+            result.error,
+            result.cause,
+        )
         return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def test_each_internal_is_still_there_in_the_expected_shape(entry: moto_internal
 def test_every_internal_says_what_it_does_and_why() -> None:
     assert len({entry.name for entry in INTERNALS}) == len(INTERNALS)
     for entry in INTERNALS:
-        assert entry.use in ("wraps", "replaces", "reads", "registers"), entry.name
+        assert entry.use in ("wraps", "replaces", "reads", "writes", "registers"), entry.name
         assert len(entry.what) > 40 and len(entry.why) > 40, entry.name
     assert moto_internals.drift() == []
 
@@ -107,6 +108,43 @@ def test_a_backend_dict_with_new_state_fails_naming_the_scan(monkeypatch: pytest
         moto_internals.BACKEND_DICTS.check()
 
 
+def test_a_changed_access_log_delivery_fails_naming_the_patch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.s3.models import S3Backend
+
+    monkeypatch.setattr(S3Backend, "log_incoming_request", lambda self, request: None)
+    name = r"^moto\.s3\.models\.S3Backend\.log_incoming_request: "
+    with pytest.raises(MotoDrift, match=name + r".*takes \(self, request\)"):
+        moto_internals.ACCESS_LOGS.check()
+
+
+def test_a_bucket_without_its_logging_attribute_fails_naming_the_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.s3.models import FakeBucket
+
+    def init(self: Any, name: str, account_id: str, region_name: str) -> None:
+        self.name = name  # no logging attribute any more
+
+    monkeypatch.setattr(FakeBucket, "__init__", init)
+    with pytest.raises(MotoDrift, match=r"^moto\.s3\.models\.FakeBucket\.logging: .*self\.logging"):
+        moto_internals.BUCKET_LOGGING.check()
+
+
+def test_an_execution_without_its_outcome_fields_fails_naming_the_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.stepfunctions.models import Execution
+
+    def init(self: Any, execution_arn: str, name: str, execution_input: str) -> None:
+        self.execution_arn, self.name, self.execution_input = execution_arn, name, execution_input
+        self.status = self.stop_date = self.output = self.error = None  # no `cause` any more
+
+    monkeypatch.setattr(Execution, "__init__", init)
+    name = r"^moto\.stepfunctions\.models\.stepfunctions_backends: "
+    with pytest.raises(MotoDrift, match=name + r".*Execution\.__init__ no longer sets self\.cause"):
+        moto_internals.EXECUTIONS.check()
+
+
 def test_an_upgraded_moto_or_botocore_is_named() -> None:
     problems = moto_internals.version_problems({"moto": "5.3.0", "botocore": moto_internals.BOTOCORE_VERSION})
     assert len(problems) == 1 and problems[0].startswith("moto 5.3.0 is installed")
@@ -151,4 +189,50 @@ def test_the_reads_return_what_the_clients_wrote() -> None:
         assert found is not None and found.trust == trust
         assert sorted(found.identity, key=json.dumps) == sorted([inline, managed], key=json.dumps)
         assert moto_internals.role_policies(ACCOUNT, role["Arn"] + "-gone") is None
+    world.close()
+
+
+# --- what the runner reads and writes, read live ---------------------------------------------------------
+def test_the_runners_bucket_logging_and_dropped_access_logs() -> None:
+    import boto3
+
+    world = World()
+    with world.active():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="logged")
+        s3.create_bucket(Bucket="log-target")
+        enabled = {"TargetBucket": "log-target", "TargetPrefix": "logged/"}
+        moto_internals.set_bucket_logging(ACCOUNT, "aws", "logged", enabled)
+        assert s3.get_bucket_logging(Bucket="logged")["LoggingEnabled"] == enabled
+        delivered = moto_internals.bucket_keys(ACCOUNT, "log-target")  # GetBucketLogging's record
+        with moto_internals.access_logs_dropped():
+            s3.put_object(Bucket="logged", Key="a", Body=b"1")
+            s3.get_object(Bucket="logged", Key="a")
+        assert moto_internals.bucket_keys(ACCOUNT, "log-target") == delivered
+        s3.put_object(Bucket="logged", Key="b", Body=b"2")  # delivered at once, as moto does
+        assert len(moto_internals.bucket_keys(ACCOUNT, "log-target")) > len(delivered)
+    world.close()
+
+
+def test_the_runners_step_functions_executions() -> None:
+    import boto3
+
+    world = World()
+    with world.active():
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+        machine = sfn.create_state_machine(
+            name="probe", definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn"
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, name="run", input='{"a": 1}')["executionArn"]
+        (running,) = moto_internals.running_executions(ACCOUNT, "us-east-1")
+        seen = (running.execution_arn, running.name, running.input, running.machine_arn, running.definition)
+        assert seen == (arn, "run", '{"a": 1}', machine, definition)
+        stopped = datetime(2026, 1, 2, tzinfo=UTC)
+        moto_internals.finish_execution(running, "FAILED", stopped, None, "States.Timeout", "too slow")
+        described = sfn.describe_execution(executionArn=arn)
+        assert (described["status"], described["error"], described["cause"]) == (
+            "FAILED", "States.Timeout", "too slow")
+        assert described["stopDate"] == stopped
+        assert moto_internals.running_executions(ACCOUNT, "us-east-1") == []
     world.close()

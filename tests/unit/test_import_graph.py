@@ -36,7 +36,7 @@ PACKAGES: dict[str, str] = {
 }
 
 #: What each package may import, floor by floor (itself always). The runner takes the world it
-#: deploys to as an argument, so it needs nothing of the emulator's code.
+#: deploys to as an argument; of the emulator's code it imports only the moto internals module.
 ALLOWED: dict[str, set[str]] = {
     "lambda": set(),
     "pipeline": set(),
