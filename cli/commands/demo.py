@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             console.print(report.summary(gone))
         state = runner.state(artifact.name)
         with world.active():
-            left = leftovers(world, args.env, region, state)
+            left = leftovers(world, args.env, region, state, stack=artifact.name)
         console.print(show_left(left, args.env))
         return ExitCode.OK if gone is None or gone.ok else ExitCode.FAILED
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         result = runner.destroy(name)
         state = runner.state(name)
         with world.active():
-            left = leftovers(world, args.env, runner.region, state)
+            left = leftovers(world, args.env, runner.region, state, stack=name)
     code = ExitCode.OK if result is None or result.ok else ExitCode.FAILED
     if args.json:
         done = report.as_dict(result) | {"reason": result.reason} if result else None

@@ -11,9 +11,12 @@ from botocore.exceptions import ClientError
 from local.runner.state import StackState
 
 
-def leftovers(world: Any, env: str, region: str, state: StackState | None) -> dict[str, list[str]]:
-    """Call inside `world.active()`. Keys: kind of thing; values: one line per item."""
-    stack = f"Personalize-{env}"
+def leftovers(
+    world: Any, env: str, region: str, state: StackState | None, *, stack: str
+) -> dict[str, list[str]]:
+    """Call inside `world.active()`. `stack` is the environment's stack name (the caller's naming:
+    the runner knows none); its resources' physical names start with it. Keys: kind of thing;
+    values: one line per item."""
     found: dict[str, list[str]] = {}
     personalize = getattr(world, "personalize", None)
     if personalize is not None:

@@ -43,7 +43,8 @@ class Local:
 
     def left(self, env: str) -> dict[str, list[str]]:
         with self.world.active():
-            return leftovers(self.world, env, self.runner.region, self.runner.state(stack_name(env)))
+            name = stack_name(env)
+            return leftovers(self.world, env, self.runner.region, self.runner.state(name), stack=name)
 
     def personalize(self, env: str) -> list[Any]:
         return [r for r in self.world.personalize.resources.values() if r.name.startswith(f"{env}-")]

@@ -250,7 +250,7 @@ class Trial:
         if status in ("ROLLBACK_COMPLETE", "DELETE_COMPLETE", "NO_STACK"):
             left = [f"{r.KIND} {r.name} ({r.status})" for r in ours]
             with self.world.active():
-                other = leftovers(self.world, env, self.region, None)
+                other = leftovers(self.world, env, self.region, None, stack=stack_name(env))
             retained = [f"personalize-{env}-{lid.lower()}"[:40] for lid in self._retained_ids(env)]
             for kind in ("s3 bucket", "s3 object"):  # what the template retains may stay
                 other[kind] = [

@@ -91,6 +91,8 @@ def test_dev_with_a_batch_job_deploys_scores_and_destroys(tmp_path: Path) -> Non
         gone = runner.destroy(stack_name("dev"))
         assert gone is not None and gone.status == "DELETE_COMPLETE", gone.reason
         with world.active():
-            assert leftovers(world, "dev", runner.region, runner.state(stack_name("dev"))) == {}
+            assert leftovers(
+                world, "dev", runner.region, runner.state(stack_name("dev")), stack=stack_name("dev")
+            ) == {}
     finally:
         runner.close()
