@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.naming import REPO_ROOT
 
-#: "issue 6", "Issue #6", "issues 6 and 7", "issue-6" (case-insensitive).
+#: The word (singular or plural, any case), then a number, with a "#" or "-" between them or not.
 CITATION = re.compile(r"\bissues?[ \t]*[#-]?[ \t]*\d", re.IGNORECASE)
 SUFFIXES = (".py", ".md")
 
@@ -39,22 +39,26 @@ def test_no_tracked_file_cites_an_issue_number() -> None:
     assert citations(files) == []
 
 
+#: Built, so that this file does not cite what it plants.
+WORD = "issue"
+
+
 def test_a_citation_is_found(tmp_path: Path) -> None:
     planted = tmp_path / "planted.py"
-    planted.write_text('"""Retries as issue #12 asked."""\n\n# fixed in Issue 3\nx = 1  # issues 4 and 5\n')
+    lines = [f'"""Retries as {WORD} #12 asked."""', "", f"# fixed in {WORD.title()} 3",
+             f"x = 1  # {WORD}s 4 and 5", f"y = 2  # {WORD}-6"]
+    planted.write_text("\n".join(lines) + "\n")
     clean = tmp_path / "clean.md"
-    clean.write_text("The handler issues UpdateCampaign; 3 issues left.\n")
+    clean.write_text(f"The handler {WORD}s UpdateCampaign; 3 {WORD}s left.\n")
     assert citations([planted, clean], tmp_path) == [
-        'planted.py:1: """Retries as issue #12 asked."""',
-        "planted.py:3: # fixed in Issue 3",
-        "planted.py:4: x = 1  # issues 4 and 5",
+        f"planted.py:{n}: {lines[n - 1]}" for n in (1, 3, 4, 5)
     ]
 
 
 def test_the_listing_sees_new_tracked_files(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    (tmp_path / "doc.md").write_text("see issue 9\n")
-    (tmp_path / "data.txt").write_text("see issue 9\n")
+    (tmp_path / "doc.md").write_text(f"see {WORD} 9\n")
+    (tmp_path / "data.txt").write_text(f"see {WORD} 9\n")
     assert tracked(tmp_path) == []  # untracked files are not the repository's yet
     subprocess.run(["git", "add", "doc.md", "data.txt"], cwd=tmp_path, check=True)
-    assert citations(tracked(tmp_path), tmp_path) == ["doc.md:1: see issue 9"]
+    assert citations(tracked(tmp_path), tmp_path) == [f"doc.md:1: see {WORD} 9"]
