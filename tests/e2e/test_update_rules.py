@@ -118,3 +118,44 @@ def test_rolling_back_a_retraining_starts_no_new_training(
     state = local.runner.state(stack_name("dev"))
     assert state is not None and state.outputs == first.outputs
     assert_destroyed(local)
+
+
+def test_rolling_back_a_refused_training_update_starts_no_new_training(
+    local: Local, assemblies: Callable[[str], StackArtifact], changed_data_assembly: StackArtifact
+) -> None:
+    """The training resource's own Update fails in onEvent (CreateSolutionVersion refused), so its
+    FAILED response keeps the old physical id; CloudFormation then rolls it back with an Update to
+    the old properties (OldResourceProperties: the failed new ones). That Update must answer with
+    the version already deployed, not start (and bill) a training of the old inputs."""
+    first = local.runner.deploy(assemblies("dev"))
+    assert first.ok, first.reason
+    deployed = local.runner.state(stack_name("dev"))
+    assert deployed is not None
+    versions = {lid: r.physical_id for lid, r in deployed.resources.items() if lid.startswith("Train")}
+    at_rollback: list[set[str]] = []
+
+    def watch(line: str) -> None:
+        if "UPDATE_ROLLBACK_IN_PROGRESS" in line and not at_rollback:
+            at_rollback.append(solution_versions(local))
+
+    local.world.faults.fail_call(
+        "CreateSolutionVersion", "InvalidInputException", "injected: refused", times=1
+    )
+    local.hooks.append(watch)
+    second = local.runner.deploy(changed_data_assembly)
+    local.hooks.clear()
+    assert second.status == "UPDATE_ROLLBACK_COMPLETE", second.reason
+    assert "CreateSolutionVersion failed: InvalidInputException: injected: refused" in second.reason
+    failed = second.reason.split(":", 1)[0]
+    assert failed.startswith("Train")
+    rolled_back = [
+        e.reason for e in second.events if e.logical_id == failed and e.status == "UPDATE_IN_PROGRESS"
+    ]
+    assert rolled_back[-1] == "rolling back to the previous properties"  # the Update back was sent
+    assert at_rollback, "the update did not roll back"
+    trained_in_rollback = solution_versions(local) - at_rollback[0]
+    assert trained_in_rollback == set(), f"the rollback started trainings: {sorted(trained_in_rollback)}"
+    state = local.runner.state(stack_name("dev"))
+    assert state is not None and state.outputs == first.outputs
+    assert state.resources[failed].physical_id == versions[failed]  # the deployed version, as before
+    assert_destroyed(local)
