@@ -264,3 +264,25 @@ def test_getatt_of_an_attribute_the_type_does_not_have_is_a_template_error(harne
     assert log_groups(harness) == set()
     result = harness.deploy(template(logs, outputs={"O": {"Value": {"Fn::GetAtt": ["Logs", "Arn"]}}}))
     assert result.ok and result.outputs["O"].endswith(":log-group:/app/g:*")
+
+
+def test_diff_shows_replacements_and_refusals_from_the_same_rules(harness: Harness) -> None:
+    from local.runner.diffing import diff
+
+    v1 = {
+        **wait_stack("600"),
+        "Resources": {**wait_stack("600")["Resources"], "Logs": log_group(LogGroupName="/a")},
+    }
+    assert harness.deploy(v1).ok
+    v2 = {
+        **wait_stack("900"),
+        "Resources": {**wait_stack("900")["Resources"], "Logs": log_group(LogGroupName="/b")},
+    }
+    written = harness.assembly(v2).template  # as deployed: the ledger path filled in
+    changes = {c.logical_id: c for c in diff(written, stack(harness), "123456789012", REGION)}
+    assert changes["Logs"].action == "Replace" and changes["Logs"].properties == ["LogGroupName"]
+    assert (
+        changes["Wait"].action == "Modify"
+        and "update fails: Updates aren't supported" in changes["Wait"].note
+    )
+    assert "Other" not in changes
