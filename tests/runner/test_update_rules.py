@@ -286,3 +286,14 @@ def test_diff_shows_replacements_and_refusals_from_the_same_rules(harness: Harne
         and "update fails: Updates aren't supported" in changes["Wait"].note
     )
     assert "Other" not in changes
+
+
+def test_snapshot_on_a_type_that_takes_none_is_noted(harness: Harness) -> None:
+    """DeletionPolicy Snapshot applies only to the types cfn-lint's E3035 lists; elsewhere the
+    resource is deleted without one, and the runner says so."""
+    snapped = {**log_group(LogGroupName="/app/s"), "DeletionPolicy": "Snapshot"}
+    result = harness.deploy(template({"Logs": snapped}))
+    assert result.ok
+    assert any("Logs: DeletionPolicy Snapshot on AWS::Logs::LogGroup" in n for n in result.notes)
+    plain = harness.deploy(template({"Logs": log_group(LogGroupName="/app/s")}))
+    assert not any("Snapshot" in n for n in plain.notes)
