@@ -82,9 +82,6 @@ def provider_settings(host: Host, framework: LambdaFunction) -> ProviderSettings
 class CustomResource(ResourceType):
     """Any Custom::* / AWS::CloudFormation::CustomResource: dispatch on what serves it."""
 
-    def replaces(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
-        return old.get("ServiceToken") != new.get("ServiceToken")
-
     def create(self, host: Host, op: Op) -> Proc:
         return (yield from self._request(host, op, "Create"))
 

@@ -14,6 +14,7 @@ from typing import Any
 from local.runner.intrinsics import Context, Resolver, TemplateError
 from local.runner.state import StackState
 from local.runner.template import SKIPPED_RULES, resource_type
+from local.runner.update_rules import decide
 
 UNKNOWN = object()
 
@@ -96,7 +97,8 @@ def diff(
             changed.add(lid)
             continue
         if old.type != type_name:
-            changes.append(Change(lid, type_name, "Replace", note=f"type {old.type} -> {type_name}"))
+            note = f"type {old.type} -> {type_name}: CloudFormation refuses the update"
+            changes.append(Change(lid, type_name, "Modify", note=note))
             changed.add(lid)
             continue
         if unknown:
@@ -107,8 +109,10 @@ def diff(
             k for k in set(new_props) | set(old.properties) if new_props.get(k) != old.properties.get(k)
         )
         if keys:
-            replace = resource_type(type_name).replaces(old.properties, new_props)
-            changes.append(Change(lid, type_name, "Replace" if replace else "Modify", keys))
+            decision = decide(type_name, old.properties, new_props, region)
+            action = "Replace" if decision.action == "Replace" else "Modify"
+            refused = f"update fails: {decision.reason}" if decision.action == "Fail" else ""
+            changes.append(Change(lid, type_name, action, keys, note=refused))
             changed.add(lid)
     for lid, res in deployed.items():
         if lid not in resources:

@@ -41,7 +41,15 @@ from local.runner.signals import SignalServer
 from local.runner.sim import Cancelled, Proc, Simulation, Sleep, Task, Until
 from local.runner.state import ResourceState, StackState, StackStore
 from local.runner.stepfunctions import Executions
-from local.runner.template import check_sections, parameter_values, resource_type, resources_and_dependencies
+from local.runner.template import (
+    check_policies,
+    check_sections,
+    check_type_changes,
+    parameter_values,
+    resource_type,
+    resources_and_dependencies,
+)
+from local.runner.update_rules import decide
 
 #: how long background Step Functions executions may run on after a stack operation ends
 DRAIN_SECONDS = 13 * 3600
@@ -241,15 +249,22 @@ class Engine:
                 f"CustomResource attribute error: Vendor response doesn't contain "
                 f"{attribute} attribute in object {self.stack_id}|{logical_id}|{res.physical_id}"
             )
+        # the template check let only the type's attributes through: this one is not emulated
         raise TemplateError(
-            f"Template error: resource {logical_id} does not support attribute type {attribute} in Fn::GetAtt"
+            f"Fn::GetAtt {logical_id}.{attribute}: {res.type} has this attribute, but the local runner "
+            "does not emulate it"
         )
 
     def _validate(self, template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        """Unknown types, functions, dependencies and cycles fail before anything is created."""
+        """Unknown types, functions, attributes, dependencies and cycles, and (on an update) a
+        changed resource type, fail before anything is created."""
         check_sections(template, self.note)
+        check_policies(template, self.note)
         self.ctx = self._context(template)
-        return resources_and_dependencies(template, self.ctx)
+        resources, deps = resources_and_dependencies(template, self.ctx)
+        if self.previous is not None:
+            check_type_changes(resources, self.previous.resources)
+        return resources, deps
 
     # --- deploy --------------------------------------------------------------------------------
     def deploy(self) -> OperationResult:
@@ -367,7 +382,6 @@ class Engine:
             return "skipped"
         prev = self.resources.get(lid)
         type_name = spec["Type"]
-        rtype = resource_type(type_name)
         res = ResourceState(
             logical_id=lid,
             type=type_name,
@@ -387,9 +401,13 @@ class Engine:
             prev.depends_on = deps
             self.journal.progress_done += 1
             return "ok"
+        decision = None if prev is None else decide(type_name, prev.properties, props, self.region)
         if prev is None:
             action, op = "CREATE", Op(lid, type_name, props)
-        elif prev.type != type_name or rtype.replaces(prev.properties, props):
+        elif decision is not None and decision.action == "Fail":
+            self._refuse(lid, type_name, decision.reason)
+            return "failed"
+        elif decision is not None and decision.action == "Replace":
             action = "REPLACE"
             op = Op(lid, type_name, props, generation=prev.generation + 1)
         else:
@@ -448,6 +466,16 @@ class Engine:
         self.journal.event(lid, res.status, count=True)
         self._save()
         return "ok"
+
+    def _refuse(self, lid: str, type_name: str, reason: str) -> None:
+        """CloudFormation refuses this update (update_rules.py): the resource fails with its message
+        before any provider is asked, keeps what was deployed, and the stack rolls back."""
+        now = self.now()
+        self.journal.timings[lid] = Timing(lid, type_name, "UPDATE", now, now, "UPDATE_FAILED")
+        if not self.failing:
+            self.first_failure = f"{lid}: {reason}"
+        self.failing = True
+        self.journal.event(lid, "UPDATE_FAILED", reason, count=True)
 
     def _fail(self, lid: str, status: str, reason: str, count: bool) -> None:
         if not self.failing:

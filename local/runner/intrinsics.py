@@ -363,3 +363,34 @@ def stringify(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return str(value)
     return value
+
+
+def attribute_references(value: Any) -> Iterator[tuple[str, str]]:
+    """(logical id, attribute) of every Fn::GetAtt and `${X.Attr}` in Fn::Sub whose attribute is
+    written literally (a computed attribute name is only known at deploy time)."""
+    if isinstance(value, list):
+        for item in value:
+            yield from attribute_references(item)
+    elif isinstance(value, dict):
+        name = is_intrinsic(value)
+        if name == "Fn::GetAtt":
+            arg = value[name]
+            if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], str):
+                yield str(arg[0]), arg[1]
+            elif isinstance(arg, str) and "." in arg:
+                logical, attr = arg.split(".", 1)
+                yield logical, attr
+            return
+        if name == "Fn::Sub":
+            arg = value[name]
+            template, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+            yield from attribute_references(variables)
+            if isinstance(template, str):
+                for body in _SUB_VAR.findall(template):
+                    if body.startswith(("!", "AWS::")) or body in variables or "." not in body:
+                        continue
+                    logical, attr = body.split(".", 1)
+                    yield logical, attr
+            return
+        for item in value.values():
+            yield from attribute_references(item)

@@ -1,9 +1,10 @@
 """Resource types the runner deploys, each as CloudFormation's resource provider would.
 
 A type has `create`, `update` and `delete`, generators run by the simulation (they may wait in
-virtual time) with the stack operation as their `Host` (host.py), and `replaces(old, new)`: whether
-a property change needs a new physical resource (then the engine creates the new one and the
-cleanup phase deletes the old one).
+virtual time) with the stack operation as their `Host` (host.py). Whether a property change is an
+update in place, a replacement (the engine creates the new physical resource, the cleanup phase
+deletes the old one) or refused is not the type's to say: update_rules.py reads it from
+CloudFormation's resource schemas.
 
 Native types are created in moto (S3, IAM, Logs, Step Functions) or recorded (Lambda: the runner is
 the Lambda service). Custom resources go to `local.runner.custom`.
@@ -51,12 +52,6 @@ class Op:
 
 
 class ResourceType:
-    #: properties whose change needs replacement
-    replace_on: tuple[str, ...] = ()
-
-    def replaces(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
-        return any(old.get(k) != new.get(k) for k in self.replace_on)
-
     def create(self, host: Host, op: Op) -> Proc:
         raise NotImplementedError
         yield
@@ -109,7 +104,6 @@ def _tags(props: dict[str, Any]) -> list[dict[str, str]]:
 
 # --- S3 ----------------------------------------------------------------------------------------
 class S3Bucket(ResourceType):
-    replace_on = ("BucketName",)
     #: applied in moto; anything else is recorded and listed in the deploy notes
     APPLIED = (
         "BucketName",
@@ -228,8 +222,6 @@ def _set_logging_directly(host: Host, name: str, enabled: dict[str, Any]) -> Non
 
 
 class S3BucketPolicy(ResourceType):
-    replace_on = ("Bucket",)
-
     def create(self, host: Host, op: Op) -> Proc:
         bucket = op.properties["Bucket"]
         try:
@@ -250,8 +242,6 @@ class S3BucketPolicy(ResourceType):
 
 # --- IAM ---------------------------------------------------------------------------------------
 class IamRole(ResourceType):
-    replace_on = ("RoleName", "Path")
-
     def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         iam = host.client("iam")
@@ -356,8 +346,6 @@ class IamPolicy(ResourceType):
 
 
 class IamManagedPolicy(ResourceType):
-    replace_on = ("ManagedPolicyName", "Path")
-
     def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         iam = host.client("iam")
@@ -406,8 +394,6 @@ class LambdaFunctionType(ResourceType):
     """Recorded, not created in moto: the runner is the Lambda service (Python handlers run
     in-process from their asset; other runtimes are only recorded)."""
 
-    replace_on = ("FunctionName",)
-
     def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         name = op.physical_id or props.get("FunctionName") or generated_name(host, op, 64)
@@ -445,8 +431,6 @@ class LambdaFunctionType(ResourceType):
 
 
 class LambdaLayer(ResourceType):
-    replace_on = ("Content", "LayerName", "CompatibleRuntimes")
-
     def create(self, host: Host, op: Op) -> Proc:
         name = op.properties.get("LayerName") or generated_name(host, op, 64)
         arn = f"arn:{host.partition}:lambda:{host.region}:{host.account}:layer:{name}:1"
@@ -455,8 +439,6 @@ class LambdaLayer(ResourceType):
 
 
 class LambdaPermission(ResourceType):
-    replace_on = ("FunctionName", "Principal", "Action", "SourceArn", "SourceAccount")
-
     def create(self, host: Host, op: Op) -> Proc:
         return op.physical_id or generated_name(host, op, 128), {}
         yield
@@ -464,8 +446,6 @@ class LambdaPermission(ResourceType):
 
 # --- Logs, metadata ----------------------------------------------------------------------------
 class LogGroup(ResourceType):
-    replace_on = ("LogGroupName", "KmsKeyId")
-
     def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         logs = host.client("logs")
@@ -500,8 +480,6 @@ class CdkMetadata(ResourceType):
 
 # --- Step Functions ----------------------------------------------------------------------------
 class StateMachine(ResourceType):
-    replace_on = ("StateMachineName", "StateMachineType")
-
     def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         definition = self.definition(props)
@@ -633,8 +611,6 @@ class WaitCondition(ResourceType):
 
 # --- KMS, SNS, CloudWatch (monitoring) -----------------------------------------------------------
 class KmsKey(ResourceType):
-    replace_on = ("KeySpec", "KeyUsage", "MultiRegion")
-
     def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         kms = host.client("kms")
@@ -680,8 +656,6 @@ class KmsKey(ResourceType):
 
 
 class KmsAlias(ResourceType):
-    replace_on = ("AliasName",)
-
     def create(self, host: Host, op: Op) -> Proc:
         kms = host.client("kms")
         name, target = op.properties["AliasName"], op.properties["TargetKeyId"]
@@ -703,7 +677,6 @@ class KmsAlias(ResourceType):
 
 
 class SnsTopic(ResourceType):
-    replace_on = ("TopicName", "FifoTopic")
     ATTRIBUTES = (
         "DisplayName",
         "KmsMasterKeyId",
@@ -765,8 +738,6 @@ class SnsTopicPolicy(ResourceType):
 
 
 class SnsSubscription(ResourceType):
-    replace_on = ("TopicArn", "Protocol", "Endpoint")
-
     def create(self, host: Host, op: Op) -> Proc:
         props = op.properties
         if op.physical_id is not None:
@@ -791,7 +762,6 @@ class SnsSubscription(ResourceType):
 
 
 class CloudWatchAlarm(ResourceType):
-    replace_on = ("AlarmName",)
     INTS = ("Period", "EvaluationPeriods", "DatapointsToAlarm")
     PASS = (
         "AlarmDescription",
@@ -846,8 +816,6 @@ class CloudWatchAlarm(ResourceType):
 
 
 class CloudWatchDashboard(ResourceType):
-    replace_on = ("DashboardName",)
-
     def create(self, host: Host, op: Op) -> Proc:
         name = op.physical_id or op.properties.get("DashboardName") or generated_name(host, op, 255)
         try:

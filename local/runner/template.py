@@ -1,7 +1,10 @@
 """Reading a template before anything is created, as CloudFormation validates it: which resource
 type serves each resource, the parameters' values, the resources whose Condition holds, each one's
 dependencies (DependsOn, Ref, Fn::GetAtt, Fn::Sub), and the errors CloudFormation gives first
-(an unknown type, intrinsic function, Transform or Rule; unresolved dependencies; a cycle).
+(an unknown type, intrinsic function, Transform or Rule; unresolved dependencies; a cycle; an
+attribute Fn::GetAtt names that the type does not have; a read-only property set; on an update, a
+resource whose type changed under the same logical id). DeletionPolicy / UpdateReplacePolicy
+`Snapshot` on a type that takes no snapshot is noted (the runner deletes it).
 
 The engine deploys what this returns; `diff` uses the same registry of types.
 """
@@ -11,8 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from local.runner import schemas
 from local.runner.custom import CustomResource
-from local.runner.intrinsics import INTRINSICS, Context, TemplateError, is_intrinsic, references
+from local.runner.intrinsics import (
+    INTRINSICS,
+    Context,
+    TemplateError,
+    attribute_references,
+    is_intrinsic,
+    references,
+)
 from local.runner.resources import NATIVE, ResourceType
 
 CUSTOM = CustomResource()
@@ -90,7 +101,75 @@ def resources_and_dependencies(
             )
         deps[lid] = sorted(set(explicit + implicit))
     check_cycles(deps)
+    check_getatts(template, ctx.region)
+    check_read_only(resources, ctx.region)
     return resources, deps
+
+
+def check_read_only(resources: dict[str, Any], region: str) -> None:
+    """A property the type's schema lists in `readOnlyProperties` cannot be specified by the
+    customer (resource type schema reference; cfn-lint E3040). CloudFormation's own handling varies
+    (ignored, or the provider answers InvalidRequest): either way the template is wrong, so the
+    runner refuses it before anything starts. A custom resource's properties are its provider's:
+    any name is passed through."""
+    for lid, spec in resources.items():
+        type_name = str(spec.get("Type"))
+        if schemas.schema_type(type_name) == schemas.CUSTOM_RESOURCE:
+            continue
+        found = schemas.schema(type_name, region)
+        props = spec.get("Properties", {})
+        for pointer in found.read_only:
+            if isinstance(props, dict) and schemas.values_at(props, pointer):
+                raise TemplateError(
+                    f"Template error: resource {lid} ({type_name}) sets read-only property "
+                    f"{schemas.pointer_name(pointer)}: read only properties are not allowed "
+                    f"({found.source}, readOnlyProperties)"
+                )
+
+
+def check_getatts(template: dict[str, Any], region: str) -> None:
+    """Every literal `Fn::GetAtt` (and `${X.Attr}`) in resources and outputs names an attribute the
+    target's type has (its schema, as cfn-lint reads it), with CloudFormation's validation error."""
+    declared = template.get("Resources", {})
+    sections = [(lid, spec.get("Properties", {})) for lid, spec in declared.items()]
+    sections += [(f"output {name}", spec.get("Value")) for name, spec in template.get("Outputs", {}).items()]
+    for _where, fragment in sections:
+        for logical, attribute in attribute_references(fragment):
+            target = declared.get(logical)
+            if target is None:
+                continue  # an unresolved dependency: reported as such
+            if not schemas.has_attribute(str(target.get("Type")), attribute, region):
+                raise TemplateError(
+                    f"Template error: resource {logical} does not support attribute type {attribute} "
+                    "in Fn::GetAtt"
+                )
+
+
+def check_type_changes(resources: dict[str, Any], deployed: dict[str, Any]) -> None:
+    """CloudFormation refuses an update that changes a resource's type under the same logical id,
+    before anything starts (the change set fails; the stack stays as it was)."""
+    changed = sorted(
+        lid for lid, spec in resources.items() if lid in deployed and deployed[lid].type != spec.get("Type")
+    )
+    if changed:
+        raise TemplateError(
+            "Update of resource type is not permitted. The new template modifies resource type of the "
+            f"following resources: [{', '.join(changed)}]"
+        )
+
+
+def check_policies(template: dict[str, Any], note: Callable[[str], None]) -> None:
+    """`Snapshot` applies only to the types that take snapshots (cfn-lint E3035, from the
+    DeletionPolicy reference); on any other type the runner deletes the resource, and says so."""
+    for lid, spec in template.get("Resources", {}).items():
+        for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
+            type_name = str(spec.get("Type"))
+            if spec.get(attribute) == "Snapshot" and type_name not in schemas.snapshot_types():
+                takers = ", ".join(sorted(schemas.snapshot_types()))
+                note(
+                    f"{lid}: {attribute} Snapshot on {type_name}, which takes no snapshot (only "
+                    f"{takers} do): the local runner deletes it without one"
+                )
 
 
 def check_functions(value: Any, where: str) -> None:
