@@ -15,8 +15,7 @@ import pytest
 
 from local.runner import CloudAssembly, StackArtifact
 from pipeline.naming import stack_name
-
-from .conftest import Local
+from tests.e2e.helpers import Local
 
 pytestmark = pytest.mark.slow
 TRAIN_WAIT = "TrainUserPersonalizationWait"

@@ -15,8 +15,7 @@ import pytest
 from local.runner import StackError, schemas
 from local.runner.state import StackState
 from local.runner.update_rules import REFUSALS, decide
-
-from .conftest import REGION, Harness, custom, provider, template
+from tests.runner.helpers import REGION, Harness, custom, provider, template
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOTS = REPO / "tests" / "stack" / "__snapshots__" / "test_snapshot"
