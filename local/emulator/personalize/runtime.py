@@ -89,7 +89,8 @@ class Runtime:
             tracking_id = str(p.get("trackingId"))
             tracker = next(iter(store.all_of(EventTracker, lambda t: t.tracking_id == tracking_id)), None)
             if tracker is None or tracker.status != "ACTIVE":
-                raise not_found(f"Event tracker with tracking ID {p.get('trackingId')} not found.")
+                # PutEvents models InvalidInputException only (botocore's personalize-events model)
+                raise invalid(f"Event tracker with tracking ID {p.get('trackingId')} not found.")
             user_id = p.get("userId")
             events = p.get("eventList") or []
             if not 1 <= len(events) <= 10:
