@@ -144,10 +144,16 @@ class Serving(Part):
         tracking_id = str(uuid.UUID(hashlib.sha256(arn.encode()).hexdigest()[:32]))
         tracker = store.new(EventTracker, ctx, arn, name, p.get("tags"), dataset_group_arn=group.arn,
                             tracking_id=tracking_id)
-        quota = store.quotas["event_trackers_per_dataset_group"]
-        if len(store.all_of(EventTracker, lambda t: t.dataset_group_arn == group.arn)) >= quota:
-            raise limit(f"You have reached the maximum of {quota} event tracker(s) in dataset group "
-                        f"{group.arn}.")
+        # "Only one event tracker can be associated with a dataset group. You will get an error if
+        # you call CreateEventTracker using the same dataset group as an existing event tracker."
+        # (API_CreateEventTracker). The page names no error code: LimitExceededException, one the
+        # operation models, is this project's choice (docs/aws-fidelity.md). A tracker being
+        # deleted still counts until it is gone.
+        existing = store.all_of(EventTracker, lambda t: t.dataset_group_arn == group.arn)
+        if existing:
+            raise limit(f"Only one event tracker can be associated with a dataset group: dataset group "
+                        f"{group.arn} already has event tracker {existing[0].arn} "
+                        f"(status: {existing[0].status}).")
         store.add(tracker)
         store.start_create(tracker, store.durations.of("event_tracker", name))
         return {"eventTrackerArn": arn, "trackingId": tracking_id}

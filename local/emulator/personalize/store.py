@@ -54,7 +54,6 @@ QUOTAS = {
     "solutions_per_dataset_group": 10,
     "campaigns_per_dataset_group": 5,
     "filters_per_dataset_group": 10,
-    "event_trackers_per_dataset_group": 1,
     "tags_per_resource": 50,
 }
 MAX_RESULTS = 100
