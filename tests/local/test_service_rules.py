@@ -1,6 +1,7 @@
 """Service rules of Personalize the local Personalize holds, each from the service's documentation
 or botocore's model (docs/aws-fidelity.md cites each): one event tracker per dataset group,
-`<solution ARN>/$LATEST` for campaigns synced with the latest solution version."""
+`<solution ARN>/$LATEST` for campaigns synced with the latest solution version, `datasetType`
+answered in one canonical spelling."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from pz_helpers import REGION, Pipeline, Trained, wait_for
+from pz_helpers import REGION, Pipeline, Trained, schema_text, wait_for
 
 from local.emulator.personalize.resources import SolutionVersion
 from local.emulator.world import World
@@ -123,3 +124,19 @@ def test_update_campaign_to_sync_needs_latest(trained: tuple[World, Trained]) ->
     assert campaign["latestCampaignUpdate"]["status"] == "ACTIVE"
     assert campaign["solutionVersionArn"] == t.up_solution + "/$LATEST"
     assert campaign["campaignConfig"]["syncWithLatestSolutionVersion"] is True
+
+
+# --- datasetType: one canonical spelling ----------------------------------------------------------
+@pytest.mark.parametrize("sent", ["interactions", "Interactions", "INTERACTIONS"])
+def test_dataset_type_is_answered_in_its_canonical_case(
+    world: World, pz: Any, pipeline: Pipeline, sent: str
+) -> None:
+    pipeline.group()
+    schema = pz.create_schema(name="s", schema=schema_text("interactions"))["schemaArn"]
+    arn = pz.create_dataset(name="d", schemaArn=schema, datasetGroupArn=pipeline.dg, datasetType=sent)[
+        "datasetArn"
+    ]
+    assert arn.endswith(":dataset/t-dg/INTERACTIONS")
+    assert pz.describe_dataset(datasetArn=arn)["dataset"]["datasetType"] == "INTERACTIONS"
+    listed = pz.list_datasets(datasetGroupArn=pipeline.dg)["datasets"]
+    assert [d["datasetType"] for d in listed] == ["INTERACTIONS"]

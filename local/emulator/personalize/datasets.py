@@ -145,8 +145,10 @@ class Datasets(Part):
             raise exists(f"Another resource with Arn {arn} already exists.")
         if store.all_of(Dataset, lambda d: store.in_context(d, ctx) and d.name == name):
             raise exists(f"A dataset named {name} already exists.")
+        # answered in one canonical spelling whatever the caller's case: the upper-case form the
+        # dataset's ARN carries (docs/aws-fidelity.md, "datasetType")
         dataset = store.new(Dataset, ctx, arn, name, p.get("tags"), dataset_group_arn=group.arn,
-                            dataset_type=p["datasetType"], schema_arn=schema.arn)
+                            dataset_type=kind.upper(), schema_arn=schema.arn)
         store.add(dataset)
         store.start_create(dataset, store.durations.of("dataset", name))
         return {"datasetArn": arn}
