@@ -133,8 +133,8 @@ def _check_file(
                     name, 1, spec.name, None, "a required field of the schema is missing from the header"
                 )
             )
-    if problems:
-        return 0, problems
+    if None in columns or len(set(header)) != len(header):
+        return 0, problems  # the rows cannot be read against the schema
     records = 0
     try:
         for row in reader:
