@@ -81,6 +81,14 @@ class ScaledClock:
     def now(self) -> float:
         return self._start + (time.monotonic() - self._wall0) * self.speed
 
+    def advance(self, seconds: float) -> float:
+        """Jump forward by `seconds` (>= 0) and keep running from there; returns the new time.
+        The server's explicit way to let hours pass while the clock otherwise runs at wall speed."""
+        if seconds < 0:
+            raise ValueError(f"a clock cannot go back: advance({seconds})")
+        self._start += float(seconds)
+        return self.now()
+
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds / self.speed)

@@ -4,11 +4,16 @@
 One WSGI app in front of moto's DomainDispatcherApplication: a request signed for `personalize`
 (control plane, runtime and events all sign with that name; the X-Amz-Target header or the path
 tells them apart) goes to the World's Personalize, everything else to moto. The World is loaded at
-start and saved on shutdown and every few seconds after a change; its clock is wall time x speed.
+start and saved on shutdown and every few seconds after a change; its clock is wall time x speed
+(speed 1 by default, so that the service's timestamps keep pace with the client's clock), and
+`POST /_local/clock/advance` with `{"seconds": N}` moves it forward on purpose (`GET /_local/clock`
+reads it). Every response carries exactly one `Date` header (RFC 9110 §5.3 and §6.6.1): the local
+Personalize's, from the world's clock, or the web server's for everything else.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -24,6 +29,8 @@ from local.emulator.world import DEFAULT_PATH, LostResponse, World, install_brid
 
 StartResponse = Callable[..., Any]
 READ_ONLY = ("Describe", "List", "Get")
+#: the server's own endpoint for its clock (no AWS service has this path)
+CLOCK_PATH = "/_local/clock"
 
 
 def make_app(world: World, on_change: Callable[[], None] | None = None) -> Callable[..., Iterable[bytes]]:
@@ -32,6 +39,8 @@ def make_app(world: World, on_change: Callable[[], None] | None = None) -> Calla
     moto_app = moto_internals.server_app()
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(CLOCK_PATH):
+            return _clock(world, environ, start_response, on_change)
         headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
                    if key.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
@@ -65,6 +74,63 @@ def make_app(world: World, on_change: Callable[[], None] | None = None) -> Calla
     return app
 
 
+def _clock(world: World, environ: dict[str, Any], start_response: StartResponse,
+           on_change: Callable[[], None] | None) -> Iterable[bytes]:
+    """`GET /_local/clock`: {"now", "speed"}; `POST /_local/clock/advance` {"seconds": N}: move the
+    world's clock forward by N seconds (trainings, imports and campaigns progress accordingly)."""
+    clock = world.clock
+    status, answer = "200 OK", dict[str, Any]()
+    if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == CLOCK_PATH + "/advance":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            seconds = float(json.loads(environ["wsgi.input"].read(length) or b"{}")["seconds"])
+            if seconds < 0 or not hasattr(clock, "advance"):
+                raise ValueError(seconds)
+            clock.advance(seconds)
+            if on_change:
+                on_change()
+        except (ValueError, KeyError, TypeError) as error:
+            answer = {"message": f'expected {{"seconds": N}} with N >= 0 ({error})'}
+            status = "400 Bad Request"
+    elif environ.get("PATH_INFO") not in (CLOCK_PATH, CLOCK_PATH + "/"):
+        status, answer = "404 Not Found", {"message": f"{CLOCK_PATH} or {CLOCK_PATH}/advance"}
+    if not answer:
+        answer = {"now": clock.now(), "speed": getattr(clock, "speed", None)}
+    body = json.dumps(answer).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _request_handler() -> type:
+    """werkzeug's request handler, but the `Date` header comes from the app when it sends one:
+    http.server's send_response always adds its own, which made two on Personalize answers."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class OneDate(WSGIRequestHandler):
+        _dated = True
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            self.log_request(code)
+            self.send_response_only(code, message)
+            self.send_header("Server", self.version_string())
+            self._dated = False
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword.lower() == "date":
+                if self._dated:
+                    return
+                self._dated = True
+            super().send_header(keyword, value)
+
+        def end_headers(self) -> None:
+            if not self._dated:
+                super().send_header("Date", self.date_time_string())
+                self._dated = True
+            super().end_headers()
+
+    return OneDate
+
+
 def _service_of(headers: dict[str, str]) -> str | None:
     scope = protocol.SCOPE_RE.search(headers.get("authorization", ""))
     return scope.group(2) if scope else None
@@ -86,7 +152,8 @@ def serve(port: int = 4599, path: str | Path = DEFAULT_PATH, speed: float = 1.0,
     stop = stop or threading.Event()
 
     with world.attached():
-        server = make_server("127.0.0.1", port, make_app(world, dirty.set), threaded=True)
+        server = make_server("127.0.0.1", port, make_app(world, dirty.set), threaded=True,
+                             request_handler=_request_handler())
         thread = threading.Thread(target=server.serve_forever, name="local-serve", daemon=True)
         thread.start()
 

@@ -120,7 +120,8 @@ def test_put_events_change_the_next_recommendations(clients: tuple[World, Traine
             sessionId="s",
             eventList=[{"eventType": "view", "itemId": "i0001", "sentAt": world.now()}],
         )
-    assert unknown.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    # PutEvents models no ResourceNotFoundException: an unknown tracking ID is an invalid input
+    assert unknown.value.response["Error"]["Code"] == "InvalidInputException"
 
 
 def test_solution_metrics_are_measured(clients: tuple[World, Trained, Any, Any, Any]) -> None:

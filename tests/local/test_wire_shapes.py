@@ -49,7 +49,7 @@ def test_every_response_matches_the_service_model(recorded: tuple[World, Trained
     pz.delete_schema(schemaArn=schema)
     assert "shape-schema" not in {s["name"] for s in pz.list_schemas()["schemas"]}
     datasets = pz.list_datasets(datasetGroupArn=t.dg)["datasets"]
-    assert {d["datasetType"] for d in datasets} == {"Interactions", "Items", "Users"}
+    assert {d["datasetType"] for d in datasets} == {"INTERACTIONS", "ITEMS", "USERS"}
     pz.describe_dataset(datasetArn=items_dataset)
     users_dataset = t.dg.replace("dataset-group/tr-dg", "dataset/tr-dg/USERS")
     users = json.loads(schema_text("users"))

@@ -2,7 +2,8 @@
 replacement, UpdateDataset) and dataset import jobs.
 
 An import job reads its CSV from moto S3 with the service role (local.emulator.personalize.access),
-checks it (local.emulator.personalize.borrowed.check_csv) and parses it into the containers of
+judges it against the documented import rules with its own code (local.emulator.personalize.importcheck,
+not the project's validator) and parses it into the containers of
 local.emulator.personalize.data, which the dataset keeps and training reads.
 """
 
@@ -14,7 +15,7 @@ import re
 from typing import Any
 
 from local.emulator import moto_internals
-from local.emulator.personalize import borrowed, data
+from local.emulator.personalize import data, importcheck
 from local.emulator.personalize import durations as dur
 from local.emulator.personalize.access import check_import_access
 from local.emulator.personalize.errors import exists, in_use, invalid, limit
@@ -145,8 +146,10 @@ class Datasets(Part):
             raise exists(f"Another resource with Arn {arn} already exists.")
         if store.all_of(Dataset, lambda d: store.in_context(d, ctx) and d.name == name):
             raise exists(f"A dataset named {name} already exists.")
+        # answered in one canonical spelling whatever the caller's case: the upper-case form the
+        # dataset's ARN carries (docs/aws-fidelity.md, "datasetType")
         dataset = store.new(Dataset, ctx, arn, name, p.get("tags"), dataset_group_arn=group.arn,
-                            dataset_type=p["datasetType"], schema_arn=schema.arn)
+                            dataset_type=kind.upper(), schema_arn=schema.arn)
         store.add(dataset)
         store.start_create(dataset, store.durations.of("dataset", name))
         return {"datasetArn": arn}
@@ -281,13 +284,13 @@ class Datasets(Part):
         schema = store.resources.get(dataset.schema_arn)
         schema_dict = schema.parsed if isinstance(schema, Schema) else {}
         raws = [(f"s3://{bucket}/{k}", moto_internals.read_object(job.account, bucket, k)) for k in keys]
-        problems: list[Any] = []
-        for where, raw in raws:
-            found = borrowed.check_csv(raw, schema_dict, dataset.dataset_type.lower(), file=where)
-            problems += [pr for pr in found if pr.severity == "error" and not _training_rule(pr)]
+        # the service's import rules, judged by the local Personalize's own code (importcheck), never
+        # by the project's validator: a validator bug must not become a bug of the local service
+        problems = importcheck.check_import(raws, schema_dict, dataset.dataset_type)
         if problems:
-            shown = "; ".join(str(pr) for pr in problems[:5])
-            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+            shown = "; ".join(str(pr) for pr in problems[:importcheck.MAX_SHOWN])
+            more = (f" (and {len(problems) - importcheck.MAX_SHOWN} more)"
+                    if len(problems) > importcheck.MAX_SHOWN else "")
             return f"Input CSV failed validation: {shown}{more}"[:1000], 0, None
         container_type: Any = {"interactions": data.Interactions, "items": data.Items,
                                "users": data.Users}.get(dataset.dataset_type.lower())
@@ -406,13 +409,6 @@ def widen(stored: Any, schema: dict[str, Any]) -> None:
         if spec.name != id_field and spec.name not in columns:
             columns[spec.name] = [None] * len(stored)
     stored.fields = fields
-
-
-def _training_rule(problem: Any) -> bool:
-    """The CSV check also reports a training minimum that an import does not enforce (users with
-    2+ interactions: checked when a solution version trains). The per-import minimum of 1000
-    interaction records is an import rule (limits page) and stays."""
-    return problem.line is None and "users with 2+" in str(problem.message)
 
 
 def concat(first: Any, second: Any) -> Any:

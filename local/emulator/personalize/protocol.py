@@ -5,17 +5,26 @@
 - events `personalize-events`: restJson1, POST /events.
 Errors: the status of the error shape in botocore's service model (400, some 404), JSON body
 `{"__type": code, "message": ...}` and header `x-amzn-ErrorType`, which botocore reads.
+
+Every request is first held to the operation's input shape in botocore's model (max, pattern and
+enum included, which botocore's client never checks) and every answer to its output shape
+(local.emulator.personalize.model). The answers are checked where `check_responses` is on: the
+test suites turn it on (tests/conftest.py sets PZ_CHECK_RESPONSES=1, which a `serve` subprocess
+inherits), so that an answer the model does not describe raises `ResponseShapeError` naming the
+operation and the member path, a bug of the local world; a user's `pz serve` does not pay for it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from email.utils import formatdate
 from functools import lru_cache
 from typing import Any
 
+from local.emulator.personalize import model
 from local.emulator.personalize.backend import PersonalizeBackend
 from local.emulator.personalize.errors import PersonalizeError
 
@@ -28,6 +37,8 @@ EVENTS_PATHS = {"/events": "PutEvents", "/items": "PutItems", "/users": "PutUser
                 "/action-interactions": "PutActionInteractions"}
 
 Response = tuple[int, dict[str, str], bytes]
+#: hold every answer to botocore's output shapes (a mismatch raises model.ResponseShapeError)
+check_responses = os.environ.get("PZ_CHECK_RESPONSES", "") == "1"
 
 
 @lru_cache(maxsize=8)
@@ -83,10 +94,12 @@ def error_response(service: str, code: str, message: str, status: int | None = N
 
 def dispatch(backend: PersonalizeBackend, service: str, operation: str, region: str, account: str,
              body: bytes | str | None) -> Response:
-    """Run one request against the backend and encode the answer, with the HTTP `Date` header
+    """Run one request against the backend and encode the answer, with the one HTTP `Date` header
     every AWS response carries, from the backend's clock (the handlers read the service's time
     from it, e.g. the Dataset Delete's import deadline)."""
     status, headers, payload = _dispatch(backend, service, operation, region, account, body)
+    if check_responses and operation:
+        model.check_response(service, operation, status, json.loads(payload or b"{}"))
     return status, {**headers, "Date": formatdate(backend.clock.now(), usegmt=True)}, payload
 
 
@@ -98,6 +111,9 @@ def _dispatch(backend: PersonalizeBackend, service: str, operation: str, region:
             raise ValueError("not an object")
     except ValueError:
         return error_response(service, "SerializationException", "The request body is not valid JSON.", 400)
+    refused = model.request_error(service, operation, params) if operation else None
+    if refused is not None:
+        return error_response(service, *refused)
     try:
         if service == "personalize":
             if not operation:

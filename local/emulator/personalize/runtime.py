@@ -89,7 +89,8 @@ class Runtime:
             tracking_id = str(p.get("trackingId"))
             tracker = next(iter(store.all_of(EventTracker, lambda t: t.tracking_id == tracking_id)), None)
             if tracker is None or tracker.status != "ACTIVE":
-                raise not_found(f"Event tracker with tracking ID {p.get('trackingId')} not found.")
+                # PutEvents models InvalidInputException only (botocore's personalize-events model)
+                raise invalid(f"Event tracker with tracking ID {p.get('trackingId')} not found.")
             user_id = p.get("userId")
             events = p.get("eventList") or []
             if not 1 <= len(events) <= 10:
@@ -123,6 +124,9 @@ class Runtime:
         if not isinstance(campaign, Campaign) or campaign.serving_arn is None or campaign.status in DELETING:
             raise not_found(f"Campaign not found: {campaign_arn}")
         version = resources.get(campaign.serving_arn)
+        if _synced(campaign) and isinstance(version, SolutionVersion):
+            # a campaign synced with `<solution ARN>/$LATEST` serves the newest ACTIVE version
+            version = self.store.newest_active_version(version.solution_arn) or version
         if not isinstance(version, SolutionVersion) or version.model is None:
             raise not_found(f"Campaign not found: {campaign_arn}")
         solution = resources[version.solution_arn]
@@ -190,3 +194,8 @@ def filter_data(store: Store, group: str | None) -> dict[str, Any]:
         if kind in ("items", "users"):
             context[kind] = dataset.data
     return context
+
+
+def _synced(campaign: Campaign) -> bool:
+    """syncWithLatestSolutionVersion (CampaignConfig), which requires `<solution ARN>/$LATEST`."""
+    return bool((campaign.config or {}).get("syncWithLatestSolutionVersion"))

@@ -20,7 +20,7 @@ from local.emulator.personalize.resources import (
     Solution,
     SolutionVersion,
 )
-from local.emulator.personalize.store import Context, Part, Store
+from local.emulator.personalize.store import LATEST, Context, Part, Store
 
 
 class Serving(Part):
@@ -47,14 +47,37 @@ class Serving(Part):
             raise invalid(f"Solution version {version.arn} uses {recipe}, a USER_SEGMENTATION recipe: it "
                           "can only be used for batch segment jobs, not deployed to a campaign.")
 
+    def _deployed(self, version_arn: Any, config: dict[str, Any] | None) -> SolutionVersion:
+        """The ACTIVE solution version a campaign deploys: a version ARN, or `<solution ARN>/$LATEST`
+        for the solution's newest ACTIVE version, which is required when
+        `campaignConfig.syncWithLatestSolutionVersion` is true (botocore's model,
+        CreateCampaignRequest.solutionVersionArn and CampaignConfig.syncWithLatestSolutionVersion:
+        "If you specify True, you must specify the ARN of your solution for the SolutionVersionArn
+        parameter. It must be in SolutionArn/$LATEST format.")."""
+        store = self.store
+        arn = str(version_arn or "")
+        synced = bool((config or {}).get("syncWithLatestSolutionVersion"))
+        if not arn.endswith(LATEST):
+            if synced:
+                raise invalid(f"syncWithLatestSolutionVersion is true: solutionVersionArn must be the "
+                              f"ARN of the solution in SolutionArn/$LATEST format, not {arn}.")
+            return self._active_version(arn)
+        solution = store.find(Solution, arn[: -len(LATEST)])
+        newest = store.newest_active_version(solution.arn)
+        if newest is None:
+            raise in_use(f"Solution {solution.arn} has no ACTIVE solution version to deploy.")
+        return newest
+
     def op_CreateCampaign(self, ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         store = self.store
         name = store.check_name(p.get("name"))
-        version = self._active_version(p.get("solutionVersionArn"))
+        version = self._deployed(p.get("solutionVersionArn"), p.get("campaignConfig"))
         self._check_deployable(version)
         tps = _tps(p.get("minProvisionedTPS"))
         arn = store.arn(ctx, "campaign", name)
-        campaign = store.new(Campaign, ctx, arn, name, p.get("tags"), solution_version_arn=version.arn,
+        given = str(p.get("solutionVersionArn"))
+        campaign = store.new(Campaign, ctx, arn, name, p.get("tags"),
+                             solution_version_arn=given if given.endswith(LATEST) else version.arn,
                              min_tps=tps, config=p.get("campaignConfig"))
         group = store.dataset_group_of(version.arn)
         quota = store.quotas["campaigns_per_dataset_group"]
@@ -72,7 +95,7 @@ class Serving(Part):
         return {"campaignArn": arn}
 
     def _on_campaign_active(self, campaign: Campaign, at: float, _: Any) -> None:
-        campaign.serving_arn = campaign.solution_version_arn
+        campaign.serving_arn = self.store.resolve_version(campaign.solution_version_arn)
         self.store.set_status(campaign, "ACTIVE", at)
 
     def op_UpdateCampaign(self, ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -84,9 +107,9 @@ class Serving(Part):
             raise in_use(f"Campaign {campaign.arn} has an update in progress "
                          f"(status: {campaign.latest_update.status if campaign.latest_update else ''}).")
         version_arn = p.get("solutionVersionArn") or campaign.solution_version_arn
-        self._check_deployable(self._active_version(version_arn))
-        tps = _tps(p.get("minProvisionedTPS", campaign.min_tps))
         config = p.get("campaignConfig", campaign.config)
+        self._check_deployable(self._deployed(version_arn, config))
+        tps = _tps(p.get("minProvisionedTPS", campaign.min_tps))
         now = store.now()
         update = CampaignUpdate(version_arn, tps, config, "CREATE PENDING", now, now)
         campaign.latest_update = update
@@ -112,7 +135,7 @@ class Serving(Part):
             return
         update.status = "ACTIVE"
         campaign.solution_version_arn = update.solution_version_arn
-        campaign.serving_arn = update.solution_version_arn
+        campaign.serving_arn = self.store.resolve_version(update.solution_version_arn)
         campaign.min_tps, campaign.config = update.min_tps, update.config
         campaign.updated = at
 
@@ -144,10 +167,16 @@ class Serving(Part):
         tracking_id = str(uuid.UUID(hashlib.sha256(arn.encode()).hexdigest()[:32]))
         tracker = store.new(EventTracker, ctx, arn, name, p.get("tags"), dataset_group_arn=group.arn,
                             tracking_id=tracking_id)
-        quota = store.quotas["event_trackers_per_dataset_group"]
-        if len(store.all_of(EventTracker, lambda t: t.dataset_group_arn == group.arn)) >= quota:
-            raise limit(f"You have reached the maximum of {quota} event tracker(s) in dataset group "
-                        f"{group.arn}.")
+        # "Only one event tracker can be associated with a dataset group. You will get an error if
+        # you call CreateEventTracker using the same dataset group as an existing event tracker."
+        # (API_CreateEventTracker). The page names no error code: LimitExceededException, one the
+        # operation models, is this project's choice (docs/aws-fidelity.md). A tracker being
+        # deleted still counts until it is gone.
+        existing = store.all_of(EventTracker, lambda t: t.dataset_group_arn == group.arn)
+        if existing:
+            raise limit(f"Only one event tracker can be associated with a dataset group: dataset group "
+                        f"{group.arn} already has event tracker {existing[0].arn} "
+                        f"(status: {existing[0].status}).")
         store.add(tracker)
         store.start_create(tracker, store.durations.of("event_tracker", name))
         return {"eventTrackerArn": arn, "trackingId": tracking_id}

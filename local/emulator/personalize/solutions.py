@@ -17,7 +17,7 @@ from typing import Any
 from local.emulator.personalize import borrowed
 from local.emulator.personalize.errors import exists, in_use, invalid, limit, not_found
 from local.emulator.personalize.resources import IN_PROGRESS, Campaign, Dataset, Solution, SolutionVersion
-from local.emulator.personalize.store import Context, Part, Store
+from local.emulator.personalize.store import LATEST, Context, Part, Store
 
 #: Training minimums (limits page): interaction records after event-type filtering, and users
 #: with at least 2 interactions.
@@ -92,7 +92,8 @@ class Solutions(Part):
                          f"is {training[0].status}.")
         version_arns = {v.arn for v in versions}
         campaigns = store.all_of(Campaign, lambda c: c.solution_version_arn in version_arns
-                                 or c.serving_arn in version_arns)
+                                 or c.serving_arn in version_arns
+                                 or c.solution_version_arn == solution.arn + LATEST)
         if campaigns:
             raise in_use(f"Solution {solution.arn} cannot be deleted: campaign {campaigns[0].arn} uses it. "
                          "Delete the campaign first.")

@@ -54,10 +54,11 @@ QUOTAS = {
     "solutions_per_dataset_group": 10,
     "campaigns_per_dataset_group": 5,
     "filters_per_dataset_group": 10,
-    "event_trackers_per_dataset_group": 1,
     "tags_per_resource": 50,
 }
 MAX_RESULTS = 100
+#: the suffix of a solution ARN that names its latest solution version
+LATEST = "/$LATEST"
 #: attributes rebuilt on load, not saved
 _TRANSIENT = ("lock", "_transitions")
 
@@ -199,9 +200,24 @@ class Store:
             raise in_use(f"Dataset group {arn} is not in ACTIVE state (status: {group.status}).")
         return group
 
+    def newest_active_version(self, solution_arn: str) -> SolutionVersion | None:
+        """The solution's most recently created ACTIVE version: what `<solution ARN>/$LATEST`
+        names (CreateCampaign's solutionVersionArn, botocore's model)."""
+        active = self.all_of(SolutionVersion,
+                             lambda v: v.solution_arn == solution_arn and v.status == "ACTIVE")
+        return max(active, key=lambda v: (v.created, v.arn), default=None)
+
+    def resolve_version(self, version_arn: str) -> str:
+        """A solution version ARN as given, or `<solution ARN>/$LATEST` resolved to the solution's
+        newest ACTIVE version (unchanged when there is none)."""
+        if version_arn.endswith(LATEST):
+            newest = self.newest_active_version(version_arn[: -len(LATEST)])
+            return newest.arn if newest is not None else version_arn
+        return version_arn
+
     def dataset_group_of(self, version_arn: str) -> str | None:
         """The dataset group of a solution version (through its solution), None when gone."""
-        version = self.resources.get(version_arn)
+        version = self.resources.get(self.resolve_version(version_arn))
         if isinstance(version, SolutionVersion):
             solution = self.resources.get(version.solution_arn)
             return solution.dataset_group_arn if isinstance(solution, Solution) else None
