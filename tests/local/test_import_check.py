@@ -11,12 +11,12 @@ import json
 from typing import Any
 
 import pytest
-from pz_helpers import DATA, REPO, Pipeline, upload
 
 import pipeline.csvcheck.core as validator_core
 from local.emulator.personalize import importcheck
 from local.emulator.world import World
 from pipeline.csvcheck import check_csv
+from tests.local.helpers import DATA, REPO, Pipeline, upload
 
 SCHEMA: dict[str, Any] = json.loads((DATA / "schemas" / "interactions.json").read_text())
 LINES = (DATA / "interactions.csv").read_text().splitlines(keepends=True)

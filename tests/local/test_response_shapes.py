@@ -11,11 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
-from pz_helpers import REGION
 
 from local.emulator.personalize import model, protocol
 from local.emulator.personalize.errors import PersonalizeError
 from local.emulator.world import World
+from tests.local.helpers import REGION
 
 VERSION = f"arn:aws:personalize:{REGION}:123456789012:solution/s/abc"
 JOB = f"arn:aws:personalize:{REGION}:123456789012:batch-inference-job/j"

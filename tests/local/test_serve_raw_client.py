@@ -34,7 +34,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from pz_helpers import BUCKET, DATA, REGION, REPO, setup_access
+
+from tests.local.helpers import BUCKET, DATA, REGION, REPO, setup_access
 
 pytestmark = pytest.mark.slow
 CREDENTIALS = Credentials("local", "local")

@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from pz_helpers import REGION, Pipeline, Trained, schema_text, wait_for
 
 from local.emulator.personalize.resources import SolutionVersion
 from local.emulator.world import World
+from tests.local.helpers import REGION, Pipeline, Trained, schema_text, wait_for
 
 
 def code_of(error: pytest.ExceptionInfo[ClientError]) -> str:
