@@ -17,8 +17,8 @@ KMS, with the request context Personalize sends.
   bucket policy's confused-deputy conditions and its TLS-only Deny are evaluated.
 - A dataset group's KMS key (https://docs.aws.amazon.com/personalize/latest/dg/granting-personalize-key-access.html):
   the role needs kms:Decrypt, GenerateDataKey, DescribeKey and ListGrants, each allowed by the key
-  policy (directly, or by delegating to the account and then the role's policy); the key policy
-  must grant kms:CreateGrant to the role or to the service principal.
+  policy (directly, or by delegating to the account and then the role's policy), and kms:CreateGrant
+  for the role (the same way) or for the service principal in the key policy.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def check_key_access(account: str, region: str, role_arn: str | None, key_arn: s
     service = Principal.of_service(SERVICE_PRINCIPAL, account)
     for action in KEY_POLICY_ONLY:
         check = Check(action, key.arn, _context(account, source_arn), ("kms", key.arn))
-        by_role = authorize(session, check, region, identity=[])
+        by_role = authorize(session, check, region)
         by_service = authorize(service, check, region, identity=[])
         if not (by_role.allowed or by_service.allowed):
             return (f"Insufficient privileges to use the KMS key: the key policy of {key.arn} grants "
