@@ -271,3 +271,57 @@ def test_trust_policy_must_allow_the_service() -> None:
 def test_documents_are_compiled_once_per_text() -> None:
     first = compile_document(doc(stmt()), "a")
     assert compile_document(doc(stmt()), "a") is first
+
+
+def test_untag_on_a_batch_job_needs_untag_resource_on_its_arn() -> None:
+    """retag calls UntagResource on batch inference job ARNs: TagResource alone does not cover it
+    (Service Authorization Reference: personalize:UntagResource)."""
+    from local.emulator.policy.requests import personalize_checks
+
+    job = f"arn:aws:personalize:us-east-1:{ACCOUNT}:batch-inference-job/dev-job"
+    (check,) = personalize_checks(
+        "UntagResource", {"resourceArn": job, "tagKeys": ["env"]}, ACCOUNT, "us-east-1"
+    )
+    assert (check.action, check.resource) == ("personalize:UntagResource", job)
+    tag_only = compile_document(doc(stmt(action="personalize:TagResource", resource=job)), "role")
+    both = compile_document(
+        doc(
+            stmt(
+                action=["personalize:TagResource", "personalize:UntagResource"],
+                resource=f"arn:aws:personalize:us-east-1:{ACCOUNT}:batch-inference-job/*",
+            )
+        )
+    )
+    assert not decide(
+        check.action, check.resource, check.context, principal=CALLER, identity=[tag_only]
+    ).allowed
+    assert decide(check.action, check.resource, check.context, principal=CALLER, identity=[both]).allowed
+
+
+def test_create_with_a_role_needs_pass_role_to_personalize() -> None:
+    from local.emulator.policy.requests import personalize_checks
+
+    checks = personalize_checks(
+        "CreateDatasetImportJob",
+        {"jobName": "j", "roleArn": ROLE, "tags": [{"tagKey": "env", "tagValue": "dev"}]},
+        ACCOUNT,
+        "us-east-1",
+    )
+    assert [c.action for c in checks] == [
+        "personalize:CreateDatasetImportJob",
+        "personalize:TagResource",
+        "iam:PassRole",
+    ]
+    pass_role = checks[-1]
+    to_ec2 = compile_document(
+        doc(
+            stmt(
+                action="iam:PassRole",
+                resource=ROLE,
+                Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            )
+        )
+    )
+    assert not decide(
+        pass_role.action, pass_role.resource, pass_role.context, principal=CALLER, identity=[to_ec2]
+    ).allowed
