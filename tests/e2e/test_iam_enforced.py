@@ -195,3 +195,90 @@ def test_encrypted_dataset_group_needs_the_key_policy_and_list_grants(
 
     deployed = local.runner.deploy(_with(artifact, _encrypted(artifact.template, good_key, ROLE_KEY_ACTIONS)))
     assert deployed.ok, deployed.reason
+
+
+BATCH = """
+[[batch_jobs]]
+name = "nightly-users"
+solution = "user-personalization"
+input = "data/batch/users.jsonl"
+num_results = 5
+"""
+
+
+@pytest.fixture(scope="module")
+def batch_assembly(tmp_path_factory: pytest.TempPathFactory) -> StackArtifact:
+    """dev with one batch inference job (input uploaded from the repo copy)."""
+    import shutil
+
+    from pipeline.config import load_config
+    from pipeline.naming import stack_name
+    from stacks import build_app
+
+    from .conftest import REPO
+
+    root = tmp_path_factory.mktemp("batch-root")
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copytree(REPO / "config", root / "config")
+    (root / "data" / "batch").mkdir(exist_ok=True)
+    (root / "data" / "batch" / "users.jsonl").write_text('{"userId": "u0246"}\n{"userId": "u0001"}\n')
+    config = root / "config" / "dev.toml"
+    config.write_text(config.read_text() + BATCH)
+    outdir = tmp_path_factory.mktemp("cdk-dev-batch")
+    app = build_app(
+        "dev",
+        str(outdir),
+        config=load_config("dev", config, root=root),
+        root=root,
+        asset_dir=REPO / "lambda",
+        nag=False,
+    )
+    app.synth()
+    from local.runner import CloudAssembly
+
+    return CloudAssembly.load(outdir).stack(stack_name("dev"))
+
+
+def _policies(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of the handler role's policies (inline and AWS::IAM::Policy)."""
+    found = []
+    for lid, r in template["Resources"].items():
+        if r["Type"] == "AWS::IAM::Role" and lid.startswith(HANDLER_ROLE):
+            found += _statements(r)
+        if r["Type"] == "AWS::IAM::Policy" and HANDLER_ROLE in json.dumps(r["Properties"].get("Roles")):
+            found += r["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def _retagged(template: dict[str, Any], untag: bool) -> dict[str, Any]:
+    """The batch job with one tag removed (retag: UntagResource), the handler role granted
+    UntagResource on batch inference jobs or stripped of it everywhere."""
+    out = copy.deepcopy(template)
+    _, job = next(
+        (lid, r) for lid, r in out["Resources"].items() if r["Type"] == "Custom::PersonalizeBatchInferenceJob"
+    )
+    job["Properties"]["Tags"] = job["Properties"]["Tags"][:-1]
+    statements = _policies(out)
+    for statement in statements:
+        kept = [a for a in _actions(statement) if not glob(a, "personalize:UntagResource", case=False)]
+        statement["Action"] = kept or ["personalize:ListRecipes"]
+    if untag:
+        _, role = _resource(out, HANDLER_ROLE, "AWS::IAM::Role")
+        role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].append(
+            {
+                "Effect": "Allow",
+                "Action": "personalize:UntagResource",
+                "Resource": "arn:*:personalize:*:*:batch-inference-job/*",
+            }
+        )
+    return out
+
+
+def test_retag_of_a_batch_job_needs_untag_resource(local: Local, batch_assembly: StackArtifact) -> None:
+    first = local.runner.deploy(batch_assembly)
+    assert first.ok, first.reason
+    refused = local.runner.deploy(_with(batch_assembly, _retagged(batch_assembly.template, untag=False)))
+    assert refused.status == "UPDATE_ROLLBACK_COMPLETE", refused.reason
+    assert "AccessDeniedException" in refused.reason and "personalize:UntagResource" in refused.reason
+    updated = local.runner.deploy(_with(batch_assembly, _retagged(batch_assembly.template, untag=True)))
+    assert updated.status == "UPDATE_COMPLETE", updated.reason
