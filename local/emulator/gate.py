@@ -70,10 +70,8 @@ def check_other(iam: Iam, caller: Principal, request: Any, headers: dict[str, st
                 signing: str, account: str) -> Answer | None:
     """None when `caller` may make this request to a moto service, else that service's denial."""
     service = _PREFIX.get(signing, signing)
-    body = request.body.read() if hasattr(request.body, "read") else request.body
-    if hasattr(request.body, "seek"):
-        request.body.seek(0)
-    raw = body.encode() if isinstance(body, str) else (body or b"")
+    # S3 needs the body only for DeleteObjects (POST ?delete): never consume an upload stream
+    raw = _body(request) if service != "s3" or request.method == "POST" else b""
     try:
         checks = _checks(service, request.method, request.url, headers, raw, account, region)
     except Unmapped as error:
@@ -83,6 +81,17 @@ def check_other(iam: Iam, caller: Principal, request: Any, headers: dict[str, st
     except Denied as denied:
         return _denial(service, denied.message)
     return None
+
+
+def _body(request: Any) -> bytes:
+    body = request.body
+    if hasattr(body, "read"):
+        position = body.tell() if hasattr(body, "tell") else None
+        data = body.read()
+        if position is not None and hasattr(body, "seek"):
+            body.seek(position)
+        body = data
+    return body.encode() if isinstance(body, str) else (body or b"")
 
 
 def _checks(service: str, method: str, url: str, headers: dict[str, str], body: bytes, account: str,
