@@ -49,10 +49,11 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 
 def grant(template: dict[str, Any], role_prefix: str, action: str) -> dict[str, Any]:
-    """The template with `action` allowed on "*" to the role (when no statement grants it yet)."""
+    """The template with `action` allowed on "*" to the handler role (when no statement grants it)."""
+    assert role_prefix == HANDLER_ROLE
     out = copy.deepcopy(template)
     _, role = _resource(out, role_prefix, "AWS::IAM::Role")
-    if not any(glob(a, action, case=False) for s in _statements(role) for a in _actions(s)):
+    if not any(glob(a, action, case=False) for s in _policies(out) for a in _actions(s)):
         role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].append(
             {"Sid": "TestGrant", "Effect": "Allow", "Action": action, "Resource": "*"}
         )
@@ -60,13 +61,15 @@ def grant(template: dict[str, Any], role_prefix: str, action: str) -> dict[str, 
 
 
 def revoke(template: dict[str, Any], role_prefix: str, action: str) -> dict[str, Any]:
-    """The template with `action` removed from every statement of the role (none may still match)."""
+    """The template with `action` removed from every statement of the handler role's policies
+    (inline or attached AWS::IAM::Policy); none may still match it."""
+    assert role_prefix == HANDLER_ROLE
     out = copy.deepcopy(template)
-    _, role = _resource(out, role_prefix, "AWS::IAM::Role")
-    for statement in _statements(role):
-        kept = [a for a in _actions(statement) if a.lower() != action.lower()]
+    statements = _policies(out)
+    for statement in statements:
+        kept = [a for a in _actions(statement) if not glob(a, action, case=False)]
         statement["Action"] = kept or ["personalize:ListRecipes"]
-    assert not any(glob(a, action, case=False) for s in _statements(role) for a in _actions(s))
+    assert not any(glob(a, action, case=False) for s in statements for a in _actions(s))
     return out
 
 
