@@ -367,8 +367,7 @@ def _probe_s3(entry: Internal) -> None:
                 "S3Backend.put_object")
     if not isinstance(inspect.getattr_static(FakeKey, "value", None), property):
         raise entry.fail("FakeKey.value is no longer a property holding the object's bytes")
-    _sets(entry, FakeBucket, "keys", "policy", "encryption")
-    _sets(entry, FakeKey, "encryption", "kms_key_id")
+    _sets(entry, FakeBucket, "keys", "policy")
     if "aws" not in (getattr(s3_backends, "_additional_regions", None) or []):
         raise entry.fail("s3_backends no longer keys its backends by partition ('aws')")
 
@@ -409,29 +408,6 @@ def write_object(account: str, bucket: str, key: str, body: bytes) -> None:
     _s3(account).put_object(bucket, key, body)
 
 
-def bucket_kms_key(account: str, bucket: str) -> str | None:
-    """The KMS key a bucket's default encryption names (SSE-KMS with a key), else None."""
-    try:
-        found = _s3(account).get_bucket(bucket)
-    except Exception:
-        return None
-    rule = (found.encryption or {}).get("Rule", {}).get("ApplyServerSideEncryptionByDefault", {})
-    if rule.get("SSEAlgorithm") == "aws:kms" and rule.get("KMSMasterKeyID"):
-        return str(rule["KMSMasterKeyID"])
-    return None
-
-
-def object_kms_key(account: str, bucket: str, key: str) -> str | None:
-    """The KMS key an object is encrypted with (SSE-KMS with a key), else None."""
-    try:
-        obj = _s3(account).get_object(bucket, key)
-    except Exception:
-        return None
-    if obj is None or getattr(obj, "encryption", None) != "aws:kms":
-        return None
-    return getattr(obj, "kms_key_id", None) or None
-
-
 # --------------------------------------------------------------------------------------------------
 # 7. IAM roles as a service assuming them sees them
 # --------------------------------------------------------------------------------------------------
@@ -445,33 +421,6 @@ def _probe_iam(entry: Internal) -> None:
     _sets(entry, PolicyVersion, "document", "is_default")
     if "aws" not in (getattr(iam_backends, "_additional_regions", None) or []):
         raise entry.fail("iam_backends no longer keys its backends by partition ('aws')")
-
-
-@dataclass(frozen=True)
-class RolePolicies:
-    """A role's trust policy and identity policies (inline and attached managed, default version)."""
-
-    trust: dict[str, Any]
-    identity: list[dict[str, Any]]
-
-
-def role_policies(account: str, role_arn: str) -> RolePolicies | None:
-    """The policies of the role with this ARN, None when it does not exist."""
-    IAM_ROLES.require()
-    from moto.iam.models import iam_backends
-
-    role = next((r for r in iam_backends[account]["aws"].get_roles() if r.arn == role_arn), None)
-    if role is None:
-        return None
-    documents = [load_document(doc) for doc in role.policies.values()]
-    for policy in role.managed_policies.values():
-        document = getattr(policy, "document", None)
-        if document is None:
-            version = next((v for v in policy.versions if v.is_default), None)
-            document = version.document if version else None
-        if document is not None:
-            documents.append(load_document(document))
-    return RolePolicies(load_document(role.assume_role_policy_document), documents)
 
 
 @dataclass(frozen=True)
@@ -692,15 +641,14 @@ DISPOSE = Internal(
     _probe_dispose)
 S3_OBJECTS = Internal(
     "moto.s3.models.s3_backends", "reads",
-    "bucket_keys(), bucket_policy(), read_object(), write_object(), bucket_kms_key(), object_kms_key(): "
-    "S3Backend.get_bucket, get_object, put_object; FakeBucket.keys, .policy and .encryption; FakeKey.value, "
-    ".encryption and .kms_key_id",
+    "bucket_keys(), bucket_policy(), read_object(), write_object(): S3Backend.get_bucket, get_object, "
+    "put_object; FakeBucket.keys and .policy; FakeKey.value",
     "the local Personalize reads import CSVs and batch inputs and writes batch outputs as the service "
     "does, with its role, not through a client that would sign as the caller",
     _probe_s3)
 IAM_ROLES = Internal(
     "moto.iam.models.iam_backends", "reads",
-    "role_policies(): IAMBackend.get_roles; Role.assume_role_policy_document, .policies, "
+    "role_documents(): IAMBackend.get_roles; Role.assume_role_policy_document, .policies, "
     ".managed_policies; PolicyVersion.document, .is_default",
     "the local Personalize checks the service role's trust and identity policies as the service does",
     _probe_iam)
