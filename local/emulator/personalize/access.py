@@ -63,7 +63,10 @@ def _s3_checks(session: Principal, account: str, region: str, bucket: str, check
                             f"(acting with role {session.role_arn}) {check.action} on {check.resource} "
                             f"with aws:SourceArn {source_arn} (fix the bucket policy)")
     except Denied as denied:
-        return f"AccessDenied: {denied.message}"
+        verdict = denied.verdict
+        where = "the bucket policy" if verdict and verdict.policy_type == "resource-based" else \
+            "the service role's policy"
+        return f"AccessDenied: {denied.message} (fix {where})"
     return None
 
 
