@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from local.emulator.policy import Request, evaluate, load_document
+from local.emulator.policy.evaluation import Request, evaluate, load_document
 
 #: The versions every entry below was read against.
 MOTO_VERSION = "5.2.5"
@@ -428,30 +428,110 @@ def _probe_iam(entry: Internal) -> None:
 
 
 @dataclass(frozen=True)
-class RolePolicies:
-    """A role's trust policy and identity policies (inline and attached managed, default version)."""
+class RoleDocuments:
+    """A role's policies as IAM stores them (texts, so that callers can cache what they compile):
+    the trust policy, and (name, text) for each inline and attached managed policy."""
 
-    trust: dict[str, Any]
-    identity: list[dict[str, Any]]
+    trust: str
+    identity: tuple[tuple[str, str], ...]
 
 
-def role_policies(account: str, role_arn: str) -> RolePolicies | None:
-    """The policies of the role with this ARN, None when it does not exist."""
+def role_documents(account: str, role_arn: str) -> RoleDocuments | None:
+    """The policy texts of the role with this ARN, None when it does not exist."""
     IAM_ROLES.require()
     from moto.iam.models import iam_backends
 
     role = next((r for r in iam_backends[account]["aws"].get_roles() if r.arn == role_arn), None)
     if role is None:
         return None
-    documents = [load_document(doc) for doc in role.policies.values()]
-    for policy in role.managed_policies.values():
+    texts = [(f"inline policy {name}", _text(doc)) for name, doc in role.policies.items()]
+    for arn, policy in role.managed_policies.items():
         document = getattr(policy, "document", None)
         if document is None:
             version = next((v for v in policy.versions if v.is_default), None)
             document = version.document if version else None
         if document is not None:
-            documents.append(load_document(document))
-    return RolePolicies(load_document(role.assume_role_policy_document), documents)
+            texts.append((f"managed policy {arn}", _text(document)))
+    return RoleDocuments(_text(role.assume_role_policy_document), tuple(texts))
+
+
+def _text(document: Any) -> str:
+    import json
+
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+# --------------------------------------------------------------------------------------------------
+# 7b. who signed a request: the assumed-role sessions moto's STS handed out
+# --------------------------------------------------------------------------------------------------
+def _probe_sts(entry: Internal) -> None:
+    from moto.sts.models import AssumedRole, STSBackend, sts_backends
+
+    _sets(entry, STSBackend, "assumed_roles")
+    _sets(entry, AssumedRole, "access_key_id", "role_arn", "session_name", "account_id")
+    if "aws" not in (getattr(sts_backends, "_additional_regions", None) or []):
+        raise entry.fail("sts_backends no longer keys its backends by partition ('aws')")
+
+
+@dataclass(frozen=True)
+class Session:
+    """An assumed-role session: its role, session name and account."""
+
+    role_arn: str
+    session_name: str
+    account: str
+
+
+def assumed_role(access_key_id: str) -> Session | None:
+    """The session whose temporary credentials carry this access key id (None: not a session)."""
+    STS_SESSIONS.require()
+    from moto.sts.models import sts_backends
+
+    for account, partitions in list(sts_backends.items()):
+        backend = partitions.get("aws") if hasattr(partitions, "get") else None
+        for role in getattr(backend, "assumed_roles", []):
+            if role.access_key_id == access_key_id:
+                return Session(role.role_arn, role.session_name, str(account))
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# 7c. KMS keys and their key policies
+# --------------------------------------------------------------------------------------------------
+def _probe_kms(entry: Internal) -> None:
+    from moto.kms.models import Key, KmsBackend, kms_backends
+
+    _parameters(entry, KmsBackend.any_id_to_key_id, ("self", "key_id"), "KmsBackend.any_id_to_key_id")
+    _sets(entry, KmsBackend, "keys")
+    _sets(entry, Key, "policy", "arn", "enabled")
+    if not isinstance(kms_backends, dict):
+        raise entry.fail("kms_backends is not a BackendDict")
+
+
+@dataclass(frozen=True)
+class KmsKey:
+    arn: str
+    policy: str
+    enabled: bool
+
+
+def kms_key(account: str, region: str, key_id: str) -> KmsKey | None:
+    """The key a key id, key ARN, alias or alias ARN names (its region from the ARN when given),
+    None when there is none."""
+    KMS_KEYS.require()
+    from moto.kms.models import kms_backends
+
+    if key_id.startswith("arn:"):
+        region = key_id.split(":")[3] or region
+        account = key_id.split(":")[4] or account
+    try:
+        backend = kms_backends[account][region]
+        found = backend.keys.get(backend.any_id_to_key_id(key_id))
+    except Exception:
+        return None
+    if found is None:
+        return None
+    return KmsKey(str(found.arn), str(found.policy), bool(found.enabled))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -595,6 +675,8 @@ class RunningExecution:
     definition: str
     #: moto's execution object, for `finish_execution`
     handle: Any
+    #: the state machine's role (its Tasks are called with it)
+    role_arn: str = ""
 
 
 def running_executions(account: str, region: str) -> list[RunningExecution]:
@@ -605,7 +687,7 @@ def running_executions(account: str, region: str) -> list[RunningExecution]:
     backend = stepfunctions_backends[account][region]
     return [
         RunningExecution(execution.execution_arn, execution.name, execution.execution_input, machine.arn,
-                         machine.definition, execution)
+                         machine.definition, execution, str(getattr(machine, "roleArn", "") or ""))
         for machine in list(backend.state_machines)
         for execution in list(machine.executions)
         if execution.status == "RUNNING"
@@ -665,10 +747,23 @@ S3_OBJECTS = Internal(
     _probe_s3)
 IAM_ROLES = Internal(
     "moto.iam.models.iam_backends", "reads",
-    "role_policies(): IAMBackend.get_roles; Role.assume_role_policy_document, .policies, "
+    "role_documents(): IAMBackend.get_roles; Role.assume_role_policy_document, .policies, "
     ".managed_policies; PolicyVersion.document, .is_default",
     "the local Personalize checks the service role's trust and identity policies as the service does",
     _probe_iam)
+STS_SESSIONS = Internal(
+    "moto.sts.models.sts_backends", "reads",
+    "assumed_role(): STSBackend.assumed_roles; AssumedRole.access_key_id, .role_arn, .session_name, "
+    ".account_id",
+    "the local world tells which role signed a request (a Lambda's execution role session) from the "
+    "access key id, as AWS does, to evaluate that role's policies on the call",
+    _probe_sts)
+KMS_KEYS = Internal(
+    "moto.kms.models.kms_backends", "reads",
+    "kms_key(): KmsBackend.keys and .any_id_to_key_id; Key.policy, .arn, .enabled",
+    "KMS key policies are evaluated (a key policy must allow the caller or delegate to the account) "
+    "when a role uses a key directly, through S3, or through Personalize",
+    _probe_kms)
 SERVER = Internal(
     "moto.moto_server.werkzeug_app.DomainDispatcherApplication", "reads",
     "server_app(): the server puts its Personalize app in front of moto's own WSGI app",
@@ -704,8 +799,8 @@ EXECUTIONS = Internal(
     _probe_executions)
 
 INTERNALS: tuple[Internal, ...] = (STUBBER, BUCKET_PERMISSION, RETRY_TIME, BACKEND_DICTS, DISPOSE,
-                                   S3_OBJECTS, IAM_ROLES, SERVER, KEY_PICKLING, ACCESS_LOGS, BUCKET_LOGGING,
-                                   EXECUTIONS)
+                                   S3_OBJECTS, IAM_ROLES, STS_SESSIONS, KMS_KEYS, SERVER, KEY_PICKLING,
+                                   ACCESS_LOGS, BUCKET_LOGGING, EXECUTIONS)
 
 
 def installed_versions() -> dict[str, str]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from local.emulator import moto_internals
+from local.emulator import gate, moto_internals
 from local.emulator.clock import ScaledClock
 from local.emulator.personalize import protocol
 from local.emulator.world import DEFAULT_PATH, LostResponse, World, install_bridge, operation_of
@@ -60,7 +60,9 @@ def make_app(world: World, on_change: Callable[[], None] | None = None) -> Calla
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         try:
-            status, out_headers, out = world.personalize_request(service, operation, region, body)
+            signed = gate.credential(headers)
+            status, out_headers, out = world.personalize_request(service, operation, region, body,
+                                                                 access_key=signed[0] if signed else None)
         except LostResponse:
             # the operation took effect; the caller sees the connection fail (no response)
             raise ConnectionAbortedError(f"{service} {operation}: injected lost response") from None

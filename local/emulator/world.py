@@ -43,11 +43,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local.emulator import moto_internals
+from local.emulator import gate, moto_internals
 from local.emulator.clock import Clock, VirtualClock
 from local.emulator.faults import FaultInjector
 from local.emulator.personalize import protocol
 from local.emulator.personalize.backend import PersonalizeBackend
+from local.emulator.policy.authority import Denied, Iam
+from local.emulator.policy.evaluation import Principal
+from local.emulator.policy.requests import Check
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_PATH = Path(".local/world.pkl")
@@ -115,17 +118,26 @@ def _route(request: Any, moto: Any) -> Any:
     parts = urlsplit(request.url)
     headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
     found = protocol.identify(parts.netloc, parts.path, headers)
+    signed = gate.credential(headers)
     if found is None:
         service, operation = operation_of(request.url, headers, request.body)
         if service == "s3":
             operation = request.method
         world.stats.count(service, operation)
+        caller = world.caller(signed[0]) if signed else None
+        if caller is not None and signed is not None:
+            denial = gate.check_other(world.iam, caller, request, headers, signed[1], signed[2],
+                                      world.account_id)
+            if denial is not None:
+                world.stats.error(service, operation, "AccessDenied")
+                return denial
         return moto(request)
     service, operation, region = found
     body = request.body
     if hasattr(body, "read"):
         body = body.read()
-    return world.personalize_request(service, operation, region, body, in_process=True)
+    return world.personalize_request(service, operation, region, body, in_process=True,
+                                     access_key=signed[0] if signed else None)
 
 
 def install_bridge() -> None:
@@ -162,6 +174,8 @@ class World:
         self.faults = faults or FaultInjector()
         self.personalize = PersonalizeBackend(self._clock, self.faults)
         self.stats = Stats()
+        #: IAM on every call of a role session (enforced unless turned off), with its decisions
+        self.iam = Iam()
         self.account_id = ACCOUNT_ID
         #: "clock" (advance the clock), "skip" (no wait) or "real" (wall-clock sleep)
         self.retry_sleep = retry_sleep or "clock"
@@ -247,10 +261,18 @@ class World:
 
     # --- the Personalize entry point (bridge and server) ----------------------------------------
     def personalize_request(self, service: str, operation: str, region: str, body: Any,
-                            in_process: bool = False) -> protocol.Response:
-        """Count, inject faults, run, encode. A lost response (fault with after_effect) raises
-        botocore's ConnectionClosedError in process; the server drops the connection instead."""
+                            in_process: bool = False, access_key: str | None = None) -> protocol.Response:
+        """Count, authorize (a role session's call: its role's policies), inject faults, run,
+        encode. A lost response (fault with after_effect) raises botocore's ConnectionClosedError
+        in process; the server drops the connection instead."""
         self.stats.count(service, operation)
+        caller = self.caller(access_key)
+        if caller is not None:
+            denial = gate.check_personalize(self.iam, caller, service, operation, region,
+                                            self.account_id, body)
+            if denial is not None:
+                self.stats.error(service, operation, "AccessDeniedException")
+                return denial
         injected = self.faults.on_call(service, operation)
         if injected is not None and not injected.after_effect:
             self.stats.error(service, operation, injected.error_code)
@@ -269,6 +291,26 @@ class World:
             raise lost
         return response
 
+    # --- IAM ------------------------------------------------------------------------------------
+    def caller(self, access_key: str | None) -> Principal | None:
+        """The role session that signed with this access key, when IAM is enforced; else None
+        (the administrator: not evaluated)."""
+        if not self.iam.enforced or not access_key:
+            return None
+        return self.iam.caller(access_key)
+
+    def invoke_denied(self, role_arn: str, function_arn: str, session: str, region: str) -> str | None:
+        """Why a service acting with `role_arn` (a state machine's role) may not invoke the
+        function, or None when it may (lambda:InvokeFunction on the function ARN)."""
+        if not self.iam.enforced or not role_arn.startswith("arn:"):
+            return None
+        try:
+            check = Check("lambda:InvokeFunction", function_arn)
+            self.iam.check(Principal.session(role_arn, session), [check], region)
+        except Denied as denied:
+            return denied.message
+        return None
+
     # --- persistence ----------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         moto_state = moto_internals.capture_backends(detach=False) if self.is_active else self._moto
@@ -276,7 +318,8 @@ class World:
         # runner, the demo) advances it; the server puts a ScaledClock back on at start.
         clock = self._clock if isinstance(self._clock, VirtualClock) else VirtualClock(self._clock.now())
         return {"format": _FORMAT, "clock": clock, "faults": self.faults,
-                "personalize": self.personalize, "stats": self.stats, "account_id": self.account_id,
+                "personalize": self.personalize, "stats": self.stats, "iam": self.iam,
+                "account_id": self.account_id,
                 "retry_sleep": self.retry_sleep, "moto": moto_state}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -287,6 +330,7 @@ class World:
         self.personalize = state["personalize"]
         self.personalize.clock, self.personalize.faults = self._clock, self.faults
         self.stats = state["stats"]
+        self.iam = state.get("iam") or Iam()
         self.account_id = state["account_id"]
         self.retry_sleep = state["retry_sleep"]
         self._moto = state["moto"]

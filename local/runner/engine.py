@@ -156,8 +156,11 @@ class Engine:
         self.sim = Simulation(self.world.clock, after_step=None)
         self.observer = OperationObserver(self.world)
         self.attribution = Attribution()
+        invoke_denied = getattr(self.world, "invoke_denied", None)
         self.executions = Executions(
-            self.sim, self.lambdas, self.now, self.account, self.region, self.attribution, self.note
+            self.sim, self.lambdas, self.now, self.account, self.region, self.attribution, self.note,
+            authorize=(lambda role, fn, session: invoke_denied(role, fn, session, self.region))
+            if invoke_denied else None,
         )
         self._clients: dict[str, Any] = {}
         self.t0 = self.journal.t0

@@ -63,6 +63,7 @@ class LambdaFunction:
     logical_id: str = ""
     role_arn: str = ""
     _credentials: dict[str, str] | None = field(default=None, repr=False)
+    _boto3_session: Any = field(default=None, repr=False)
     _modules: dict[str, ModuleType] = field(default_factory=dict, repr=False)
     _entry: Callable[..., Any] | None = field(default=None, repr=False)
 
@@ -157,6 +158,7 @@ class LambdaService:
             with (
                 _installed(fn),
                 _environment(fn, self.region, self._credentials(fn)),
+                _own_boto3_session(fn),
                 contextlib.redirect_stdout(self.logs),
                 contextlib.redirect_stderr(self.logs),
             ):
@@ -204,6 +206,7 @@ class LambdaService:
             with (
                 _installed(fn),
                 _environment(fn, self.region, self._credentials(fn)),
+                _own_boto3_session(fn),
                 contextlib.redirect_stdout(self.logs),
                 contextlib.redirect_stderr(self.logs),
             ):
@@ -253,6 +256,23 @@ def _installed(fn: LambdaFunction) -> Iterator[None]:
         sys.modules.update(saved)
         with contextlib.suppress(ValueError):
             sys.path.remove(path)
+
+
+@contextlib.contextmanager
+def _own_boto3_session(fn: LambdaFunction) -> Iterator[None]:
+    """boto3's default session for this function alone (as in its own Lambda process): a session
+    resolves and caches credentials once, so a shared one would sign every function's calls with
+    whichever credentials it saw first instead of each function's execution role."""
+    import boto3
+
+    saved = boto3.DEFAULT_SESSION
+    if fn._boto3_session is None:
+        fn._boto3_session = boto3.session.Session()  # reads the function's environment
+    boto3.DEFAULT_SESSION = fn._boto3_session
+    try:
+        yield
+    finally:
+        boto3.DEFAULT_SESSION = saved
 
 
 @contextlib.contextmanager

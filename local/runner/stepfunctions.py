@@ -268,6 +268,10 @@ class Interpreter:
     execution_arn: str = ""
     execution_name: str = ""
     state_machine_arn: str = ""
+    #: the state machine's execution role, and who says whether it may invoke a function
+    #: (role ARN, function ARN, session name) -> refusal message or None
+    role_arn: str = ""
+    authorize: Callable[[str, str, str], str | None] | None = None
     transitions: int = 0
     trace: list[tuple[float, str]] = field(default_factory=list)
 
@@ -394,6 +398,17 @@ class Interpreter:
         when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
         return max(0.0, when - self.now())
 
+    def _invoke(self, function: str, payload: Any) -> Any:
+        """Invoke with the state machine's role: lambda:InvokeFunction must be allowed (a refusal
+        is the Lambda service's AccessDeniedException, surfaced as Lambda.AWSLambdaException)."""
+        if self.authorize is not None and self.role_arn:
+            arn = self.lambdas.find(function).arn
+            refused = self.authorize(self.role_arn, arn, self.execution_name or "execution")
+            if refused is not None:
+                raise LambdaError("AWSLambdaException", f"{refused} (Service: AWSLambda; Status Code: 403; "
+                                  f"Error Code: AccessDeniedException)")
+        return self.lambdas.invoke(function, payload)
+
     def _task(self, name: str, state: dict[str, Any], data: Any, context: Any) -> Proc:
         resource = state["Resource"]
         params = render(state["Parameters"], data, context) if "Parameters" in state else data
@@ -403,7 +418,7 @@ class Interpreter:
                 if LAMBDA_INVOKE.match(resource):
                     if not isinstance(params, dict) or "FunctionName" not in params:
                         raise AslError(f"state {name!r}: lambda:invoke needs Parameters.FunctionName")
-                    payload = self.lambdas.invoke(params["FunctionName"], params.get("Payload", data))
+                    payload = self._invoke(params["FunctionName"], params.get("Payload", data))
                     return {
                         "ExecutedVersion": "$LATEST",
                         "Payload": payload,
@@ -411,10 +426,12 @@ class Interpreter:
                         "SdkHttpMetadata": {"HttpStatusCode": 200},
                         "SdkResponseMetadata": {},
                     }
-                return self.lambdas.invoke(resource, params)
+                return self._invoke(resource, params)
             except LambdaError as failure:
                 if failure.error_type == "ResourceNotFoundException":
                     error = StatesError("Lambda.ResourceNotFoundException", failure.message)
+                elif failure.error_type == "AWSLambdaException":
+                    error = StatesError("Lambda.AWSLambdaException", failure.message)
                 else:
                     error = StatesError(
                         failure.error_type,
@@ -451,6 +468,7 @@ class Executions:
         region: str,
         attribution: Attribution,
         note: Callable[[str], None],
+        authorize: Callable[[str, str, str], str | None] | None = None,
     ) -> None:
         self.sim = sim
         self.lambdas = lambdas
@@ -459,6 +477,7 @@ class Executions:
         self.region = region
         self.attribution = attribution
         self.note = note
+        self.authorize = authorize
         self.tasks: dict[str, Task] = {}
         self.transitions = 0
 
@@ -474,6 +493,8 @@ class Executions:
                 execution.execution_arn,
                 execution.name,
                 execution.machine_arn,
+                role_arn=execution.role_arn,
+                authorize=self.authorize,
             )
             task = self.sim.spawn(
                 self._run(interpreter, execution, owner), f"execution {execution.name}", daemon=True

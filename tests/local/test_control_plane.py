@@ -240,7 +240,10 @@ def test_import_bad_header_fails(world: World, pz: Any, pipeline: Pipeline) -> N
 
 @pytest.mark.parametrize(
     ("grants", "expected"),
-    [({"role_grants": False}, "identity policy"), ({"bucket_grants": False}, "bucket policy")],
+    [
+        ({"role_grants": False}, "no identity-based policy allows"),
+        ({"bucket_grants": False}, "bucket policy"),
+    ],
 )
 def test_import_access_denied(
     world: World, pz: Any, pipeline: Pipeline, grants: dict[str, bool], expected: str

@@ -13,6 +13,7 @@ import pytest
 
 from local.emulator import moto_internals
 from local.emulator.moto_internals import INTERNALS, MotoDrift
+from local.emulator.policy import load_document
 from local.emulator.world import World
 from tests.local.helpers import ACCOUNT, REPO
 
@@ -185,10 +186,11 @@ def test_the_reads_return_what_the_clients_wrote() -> None:
         assert moto_internals.read_object(ACCOUNT, "probe", "in/a.csv") == b"USER_ID\nu1\n"
         moto_internals.write_object(ACCOUNT, "probe", "out/a.csv.out", b"{}\n")
         assert s3.get_object(Bucket="probe", Key="out/a.csv.out")["Body"].read() == b"{}\n"
-        found = moto_internals.role_policies(ACCOUNT, role["Arn"])
-        assert found is not None and found.trust == trust
-        assert sorted(found.identity, key=json.dumps) == sorted([inline, managed], key=json.dumps)
-        assert moto_internals.role_policies(ACCOUNT, role["Arn"] + "-gone") is None
+        found = moto_internals.role_documents(ACCOUNT, role["Arn"])
+        assert found is not None and load_document(found.trust) == trust
+        identity = [load_document(text) for _, text in found.identity]
+        assert sorted(identity, key=json.dumps) == sorted([inline, managed], key=json.dumps)
+        assert moto_internals.role_documents(ACCOUNT, role["Arn"] + "-gone") is None
     world.close()
 
 

@@ -26,8 +26,9 @@ def recorded(
     seen: list[Any] = []
     original = world.personalize_request
 
-    def record(service: str, operation: str, region: str, body: Any, in_process: bool = False) -> Any:
-        response = original(service, operation, region, body, in_process)
+    def record(service: str, operation: str, region: str, body: Any, in_process: bool = False,
+               access_key: str | None = None) -> Any:
+        response = original(service, operation, region, body, in_process, access_key)
         seen.append((service, operation, response))
         return response
 

@@ -17,7 +17,23 @@ HANDLER = Path(__file__).with_name("handler_code.py")
 ASSET_HASH = "a" * 64
 REGION = "ap-southeast-2"
 ACCOUNT = "123456789012"
-SFN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn"
+#: the state machines' execution role (its policy is evaluated when an execution invokes a function)
+SFN_ROLE: dict[str, Any] = {"Fn::GetAtt": ["SfnRole", "Arn"]}
+
+
+def sfn_role(actions: tuple[str, ...] = ("lambda:InvokeFunction",)) -> dict[str, Any]:
+    """A role Step Functions may assume, allowed `actions` on every resource."""
+    statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "invoke", "PolicyDocument": {"Version": "2012-10-17",
+                                                                     "Statement": [statement]}}],
+        },
+    }
 
 
 def asset_code() -> dict[str, Any]:
@@ -55,6 +71,7 @@ def provider(interval: int = 10, attempts: int = 60, backoff: float = 1) -> dict
         "USER_IS_COMPLETE_FUNCTION_ARN": {"Fn::GetAtt": ["UserIsComplete", "Arn"]},
     }
     return {
+        "SfnRole": sfn_role(),
         "UserOnEvent": fn("handler_code.on_event"),
         "UserIsComplete": fn("handler_code.is_complete"),
         "FrameworkOnEvent": fn(

@@ -4,13 +4,24 @@ Provider framework semantics, rollback, updates, retain, wait conditions."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
 
 from local.runner import StackError
 from local.runner.custom import CREATE_FAILED_MARKER
-from tests.runner.helpers import REGION, SFN_ROLE, Harness, custom, file_asset_hash, fn, provider, template
+from tests.runner.helpers import (
+    REGION,
+    SFN_ROLE,
+    Harness,
+    custom,
+    file_asset_hash,
+    fn,
+    provider,
+    sfn_role,
+    template,
+)
 
 
 def timing(result, lid):  # type: ignore[no-untyped-def]
@@ -604,3 +615,19 @@ def test_monitoring_types_deploy_destroy_and_the_world_still_saves(harness: Harn
             for k in keys
         ]
     assert states == ["PendingDeletion"]
+
+
+def test_state_machine_role_without_invoke_permission_fails_its_execution(harness: Harness) -> None:
+    """Step Functions invokes each Task's function with the state machine's role: a role whose
+    policy lacks lambda:InvokeFunction fails the execution (the wait then times out)."""
+    stack = waiter_stack("train", polls=2, timeout="600")
+    resources: dict[str, Any] = stack["Resources"]  # type: ignore[assignment]
+    resources["SfnRole"] = sfn_role(actions=("lambda:GetFunction",))
+    result = harness.deploy(stack)
+    assert result.status == "ROLLBACK_COMPLETE"
+    assert "timed out" in result.reason
+    assert [e for e in harness.events() if e["fn"] in ("poll", "signal")] == []
+    assert harness.world.iam.decisions["deny lambda:InvokeFunction"] >= 1
+    # the same stack with the permission deploys (the rule, not the stack, made it fail)
+    assert harness.deploy(waiter_stack("train", polls=2, timeout="600")).status in (
+        "CREATE_COMPLETE", "UPDATE_COMPLETE")

@@ -144,7 +144,9 @@ def _run(store: Store, job: BatchInferenceJob) -> tuple[dict[str, bytes], int]:
     assert isinstance(solution, Solution)
     family = borrowed.family(solution.recipe_arn)
     bucket, keys = _keys(job.account, job.input_path)
-    denied = check_import_access(job.account, job.region, job.role_arn, bucket, keys, job.arn)
+    folder = job.input_path[len("s3://"):].partition("/")[2]
+    denied = check_import_access(job.account, job.region, job.role_arn, bucket, keys, job.arn,
+                                 prefix=folder if folder.endswith("/") or not folder else None)
     if denied:
         raise _Failed(denied)
     if not keys:
@@ -164,7 +166,7 @@ def _run(store: Store, job: BatchInferenceJob) -> tuple[dict[str, bytes], int]:
     total = 0
     for key in keys:
         target = f"{out_prefix}{key.rsplit('/', 1)[-1]}.out"
-        denied = check_write_access(job.account, job.role_arn, out_bucket, target, job.arn)
+        denied = check_write_access(job.account, job.role_arn, out_bucket, target, job.arn, job.region)
         if denied:
             raise _Failed(denied)
         text = moto_internals.read_object(job.account, bucket, key).decode("utf-8-sig", errors="replace")

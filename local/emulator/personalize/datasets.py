@@ -17,7 +17,7 @@ from typing import Any
 from local.emulator import moto_internals
 from local.emulator.personalize import data, importcheck
 from local.emulator.personalize import durations as dur
-from local.emulator.personalize.access import check_import_access
+from local.emulator.personalize.access import check_import_access, check_key_access
 from local.emulator.personalize.errors import exists, in_use, invalid, limit
 from local.emulator.personalize.resources import (
     IN_PROGRESS,
@@ -65,7 +65,14 @@ class Datasets(Part):
             raise limit(f"You have reached the maximum of {store.quotas['dataset_groups_per_region']} "
                         "dataset groups in this region.")
         store.add(group)
-        store.start_create(group, store.durations.of("dataset_group", name))
+        total = store.durations.of("dataset_group", name)
+        refused = (check_key_access(ctx[0], ctx[1], group.role_arn, group.kms_key_arn, arn)
+                   if group.kms_key_arn else None)
+        if refused:
+            # Not documented whether the service refuses at once or fails the group: CREATE FAILED.
+            store.schedule(group.created + total, "failed", group, refused)
+        else:
+            store.start_create(group, total)
         return {"datasetGroupArn": arn, **({"domain": group.domain} if group.domain else {})}
 
     def op_DescribeDatasetGroup(self, ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +283,8 @@ class Datasets(Part):
         except LookupError:
             return (f"Insufficient privileges for accessing data in Amazon S3: bucket {bucket} "
                     "does not exist or is not reachable."), 0, None
-        denied = check_import_access(job.account, job.region, role_arn, bucket, keys, job.arn)
+        folder = key if (not key or key.endswith("/")) else None
+        denied = check_import_access(job.account, job.region, role_arn, bucket, keys, job.arn, prefix=folder)
         if denied:
             return f"Failed to create a data import job for {dataset.dataset_type} dataset. {denied}", 0, None
         if not keys:
