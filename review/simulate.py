@@ -260,22 +260,22 @@ def simulate(
         key = fingerprint(base, region) if cache is not None else ""
         entry = cache / f"base-{base.name}-{key}" if cache is not None else None
         base_deploy: OperationResult | None = None
-        if entry is not None and (entry / "world.pkl").is_file():
-            with progress(f"the base deployed before ({entry.name}): restoring it"):
-                scratch = Scratch.restore(entry, root, region)
-        else:
-            scratch = Scratch(root, region)
-            with progress("deploying the base to a scratch local world (virtual clock)"):
-                base_deploy = scratch.runner.deploy(base)
-            if not base_deploy.ok:
-                scratch.close()
-                raise SimulationError(
-                    f"the base does not deploy to the local world: {base_deploy.status} "
-                    f"({base_deploy.reason})"
-                )
-            if entry is not None:
-                entry.parent.mkdir(parents=True, exist_ok=True)
-                scratch.save(entry, base.name)
+        with _locked(entry):  # another review of the same base waits, then restores it
+            if entry is not None and (entry / "world.pkl").is_file():
+                with progress(f"the base deployed before ({entry.name}): restoring it"):
+                    scratch = Scratch.restore(entry, root, region)
+            else:
+                scratch = Scratch(root, region)
+                with progress("deploying the base to a scratch local world (virtual clock)"):
+                    base_deploy = scratch.runner.deploy(base)
+                if not base_deploy.ok:
+                    scratch.close()
+                    raise SimulationError(
+                        f"the base does not deploy to the local world: {base_deploy.status} "
+                        f"({base_deploy.reason})"
+                    )
+                if entry is not None:
+                    scratch.save(entry, base.name)
         try:
             before = scratch.store.load(base.name)
             assert before is not None
@@ -306,3 +306,19 @@ class SimulationError(Exception):
 @contextmanager
 def _null() -> Iterator[None]:
     yield
+
+
+@contextmanager
+def _locked(entry: Path | None) -> Iterator[None]:
+    if entry is None:
+        yield
+        return
+    import fcntl
+
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with open(entry.with_name(entry.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
