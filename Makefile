@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # This machine's pip config names find-links folders that may not exist: drop that warning only.
 QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: demo test bench faults synth validate deploy diff destroy lint typecheck install clean
+.PHONY: demo test bench faults updates review synth validate deploy diff destroy lint typecheck install clean
 
 # The pinned requirements, then the project itself, editable, for its console script .venv/bin/pz.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -40,13 +40,28 @@ bench: install
 faults: install
 	$(PY) -m tests.faults
 
+# The update matrix (tests/updates): each change of a live pipeline applied to a deployed dev on the
+# local world; its table goes into docs/reliability.md.
+updates: install
+	$(PY) -m tests.updates
+
+# What merging this working tree does to ENV's deployed pipeline, against the merge base of BASE.
+BASE ?= main
+review: install
+	$(PZ) review -c env=$(ENV) --base $(BASE)
+
 # The pz commands for ENV (make deploy ENV=prod); `pz <command> --help` has their options.
 synth validate deploy diff destroy: install
 	$(PZ) $@ -c env=$(ENV)
 
+# actionlint comes from requirements-ci.txt (its PyPI wrapper downloads the binary from GitHub when
+# installed): CI always runs it; a machine without it says so and runs the rest.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/zizmor --quiet .github/workflows
+	if [ -x $(VENV)/bin/actionlint ]; then $(VENV)/bin/actionlint; \
+	  else echo "actionlint: not installed (pip install -r requirements-ci.txt, where GitHub is reachable)"; fi
 
 clean:
 	rm -rf cdk.out .local .pytest_cache

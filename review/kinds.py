@@ -361,7 +361,8 @@ def categories() -> dict[str, str]:
     }
     for kind in KINDS.values():
         for outcome in kind.watch:
-            found[f"{kind.slug}-{outcome}"] = f"a {kind.noun} is {outcome}"
+            article = "an" if kind.noun[0] in "aeiou" else "a"
+            found[f"{kind.slug}-{outcome}"] = f"{article} {kind.noun} is {outcome}"
         for flags in kind.flags.values():
             for flag in flags:
                 assert flag in found, flag

@@ -21,6 +21,7 @@ EXAMPLES = """
   pz review -c env=dev --base main --json | jq .warnings
   pz review -c env=dev --base v1.2 --exact-base      # the ref itself, not its merge base with HEAD
   make review BASE=main ENV=prod                     # the same through make
+  pz review -c env=dev --base-app base.out --app cdk.out   # two cloud assemblies already synthesized
 """
 
 
@@ -31,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the git ref to compare with: its merge base with HEAD (default: main)")
     parser.add_argument("--exact-base", action="store_true",
                         help="review against REF itself rather than its merge base with HEAD")
+    parser.add_argument("--base-app", type=Path, default=None, metavar="DIR",
+                        help="the base as a synthesized cloud assembly (instead of --base)")
+    parser.add_argument("--app", type=Path, default=None, metavar="DIR",
+                        help="the head as a synthesized cloud assembly (default: the working tree, "
+                        "synthesized)")
     parser.add_argument("--json", action="store_true", help="print the review as one JSON object")
     parser.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                         help="also write the Markdown to FILE (e.g. $GITHUB_STEP_SUMMARY)")
@@ -68,25 +74,33 @@ def fail_on(value: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
+    from local.runner import AssemblyError
     from review import Request, SourceError
     from review import run as run_review
     from review.cost import PricingError
     from review.render import as_json, markdown
     from review.simulate import SimulationError
-    from review.sources import export, resolve, working_tree
+    from review.sources import Tree, export, resolve, working_tree
 
     console = Console(args.no_color)
     wanted = fail_on(args.fail_on)
     if args.pricing is not None and not args.pricing.is_file():
         raise UserError(f"--pricing {args.pricing}: no such file")
-    if not (REPO_ROOT / "config" / f"{args.env}.toml").is_file():
+    for option, folder in (("--base-app", args.base_app), ("--app", args.app)):
+        if folder is not None and not (folder / "manifest.json").is_file():
+            raise UserError(f"{option} {folder}: not a cloud assembly (no manifest.json)")
+    if args.app is None and not (REPO_ROOT / "config" / f"{args.env}.toml").is_file():
         raise UserError(f"no config/{args.env}.toml in the working tree")
     with tempfile.TemporaryDirectory(prefix="pz-review-base-") as tmp:
         try:
-            commit, label = resolve(args.base, merge_base=not args.exact_base)
-            base = export(commit, label, Path(tmp) / "tree")
+            base: Path | Tree
+            if args.base_app is not None:
+                base = args.base_app
+            else:
+                commit, label = resolve(args.base, merge_base=not args.exact_base)
+                base = export(commit, label, Path(tmp) / "tree")
             request = Request(
-                env=args.env, base=base, head=working_tree(), production=args.production,
+                env=args.env, base=base, head=args.app or working_tree(), production=args.production,
                 pricing=args.pricing, cache=None if args.no_cache else args.cache_dir,
                 checkov=not args.no_checkov,
             )
@@ -95,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
             raise (UserError if error.user_error else OperationFailed)(str(error)) from None
         except SimulationError as error:
             raise OperationFailed(str(error)) from None
+        except AssemblyError as error:  # an assembly without the environment's stack
+            raise UserError(f"{error} (synthesized for -c env={args.env}?)") from None
         except PricingError as error:
             raise UserError(str(error)) from None
     flagged = [c for c in wanted if c in review.categories]
