@@ -120,6 +120,13 @@ def _import(change: ResourceChange, ctx: Context) -> list[str]:
     return lines
 
 
+def _training_seconds(op: Any, ctx: Context) -> float:
+    """How long the training takes on the local Personalize's duration model: as it ran, or, for one
+    stopped before it finished (its wait timed out, the update rolled back), as it was planned."""
+    planned = ctx.sim.facts_after.training_seconds.get(op.arn, 0.0)
+    return _duration(op) if op.end is not None else planned
+
+
 def _training(change: ResourceChange, ctx: Context) -> list[str]:
     lines = []
     timeout = ctx.timeouts.get(change.logical_id)
@@ -133,8 +140,11 @@ def _training(change: ResourceChange, ctx: Context) -> list[str]:
         mode = version.get("trainingMode", change.after.get("TrainingMode", "FULL"))
         hpo = " with HPO" if solution.get("performHPO") else ""
         billed = f", {hours:.2f} training hours billed (estimate)" if isinstance(hours, (int, float)) else ""
-        line = f"{mode} training{hpo} of {solution.get('name', '?')} ({recipe}): {hms(_duration(op))}{billed}"
-        if timeout and _duration(op) > timeout:
+        took = _training_seconds(op, ctx)
+        line = f"{mode} training{hpo} of {solution.get('name', '?')} ({recipe}): {hms(took)}{billed}"
+        if op.end is None:
+            line += f" on the duration model ({op.status or 'not finished'} in the simulation)"
+        if timeout and took > timeout:
             line += f"; longer than its training_timeout {hms(timeout)}: the wait fails"
         lines.append(line)
     return lines
@@ -146,7 +156,7 @@ def _training_flags(change: ResourceChange, ctx: Context) -> list[str]:
     for op in ctx.ops.get(change.logical_id, []):
         if op.kind == "solution-version":
             flags.append("retraining")
-            if timeout and _duration(op) > timeout:
+            if timeout and _training_seconds(op, ctx) > timeout:
                 flags.append("timeout-exceeded")
     return flags
 

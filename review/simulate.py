@@ -69,6 +69,9 @@ class Facts:
     resources: dict[str, Observed] = field(default_factory=dict)
     #: s3 location -> (rows after the header, bytes), summed over a folder's objects
     objects: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: solution version ARN -> the training's length on the local Personalize's duration model
+    #: (known from its start, also for a training stopped before it finished)
+    training_seconds: dict[str, float] = field(default_factory=dict)
 
     def get(self, arn: str | None) -> dict[str, Any] | None:
         found = self.resources.get(arn or "")
@@ -175,6 +178,11 @@ def observe(world: World, region: str, state: StackState, extra_arns: list[str])
             except ClientError:
                 described = None
             facts.resources[arn] = Observed(arn, kind, described)
+            if kind == "solution-version":
+                planned = getattr(getattr(world, "personalize", None), "resources", {}).get(arn)
+                seconds = float(getattr(planned, "training_seconds", 0.0) or 0.0)
+                if seconds:
+                    facts.training_seconds[arn] = seconds
             if kind == "dataset-import-job" and described:
                 location = described.get("dataSource", {}).get("dataLocation", "")
                 if location and location not in facts.objects:

@@ -1,6 +1,7 @@
 """`pz review` as a user runs it, on two synthesized cloud assemblies (the shipped dev, deployed once
 for the update matrix, and dev without the ranking solution and its campaign): the Markdown a pull
-request gets, the JSON, the warnings first, and the exit statuses of --fail-on."""
+request gets, the JSON, the warnings first, and the exit statuses of --fail-on; and a training
+longer than its configured timeout, warned about first."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 
 from cli.exitcodes import ExitCode
 from local.runner import StackArtifact
+from review import Request, run
 
-from .changes import CHANGES
+from .changes import CHANGES, Change, Workspace, more_interactions, set_
 from .harness import head, pz
 
 pytestmark = pytest.mark.slow
@@ -79,3 +81,31 @@ def test_fail_on_absent_category_exits_0_and_unknown_is_a_usage_error(
 def test_an_app_that_is_not_an_assembly_is_a_usage_error(tmp_path: Path) -> None:
     code, _out = pz("review", "-c", "env=dev", "--base-app", str(tmp_path), "--app", str(tmp_path))
     assert code == ExitCode.USAGE
+
+
+def test_a_training_longer_than_its_timeout_is_a_warning(
+    base: tuple[StackArtifact, Path], shared: Path, tmp_path: Path
+) -> None:
+    """New data retrains every solution; user-personalization-v2 trains about 51 minutes on the duration
+    model, so a 20-minute training_timeout makes its wait time out and the update roll back: the review
+    says so first, from the model's duration (the training itself was stopped by the rollback)."""
+
+    def mutate(ws: Workspace) -> None:
+        more_interactions(ws)
+        set_("solutions[user-personalization].training_timeout", "20m")(ws)
+
+    short = head(Change("new data, training_timeout 20m", mutate, {}), tmp_path)
+    found = run(
+        Request(
+            env="dev",
+            base=base[0].directory,
+            head=short.directory,
+            checkov=False,
+            cache=shared / "review-cache",
+        )
+    )
+    assert found.update.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert [w.category for w in found.warnings] == ["update-failed", "timeout-exceeded"]
+    assert found.warnings[1].message.startswith("TrainUserPersonalization: FULL training")
+    assert "longer than its training_timeout 00:20:00" in found.warnings[1].message
+    assert {"timeout-exceeded", "retraining", "update-failed"} <= set(found.categories)
