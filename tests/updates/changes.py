@@ -202,6 +202,11 @@ def _remove(kind: str, name: str) -> Callable[[dict[str, Any]], None]:
     return fn
 
 
+def _remove_ranking(config: dict[str, Any]) -> None:
+    _remove("solutions", "ranking")(config)
+    _remove("campaigns", "ranking")(config)
+
+
 def _rename_solution(config: dict[str, Any]) -> None:
     for solution in config["solutions"]:
         if solution["name"] == "similar-items":
@@ -398,7 +403,7 @@ CHANGES: list[Change] = [
     ),
     Change(
         "solutions: remove one with its campaign",
-        edit(lambda c: (_remove("solutions", "ranking")(c), _remove("campaigns", "ranking")(c))),
+        edit(_remove_ranking),
         {
             "SolutionRanking": "deleted",
             "TrainRanking": "deleted",
