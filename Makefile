@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # This machine's pip config names find-links folders that may not exist: drop that warning only.
 QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: demo test bench faults updates review synth validate deploy diff destroy lint typecheck install clean
+.PHONY: demo test bench faults updates review checkov synth validate deploy diff destroy lint typecheck install clean
 
 # The pinned requirements, then the project itself, editable, for its console script .venv/bin/pz.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -27,6 +27,15 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed
+
+# checkov in a virtualenv of its own (its pins clash with the project's boto3), for pz review.
+.venv-checkov/.installed: requirements-checkov.txt
+	test -x .venv-checkov/bin/python || python3 -m venv .venv-checkov
+	set -o pipefail; .venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check \
+	  -r requirements-checkov.txt 2>&1 | $(QUIET_PIP)
+	touch $@
+
+checkov: .venv-checkov/.installed
 
 demo: install
 	$(PZ) demo -c env=$(ENV)
@@ -47,7 +56,7 @@ updates: install
 
 # What merging this working tree does to ENV's deployed pipeline, against the merge base of BASE.
 BASE ?= main
-review: install
+review: install .venv-checkov/.installed
 	$(PZ) review -c env=$(ENV) --base $(BASE)
 
 # The pz commands for ENV (make deploy ENV=prod); `pz <command> --help` has their options.

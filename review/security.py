@@ -205,7 +205,7 @@ class Checkov:
 
     def start(self, templates: dict[str, dict[str, Any]]) -> None:
         if not self.available:
-            self.error = f"checkov not run: {self.binary} is missing (`make lint` installs it)"
+            self.error = f"checkov not run: {self.binary} is missing (`make checkov` installs it)"
             return
         self._tmp = tempfile.TemporaryDirectory(prefix="pz-review-checkov-")
         cmd = [str(self.binary), "--framework", "cloudformation", "--quiet", "--compact",

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the Markdown to FILE (e.g. $GITHUB_STEP_SUMMARY)")
     parser.add_argument(
         "--fail-on", default="", metavar="CATEGORIES",
-        help="comma-separated categories that make the command exit 3 (docs/command-line.md): "
+        help="comma-separated categories that make the command exit 3 (docs/review.md): "
         + ", ".join(sorted(categories())),
     )
     parser.add_argument("--pricing", type=Path, default=None, metavar="FILE",
