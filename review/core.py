@@ -150,7 +150,8 @@ def _read(request: Request, sim: Simulation, checkov: Checkov, seconds: dict[str
     changes = outcomes(sim.before, sim.after, sim.update)
     ctx = Context.of(sim, production)
     for change in changes.values():
-        explain(change, ctx)
+        if is_personalize(change.type):  # the service's terms; other resources are listed as they are
+            explain(change, ctx)
     prices = load_pricing(sim.region, request.pricing)
     cost_once = one_off(sim.update.service_ops, sim.facts_after, prices)
     before, after = monthly(sim.facts_before, prices), monthly(sim.facts_after, prices)

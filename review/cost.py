@@ -188,8 +188,10 @@ def monthly(facts: Facts, prices: Prices) -> Cost:
             match = _RATE.match(expression)
             days = int(match.group(1)) if match else 7
             runs = hours / 24 / days
-            latest = facts.get((described.get("latestSolutionVersion") or {}).get("solutionVersionArn")) or {}
-            trained = float(latest.get("trainingHours") or 0.0)
+            latest_arn = (described.get("latestSolutionVersion") or {}).get("solutionVersionArn")
+            trained = float((facts.get(latest_arn) or {}).get("trainingHours") or 0.0)
+            if not trained:  # still training (an automatic run just started): the duration model's
+                trained = facts.training_seconds.get(latest_arn or "", 0.0) / 3600
             rate = prices.price("training_per_hour")
             cost.lines.append(Line(
                 f"automatic training of {described.get('name')} ({expression})", runs * trained,

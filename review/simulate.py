@@ -169,7 +169,11 @@ def observe(world: World, region: str, state: StackState, extra_arns: list[str])
     with world.active():
         pz = boto3.client("personalize", region_name=region)
         s3 = boto3.client("s3", region_name=region)
-        for arn in sorted(a for a in arns if a.startswith("arn:") and ":personalize:" in a):
+        queue = sorted(a for a in arns if a.startswith("arn:") and ":personalize:" in a)
+        while queue:
+            arn = queue.pop(0)
+            if arn in facts.resources:
+                continue
             kind, call, key, result = _describer(arn)
             if call is None:
                 continue
@@ -178,6 +182,10 @@ def observe(world: World, region: str, state: StackState, extra_arns: list[str])
             except ClientError:
                 described = None
             facts.resources[arn] = Observed(arn, kind, described)
+            if kind == "solution" and described:  # e.g. an automatic training the service started
+                latest = (described.get("latestSolutionVersion") or {}).get("solutionVersionArn")
+                if latest and latest not in facts.resources:
+                    queue.append(latest)
             if kind == "solution-version":
                 planned = getattr(getattr(world, "personalize", None), "resources", {}).get(arn)
                 seconds = float(getattr(planned, "training_seconds", 0.0) or 0.0)
