@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # This machine's pip config names find-links folders that may not exist: drop that warning only.
 QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: demo test bench faults synth validate deploy diff destroy lint typecheck install clean
+.PHONY: demo test bench faults updates review checkov synth validate deploy diff destroy lint typecheck install clean
 
 # The pinned requirements, then the project itself, editable, for its console script .venv/bin/pz.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -28,6 +28,15 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed
 
+# checkov in a virtualenv of its own (its pins clash with the project's boto3), for pz review.
+.venv-checkov/.installed: requirements-checkov.txt
+	test -x .venv-checkov/bin/python || python3 -m venv .venv-checkov
+	set -o pipefail; .venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check \
+	  -r requirements-checkov.txt 2>&1 | $(QUIET_PIP)
+	touch $@
+
+checkov: .venv-checkov/.installed
+
 demo: install
 	$(PZ) demo -c env=$(ENV)
 
@@ -40,14 +49,29 @@ bench: install
 faults: install
 	$(PY) -m tests.faults
 
+# The update matrix (tests/updates): each change of a live pipeline applied to a deployed dev on the
+# local world; its table goes into docs/reliability.md.
+updates: install
+	$(PY) -m tests.updates
+
+# What merging this working tree does to ENV's deployed pipeline, against the merge base of BASE.
+BASE ?= main
+review: install .venv-checkov/.installed
+	$(PZ) review -c env=$(ENV) --base $(BASE)
+
 # The pz commands for ENV (make deploy ENV=prod); `pz <command> --help` has their options.
 synth validate deploy diff destroy: install
 	$(PZ) $@ -c env=$(ENV)
 
 # ruff on everything; mypy on the files pyproject.toml's [tool.mypy] names (`make typecheck` alone).
+# actionlint comes from requirements-ci.txt (its PyPI wrapper downloads the binary from GitHub when
+# installed): CI always runs it; a machine without it says so and runs the rest.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(MAKE) --no-print-directory typecheck
+	$(VENV)/bin/zizmor --quiet .github/workflows
+	if [ -x $(VENV)/bin/actionlint ]; then $(VENV)/bin/actionlint; \
+	  else echo "actionlint: not installed (pip install -r requirements-ci.txt, where GitHub is reachable)"; fi
 
 typecheck: install
 	$(VENV)/bin/mypy

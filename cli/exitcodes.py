@@ -11,6 +11,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE = 2
+    FLAGGED = 3
     INTERRUPTED = 130
 
     @property
@@ -24,12 +25,14 @@ _MEANINGS = {
     "service failed, diff --fail found changes",
     ExitCode.USAGE: "usage error, or something you must fix first: arguments, a rejected config or "
     "data, no cloud assembly, a stack or campaign not deployed, credentials",
+    ExitCode.FLAGGED: "review --fail-on: the review found a category named in --fail-on",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 _SHORT = {
     ExitCode.OK: "done",
     ExitCode.FAILED: "the operation failed",
     ExitCode.USAGE: "usage or yours to fix",
+    ExitCode.FLAGGED: "review flagged",
     ExitCode.INTERRUPTED: "interrupted",
 }
 

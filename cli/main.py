@@ -26,6 +26,7 @@ COMMANDS = {
     "diff": "compare the synthesized stack with its local deployment",
     "deploy": "deploy the stack to the local Personalize as CloudFormation would, with events",
     "destroy": "delete the local deployment in reverse dependency order, then list what is left",
+    "review": "what a change does to the deployed pipeline, simulated: per resource, hours, dollars, IAM",
     "recommend": "ask a deployed campaign for recommendations (the local deploy, or --target aws)",
     "serve": "serve S3, IAM, STS and Personalize on 127.0.0.1 for the AWS CLI and SDKs",
     "demo": "the whole pipeline offline: synth, deploy, recommend, solution metrics, destroy",

@@ -31,6 +31,7 @@ PACKAGES: dict[str, str] = {
     "recs": "recs",
     "local.emulator": "local/emulator",
     "local.runner": "local/runner",
+    "review": "review",
     "cli": "cli",
     "bench": "bench",
 }
@@ -46,7 +47,8 @@ ALLOWED: dict[str, set[str]] = {
     "local.emulator": {"pipeline"},
     "local.runner": {"local.emulator"},
     "recs": {"pipeline", "local.emulator", "local.runner"},
-    "cli": {"recs", "stacks", "pipeline", "local.emulator", "local.runner"},
+    "review": {"pipeline", "local.emulator", "local.runner"},
+    "cli": {"review", "recs", "stacks", "pipeline", "local.emulator", "local.runner"},
     "bench": {
         "cli", "recs", "stacks", "pipeline", "personalize_constructs", "local.emulator", "local.runner",
     },

@@ -1,0 +1,287 @@
+"""Running a row of the change list both ways: the review's simulation, and a plain local update as a
+user makes it (`pz deploy` of the base, then `pz deploy` of the head into the same state folder),
+whose outcome per resource is read from the event lines `pz deploy` prints, as a reader of
+CloudFormation's stack events would: CREATE_COMPLETE is created; an UPDATE_COMPLETE is updated in
+place unless the cleanup phase deletes the old physical resource (`<id> (old)`: replaced); a
+DELETE_COMPLETE in the cleanup phase is deleted, DELETE_SKIPPED retained; a rolled-back update is
+`rolled back` for every resource it had started."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import io
+import json
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cli.main import main
+from local.emulator.world import World
+from local.runner import CloudAssembly, StackArtifact
+from pipeline.naming import stack_name
+from tests.updates.changes import ENV, REPO, Change, Workspace
+
+EVENT = re.compile(r"^\s*\[\d+/\d+\]\s+([A-Z_]+)\s+(.+?)\s+\d+:\d\d:\d\d(?:\s|$)")
+
+
+def synth(root: Path, outdir: Path) -> StackArtifact:
+    """The app built in-process from `root`'s config/ and data/ (the repository's code)."""
+    from pipeline.config import load_config
+    from stacks import build_app
+
+    config = load_config(ENV, root / "config" / f"{ENV}.toml", root=root)
+    app = build_app(ENV, str(outdir), config=config, root=root, asset_dir=REPO / "lambda", nag=False)
+    app.synth()
+    return CloudAssembly.load(outdir).stack(stack_name(ENV))
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """One pytest-xdist worker builds a shared thing; the others wait for it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def pz(*args: str) -> tuple[int, str]:
+    """`pz ARGS` in-process: exit status and stdout."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+def deployed_base(shared: Path) -> tuple[StackArtifact, Path]:
+    """The shipped dev synthesized and deployed once with `pz deploy` (shared by the workers)."""
+    with locked(shared / "base.lock"):
+        assembly, state = shared / "base.out", shared / "base-state"
+        if not (state / "world.pkl").is_file():
+            shutil.rmtree(assembly, ignore_errors=True)
+            shutil.rmtree(state, ignore_errors=True)
+            root = shared / "base-root"
+            shutil.rmtree(root, ignore_errors=True)
+            Workspace(root)
+            synth(root, assembly)
+            code, out = pz(
+                "deploy", "-c", f"env={ENV}", "--app", str(assembly), "--state-dir", str(state), "--quiet"
+            )
+            assert code == 0, out
+        return CloudAssembly.load(assembly).stack(stack_name(ENV)), state
+
+
+def head(change: Change, tmp: Path) -> StackArtifact:
+    workspace = Workspace(tmp / "head-root")
+    change.mutate(workspace)
+    return synth(workspace.root, tmp / "head.out")
+
+
+REGION = "ap-southeast-2"  # config/dev.toml's
+
+
+def local_update(
+    change: Change, base_state: Path, head_artifact: StackArtifact, state: Path
+) -> tuple[int, dict[str, str], str]:
+    """`pz deploy` of the head into a copy (`state`) of the deployed base's state folder: its exit
+    status, the outcome per resource from its event lines, and its output."""
+    shutil.copytree(base_state, state, ignore=shutil.ignore_patterns("waitcondition.port"))
+    if change.seed is not None:
+        world = World.load(state / "world.pkl")
+        with world.active():
+            change.seed(world, REGION)
+        world.save(state / "world.pkl")
+        world.close()
+    code, out = pz(
+        "deploy", "-c", f"env={ENV}", "--app", str(head_artifact.directory), "--state-dir", str(state)
+    )
+    return code, outcomes_from_events(out.splitlines()), out
+
+
+def served(state: Path) -> dict[str, str]:
+    """Every ACTIVE campaign of the world in `state` asked for recommendations the way its recipe
+    is asked (GetRecommendations by user or by item, GetPersonalizedRanking): campaign name ->
+    "ok" or the error (an empty answer is an error too)."""
+    rows = list(csv.DictReader(io.StringIO((REPO / "data" / "interactions.csv").read_text())))
+    user, item = rows[0]["USER_ID"], rows[0]["ITEM_ID"]
+    items = sorted({r["ITEM_ID"] for r in rows})[:10]
+    found: dict[str, str] = {}
+    world = World.load(state / "world.pkl")
+    try:
+        import boto3
+        from botocore.exceptions import ClientError
+
+        with world.active():
+            pz_ = boto3.client("personalize", region_name=REGION)
+            runtime = boto3.client("personalize-runtime", region_name=REGION)
+            for listed in pz_.list_campaigns()["campaigns"]:
+                if listed["status"] != "ACTIVE" or not listed["name"].startswith(f"{ENV}-"):
+                    continue
+                campaign = pz_.describe_campaign(campaignArn=listed["campaignArn"])["campaign"]
+                version = pz_.describe_solution_version(solutionVersionArn=campaign["solutionVersionArn"])
+                solution = pz_.describe_solution(solutionArn=version["solutionVersion"]["solutionArn"])
+                recipe = solution["solution"]["recipeArn"].rsplit("/", 1)[-1]
+                arn = listed["campaignArn"]
+                try:
+                    if "ranking" in recipe:
+                        got = runtime.get_personalized_ranking(campaignArn=arn, userId=user, inputList=items)
+                        answer = got["personalizedRanking"]
+                    elif "sims" in recipe or "similar" in recipe:
+                        answer = runtime.get_recommendations(campaignArn=arn, itemId=item)["itemList"]
+                    else:
+                        answer = runtime.get_recommendations(campaignArn=arn, userId=user)["itemList"]
+                    found[listed["name"]] = "ok" if answer else "empty answer"
+                except ClientError as error:
+                    found[listed["name"]] = str(error)
+    finally:
+        world.close()
+    return found
+
+
+def destroy(state: Path) -> dict[str, list[str]]:
+    """`pz destroy` of the updated stack: what is left of it in the world (nothing, for dev)."""
+    _code, out = pz("destroy", "-c", f"env={ENV}", "--state-dir", str(state), "--json", "--quiet")
+    left: dict[str, list[str]] = json.loads(out)["left"]
+    return left
+
+
+@dataclass
+class Row:
+    """One row of the update matrix, run: what was expected, predicted and done."""
+
+    change: Change
+    expected: dict[str, str]
+    predicted: dict[str, str] = field(default_factory=dict)
+    #: the review's categories (what --fail-on matches)
+    categories: list[str] = field(default_factory=list)
+    actual: dict[str, str] = field(default_factory=dict)
+    status: str = ""
+    reason: str = ""
+    deploy_exit: int = -1
+    served: dict[str, str] = field(default_factory=dict)
+    left: dict[str, list[str]] = field(default_factory=dict)
+    virtual_seconds: float = 0.0
+    real_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.deploy_exit == 0
+            and self.actual == self.expected
+            and self.predicted == self.actual
+            and not self.missing_flags
+            and bool(self.served)
+            and all(v == "ok" for v in self.served.values())
+            and not self.left
+        )
+
+    @property
+    def missing_flags(self) -> list[str]:
+        return [f for f in self.change.flags if f not in self.categories]
+
+    def verdict(self) -> str:
+        """The first thing that went wrong, or `PASS`."""
+        if self.deploy_exit != 0:
+            return f"update failed ({self.status}): {self.reason}"
+        if self.actual != self.expected:
+            return f"outcome {_diff(self.expected, self.actual)}"
+        if self.predicted != self.actual:
+            return f"review predicted {_diff(self.actual, self.predicted)}"
+        if self.missing_flags:
+            return f"review did not flag {self.missing_flags} (it flagged {self.categories})"
+        bad = {k: v for k, v in self.served.items() if v != "ok"}
+        if not self.served or bad:
+            return f"recommendations not served: {bad or 'no active campaign'}"
+        if self.left:
+            return f"destroy left {self.left}"
+        return "PASS"
+
+
+def _diff(want: dict[str, str], got: dict[str, str]) -> str:
+    keys = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+    return "; ".join(f"{k}: {want.get(k, 'untouched')} -> {got.get(k, 'untouched')}" for k in keys)
+
+
+def run_row(change: Change, base: tuple[StackArtifact, Path], shared: Path, tmp: Path) -> Row:
+    """The row end to end: the head synthesized; the review's simulation; the same update as a user
+    makes it (`pz deploy`); recommendations after it; `pz destroy` and what it leaves."""
+    from review import Request, run
+
+    started = time.perf_counter()
+    base_artifact, base_state = base
+    row = Row(change, dict(change.expect))
+    head_artifact = head(change, tmp)
+    review = run(
+        Request(
+            env=ENV,
+            base=base_artifact.directory,
+            head=head_artifact.directory,
+            checkov=False,
+            cache=shared / "review-cache",
+            prepare=change.seed,
+        )
+    )
+    templates = (base_artifact.template, head_artifact.template)
+    row.predicted = personalize_only({c.logical_id: c.outcome for c in review.changes}, *templates)
+    row.categories = review.categories
+    row.status, row.reason = review.update.status, review.update.reason
+    row.virtual_seconds = review.update.virtual_seconds
+    state = tmp / "state"
+    row.deploy_exit, actual, _out = local_update(change, base_state, head_artifact, state)
+    row.actual = personalize_only(actual, *templates)
+    row.served = served(state)
+    row.left = destroy(state)
+    row.real_seconds = time.perf_counter() - started
+    return row
+
+
+def outcomes_from_events(lines: list[str]) -> dict[str, str]:
+    """What each resource went through, from `pz deploy`'s event lines (every resource that had an
+    event; the stack's own lines are left out)."""
+    events = [(m.group(1), m.group(2)) for line in lines if (m := EVENT.match(line))]
+    stack = stack_name(ENV)
+    phase = "forward"
+    started: set[str] = set()
+    outcome: dict[str, str] = {}
+    for status, lid in events:
+        if lid == stack:
+            if status in ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",):
+                phase = "cleanup"
+            elif status.startswith("UPDATE_ROLLBACK"):
+                phase = "rollback"
+            continue
+        if phase == "forward":
+            if status.endswith("_IN_PROGRESS"):
+                started.add(lid)
+            if status == "CREATE_COMPLETE":
+                outcome[lid] = "created"
+            elif status == "UPDATE_COMPLETE":
+                outcome[lid] = "updated"
+        elif phase == "cleanup":
+            if status == "DELETE_COMPLETE" and lid.endswith(" (old)"):
+                outcome[lid.removesuffix(" (old)")] = "replaced"
+            elif status == "DELETE_COMPLETE":
+                outcome[lid] = "deleted"
+            elif status == "DELETE_SKIPPED":
+                outcome[lid] = "retained"
+    if phase == "rollback":
+        return {lid: "rolled back" for lid in started}
+    return outcome
+
+
+def personalize_only(outcomes: dict[str, str], *templates: dict[str, Any]) -> dict[str, str]:
+    """The Personalize resources' outcomes (the types come from the templates)."""
+    types = {lid: spec["Type"] for t in templates for lid, spec in t.get("Resources", {}).items()}
+    return {
+        lid: o
+        for lid, o in outcomes.items()
+        if types.get(lid, "").startswith("Custom::Personalize") and o != "untouched"
+    }
