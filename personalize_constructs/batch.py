@@ -187,6 +187,7 @@ class BatchInference(Construct):
                         "personalize:CreateBatchInferenceJob",
                         "personalize:DescribeBatchInferenceJob",
                         "personalize:TagResource",
+                        "personalize:UntagResource",
                         "personalize:ListTagsForResource",
                     ],
                     resources=[jobs_arn],

@@ -160,6 +160,8 @@ def test_provider_and_waiter_may_run_and_describe_batch_jobs(batch: Synth) -> No
     by_sid = {s["Sid"]: s for s in statements(handler)}
     jobs = by_sid["PersonalizeBatchInferenceJob"]
     assert "personalize:CreateBatchInferenceJob" in jobs["Action"]
+    # a changed or removed environment tag: retag untags the job (TagResource alone cannot)
+    assert {"personalize:TagResource", "personalize:UntagResource"} <= set(jobs["Action"])
     assert render(jobs["Resource"]).endswith(":batch-inference-job/dev-retail-*")
     # the input copy: read of its asset object, write of its own prefix only
     asset = render(by_sid["NightlyUsersReadInputAsset"]["Resource"])
