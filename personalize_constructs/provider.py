@@ -33,7 +33,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 ACTIONS_BY_KIND: dict[str, list[str]] = {
     "dataset-group": ["CreateDatasetGroup", "DescribeDatasetGroup", "DeleteDatasetGroup"],
     "schema": ["CreateSchema", "DescribeSchema", "DeleteSchema"],
-    "dataset": ["CreateDataset", "DescribeDataset", "DeleteDataset"],
+    "dataset": ["CreateDataset", "DescribeDataset", "UpdateDataset", "DeleteDataset"],
     "dataset-import-job": ["CreateDatasetImportJob", "DescribeDatasetImportJob"],
     "solution": [
         "CreateSolution",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,9 @@ import pytest
 from pipeline.config import PipelineConfig, load_config
 from pipeline.naming import REPO_ROOT, stack_name
 
+# The handler package, imported by path as its tests do (`lambda` is a Python keyword).
+if str(REPO_ROOT / "lambda") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "lambda"))
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
