@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from local.emulator import moto_internals
 from local.emulator.clock import ScaledClock
 from local.emulator.personalize import protocol
-from local.emulator.world import DEFAULT_PATH, LostResponse, World, _operation_of, install_bridge
+from local.emulator.world import DEFAULT_PATH, LostResponse, World, install_bridge, operation_of
 
 StartResponse = Callable[..., Any]
 READ_ONLY = ("Describe", "List", "Get")
@@ -27,10 +28,8 @@ READ_ONLY = ("Describe", "List", "Get")
 
 def make_app(world: World, on_change: Callable[[], None] | None = None) -> Callable[..., Iterable[bytes]]:
     """The WSGI app serving `world` (which must be attached: `with world.attached():`)."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
     install_bridge()  # moto's bucket-policy fix applies to the server too
-    moto_app = DomainDispatcherApplication(create_backend_app)
+    moto_app = moto_internals.server_app()
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
@@ -41,7 +40,7 @@ def make_app(world: World, on_change: Callable[[], None] | None = None) -> Calla
         found = protocol.identify(environ.get("HTTP_HOST", ""), path, headers)
         if found is None:
             url = f"http://{environ.get('HTTP_HOST', '')}{path}?{environ.get('QUERY_STRING', '')}"
-            service, operation = _operation_of(url, headers, b"")
+            service, operation = operation_of(url, headers, b"")
             world.stats.count(_service_of(headers) or service, operation if operation != "request"
                               else environ.get("REQUEST_METHOD", "?"))
             if on_change and environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):

@@ -13,7 +13,8 @@ BotocoreStubber) for every client; `install_bridge()` wraps that stubber's `proc
 request to personalize / personalize-runtime / personalize-events, while a World is active, is
 answered by this world (fault injection and call counting included) and every other request goes to
 moto as before. Because the hook is moto's own stubber, clients created before or after activation
-behave the same.
+behave the same. This and every other use of moto's and botocore's internals below goes through
+local.emulator.moto_internals, which lists them with the versions they were written for.
 
 Retries under virtual time: botocore sleeps between retries with `time.sleep` in
 `botocore.endpoint`; while a World is active that module's `time` is a proxy whose `sleep` follows
@@ -32,7 +33,6 @@ import atexit
 import contextlib
 import os
 import pickle
-import sys
 import threading
 import time
 import weakref
@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local.emulator import moto_internals
 from local.emulator.clock import Clock, VirtualClock
 from local.emulator.faults import FaultInjector
 from local.emulator.personalize import protocol
@@ -50,7 +51,9 @@ from local.emulator.personalize.backend import PersonalizeBackend
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_PATH = Path(".local/world.pkl")
-_FORMAT = 1
+#: Bumped when what a saved world holds changes shape (or a pickled class moves): older files
+#: are refused with a message saying to delete them.
+_FORMAT = 2
 
 
 @dataclass
@@ -79,76 +82,13 @@ class Stats:
 
 
 # --------------------------------------------------------------------------------------------------
-# moto state: the contents of moto's global BackendDicts, kept per World
-# --------------------------------------------------------------------------------------------------
-_BASE_ATTRS = {"backend", "service_name", "_use_boto3_regions", "_additional_regions", "_id"}
-
-
-def _instances(cls: Any) -> list[Any]:
-    """moto's registry of BackendDicts in use (a class attribute)."""
-    registry: list[Any] = cls._instances
-    return registry
-
-
-def _backend_dict_location(bd: Any) -> tuple[str, str] | None:
-    module = sys.modules.get(bd.backend.__module__)
-    candidates = [module] if module else []
-    candidates += [m for n, m in list(sys.modules.items()) if n.startswith("moto.") and m is not module]
-    for mod in candidates:
-        for name, value in vars(mod).items():
-            if value is bd:
-                return mod.__name__, name
-    return None
-
-
-def _capture_moto(detach: bool) -> dict[tuple[str, str], dict[str, Any]]:
-    """The contents of every BackendDict in use; with detach, take them out of moto's globals."""
-    from moto.core.base_backend import BackendDict
-
-    state: dict[tuple[str, str], dict[str, Any]] = {}
-    for bd in list(_instances(BackendDict)):
-        location = _backend_dict_location(bd)
-        if location is None:
-            continue
-        extra = {k: v for k, v in vars(bd).items() if k not in _BASE_ATTRS}
-        state[location] = {"accounts": dict(bd), "extra": extra}
-        if detach:
-            dict.clear(bd)
-            for key, value in extra.items():
-                try:
-                    fresh = type(value)()
-                except TypeError:
-                    fresh = None
-                setattr(bd, key, fresh)
-    if detach:
-        _instances(BackendDict).clear()
-    return state
-
-
-def _restore_moto(state: dict[tuple[str, str], dict[str, Any]]) -> None:
-    import importlib
-
-    from moto.core.base_backend import BackendDict
-
-    for (module_name, attr), saved in state.items():
-        bd = getattr(importlib.import_module(module_name), attr)
-        dict.clear(bd)
-        dict.update(bd, saved["accounts"])
-        for key, value in saved["extra"].items():
-            setattr(bd, key, value)
-        if bd not in _instances(BackendDict):
-            _instances(BackendDict).append(bd)
-
-
-# --------------------------------------------------------------------------------------------------
 # the bridge: moto's stubber answers Personalize from the active World
 # --------------------------------------------------------------------------------------------------
 _current: World | None = None
 _activation_lock = threading.RLock()
-_bridge_installed = False
 
 
-def _operation_of(url: str, headers: Any, body: Any) -> tuple[str, str]:
+def operation_of(url: str, headers: Any, body: Any) -> tuple[str, str]:
     """(service, operation) of a non-Personalize request, as well as can be told, for the stats."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -167,61 +107,32 @@ def _operation_of(url: str, headers: Any, body: Any) -> tuple[str, str]:
     return service, "request"
 
 
+def _route(request: Any, moto: Any) -> Any:
+    """A request botocore sends under the mock: the active World's Personalize answers it, or moto."""
+    world = _current
+    if world is None:
+        return moto(request)
+    parts = urlsplit(request.url)
+    headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
+    found = protocol.identify(parts.netloc, parts.path, headers)
+    if found is None:
+        service, operation = operation_of(request.url, headers, request.body)
+        if service == "s3":
+            operation = request.method
+        world.stats.count(service, operation)
+        return moto(request)
+    service, operation, region = found
+    body = request.body
+    if hasattr(body, "read"):
+        body = body.read()
+    return world.personalize_request(service, operation, region, body, in_process=True)
+
+
 def install_bridge() -> None:
-    """Wrap moto's BotocoreStubber once (idempotent)."""
-    global _bridge_installed
-    if _bridge_installed:
-        return
-    from moto.core import models as moto_models
-
-    stubber = moto_models.botocore_stubber
-    original = stubber.process_request
-
-    def process_request(request: Any) -> Any:
-        world = _current
-        if world is None:
-            return original(request)
-        parts = urlsplit(request.url)
-        headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
-        found = protocol.identify(parts.netloc, parts.path, headers)
-        if found is None:
-            service, operation = _operation_of(request.url, headers, request.body)
-            if service == "s3":
-                operation = request.method
-            world.stats.count(service, operation)
-            return original(request)
-        service, operation, region = found
-        body = request.body
-        if hasattr(body, "read"):
-            body = body.read()
-        return world.personalize_request(service, operation, region, body, in_process=True)
-
-    stubber.process_request = process_request  # type: ignore[method-assign]
-    _patch_bucket_policy_check()
-    _bridge_installed = True
-
-
-def _patch_bucket_policy_check() -> None:
-    """moto 5.2.5 answers DENIED for any bucket-policy statement whose condition does not hold, so
-    the stack's TLS-only Deny (`aws:SecureTransport` false) would block every request. Evaluate the
-    bucket policy with local.emulator.personalize.access instead: requests are TLS, the caller is this
-    account; only an explicit Deny that applies to it denies."""
-    from moto.iam.access_control import PermissionResult
-    from moto.s3.models import FakeBucket
-
-    from local.emulator.personalize.access import Request, _load, evaluate
-
-    def get_permission(self: Any, action: str, resource: str) -> Any:
-        if self.policy is None:
-            return PermissionResult.NEUTRAL
-        account = getattr(self, "account_id", ACCOUNT_ID)
-        context = {"aws:SecureTransport": "true", "aws:PrincipalAccount": account}
-        result = evaluate([_load(self.policy)], Request(action, resource), context,
-                          {f"arn:aws:iam::{account}:root", account})
-        return {"deny": PermissionResult.DENIED, "allow": PermissionResult.PERMITTED}.get(
-            result, PermissionResult.NEUTRAL)
-
-    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+    """Route requests through the active World and correct moto's bucket-policy check
+    (idempotent; see local.emulator.moto_internals)."""
+    moto_internals.route_requests(_route)
+    moto_internals.fix_bucket_policy()
 
 
 class _TimeProxy:
@@ -254,7 +165,7 @@ class World:
         self.account_id = ACCOUNT_ID
         #: "clock" (advance the clock), "skip" (no wait) or "real" (wall-clock sleep)
         self.retry_sleep = retry_sleep or "clock"
-        self._moto: dict[tuple[str, str], dict[str, Any]] = {}
+        self._moto: moto_internals.MotoState = {}
         self._depth = 0
         self._mock: Any = None
         self._saved_time: Any = None
@@ -294,7 +205,6 @@ class World:
 
     def _enter_mock(self) -> None:
         global _current
-        import botocore.endpoint
         from moto import mock_aws
 
         install_bridge()
@@ -302,18 +212,16 @@ class World:
             os.environ.setdefault(key, value)
         self._mock = mock_aws()
         self._mock.start(reset=True)
-        _restore_moto(self._moto)
-        self._saved_time = botocore.endpoint.time
-        botocore.endpoint.time = _TimeProxy(self)
+        moto_internals.restore_backends(self._moto)
+        self._saved_time = moto_internals.swap_retry_time(_TimeProxy(self))
         _current = self
 
     def _exit_mock(self) -> None:
         global _current
-        import botocore.endpoint
 
         _current = None
-        botocore.endpoint.time = self._saved_time
-        self._moto = _capture_moto(detach=True)
+        moto_internals.restore_retry_time(self._saved_time)
+        self._moto = moto_internals.capture_backends(detach=True)
         self._mock.stop(remove_data=True)
         self._mock = None
 
@@ -324,14 +232,14 @@ class World:
         with _activation_lock:
             if _current is not None:
                 raise RuntimeError("another World is active in this process; leave it first")
-            _restore_moto(self._moto)
+            moto_internals.restore_backends(self._moto)
             _current = self
         try:
             yield self
         finally:
             with _activation_lock:
                 _current = None
-                self._moto = _capture_moto(detach=True)
+                self._moto = moto_internals.capture_backends(detach=True)
 
     @property
     def is_active(self) -> bool:
@@ -363,7 +271,7 @@ class World:
 
     # --- persistence ----------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        moto_state = _capture_moto(detach=False) if self.is_active else self._moto
+        moto_state = moto_internals.capture_backends(detach=False) if self.is_active else self._moto
         # A saved world always holds a VirtualClock at the current time: whoever loads it (the
         # runner, the demo) advances it; the server puts a ScaledClock back on at start.
         clock = self._clock if isinstance(self._clock, VirtualClock) else VirtualClock(self._clock.now())
@@ -388,13 +296,11 @@ class World:
     def save(self, path: str | os.PathLike[str] = DEFAULT_PATH) -> Path:
         """Pickle everything (moto state with S3 objects and IAM, Personalize with trained models,
         clock, faults, stats) atomically to `path`."""
-        from local.emulator import picklefix
-
-        picklefix.register()  # moto's KMS keys hold `cryptography` keys, which do not pickle as is
+        moto_internals.register_key_pickling()  # moto's KMS keys hold `cryptography` keys
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")
-        with _activation_lock, self.personalize._lock, open(temporary, "wb") as stream:
+        with _activation_lock, self.personalize.lock, open(temporary, "wb") as stream:
             pickle.dump(self, stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, target)
         return target
@@ -403,7 +309,12 @@ class World:
     def load(cls, path: str | os.PathLike[str] = DEFAULT_PATH) -> World:
         """The world saved at `path` (only load files you wrote: this is pickle)."""
         with open(path, "rb") as stream:
-            world = pickle.load(stream)
+            try:
+                world = pickle.load(stream)
+            except (AttributeError, ModuleNotFoundError) as error:
+                # a class it names has moved or gone: written by another layout of the local world
+                raise ValueError(f"world file {path} was saved by another version of the local world "
+                                 f"({error}); delete it") from error
         if not isinstance(world, World):
             raise TypeError(f"{path} does not hold a World")
         return world
@@ -413,17 +324,7 @@ class World:
         is empty afterwards."""
         if self.is_active:
             raise RuntimeError("leave world.active() before closing it")
-        from moto.s3.models import FakeKey
-
-        for (module_name, _), saved in self._moto.items():
-            if module_name != "moto.s3.models":
-                continue
-            for account in saved["accounts"].values():
-                for backend in account.values():
-                    for bucket in backend.buckets.values():
-                        for key in bucket.keys.values():
-                            if isinstance(key, FakeKey):
-                                key.dispose()
+        moto_internals.dispose_s3_objects(self._moto)
         self._moto = {}
 
     @classmethod

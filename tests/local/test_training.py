@@ -569,13 +569,13 @@ def test_results_do_not_depend_on_string_hashing() -> None:
 
 
 def test_bitset_and_pair_counting_agree() -> None:
-    from local.emulator.personalize.training import _cooccurrence_neighbours
+    from local.emulator.personalize.training.scorers import cooccurrence_neighbours
 
     rng = random.Random(1)
     ids = [f"i{n:02d}" for n in range(30)]
     baskets = [sorted(rng.sample(range(30), rng.randint(1, 8))) for _ in range(200)]
-    by_bits = _cooccurrence_neighbours(baskets, 30, ids, 0.6, method="bitset")
-    by_pairs = _cooccurrence_neighbours(baskets, 30, ids, 0.6, method="pairs")
+    by_bits = cooccurrence_neighbours(baskets, 30, ids, 0.6, method="bitset")
+    by_pairs = cooccurrence_neighbours(baskets, 30, ids, 0.6, method="pairs")
     assert by_bits == by_pairs
     assert by_bits[1][5] == sum(1 for b in baskets if 5 in b)
     assert any(by_bits[0])

@@ -104,11 +104,11 @@ def _dispatch(backend: PersonalizeBackend, service: str, operation: str, region:
                 raise PersonalizeError("UnknownOperationException", "Missing X-Amz-Target.")
             result = backend.handle(operation, params, account, region)
         elif operation == "GetRecommendations":
-            result = backend.get_recommendations(params)
+            result = backend.runtime.get_recommendations(params)
         elif operation == "GetPersonalizedRanking":
-            result = backend.get_personalized_ranking(params)
+            result = backend.runtime.get_personalized_ranking(params)
         elif operation == "PutEvents":
-            result = backend.put_events(params)
+            result = backend.runtime.put_events(params)
         else:
             raise PersonalizeError("InvalidInputException",
                                    f"The local Personalize does not implement {service} {operation or '?'}.")

@@ -1,4 +1,7 @@
-"""The local Personalize's resources: what DescribeX shows, plus what the backend keeps internally."""
+"""The local Personalize's resources: what DescribeX shows, plus what the backend keeps internally.
+
+Every kind the local Personalize holds is here, so that a saved world names one module for its
+resources and every part of the backend reads the same data model."""
 
 from __future__ import annotations
 
@@ -22,6 +25,10 @@ class Resource:
     ARN_KEY: ClassVar[str] = ""
     #: the name key in describe output (jobs: jobName)
     NAME_KEY: ClassVar[str] = "name"
+    #: the field naming the resource this one goes with when that one is gone (kinds without a
+    #: delete operation: import jobs go with their dataset, solution versions with their solution,
+    #: batch jobs with their solution version); None: deleted on its own
+    OWNER_FIELD: ClassVar[str | None] = None
     arn: str
     name: str
     account: str
@@ -135,6 +142,7 @@ class DatasetImportJob(Resource):
     KIND: ClassVar[str] = "dataset-import-job"
     ARN_KEY: ClassVar[str] = "datasetImportJobArn"
     NAME_KEY: ClassVar[str] = "jobName"
+    OWNER_FIELD: ClassVar[str | None] = "dataset_arn"
     dataset_arn: str = ""
     data_location: str = ""
     role_arn: str | None = None
@@ -182,6 +190,7 @@ class Solution(Resource):
 class SolutionVersion(Resource):
     KIND: ClassVar[str] = "solution-version"
     ARN_KEY: ClassVar[str] = "solutionVersionArn"
+    OWNER_FIELD: ClassVar[str | None] = "solution_arn"
     solution_arn: str = ""
     solution_name: str = ""
     version_name: str | None = None
@@ -284,3 +293,38 @@ class Filter(Resource):
     def summary(self) -> dict[str, Any]:
         return clean({**self.base(), "datasetGroupArn": self.dataset_group_arn,
                       "failureReason": self.failure_reason})
+
+
+@dataclass
+class BatchInferenceJob(Resource):
+    KIND: ClassVar[str] = "batch-inference-job"
+    ARN_KEY: ClassVar[str] = "batchInferenceJobArn"
+    OWNER_FIELD: ClassVar[str | None] = "solution_version_arn"
+    solution_version_arn: str = ""
+    filter_arn: str | None = None
+    num_results: int = 25
+    input_path: str = ""
+    output_path: str = ""
+    role_arn: str = ""
+    config: dict[str, Any] | None = None
+    #: the output objects (key -> bytes), written when the job turns ACTIVE
+    pending_output: dict[str, bytes] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return clean({
+            "jobName": self.name, "batchInferenceJobArn": self.arn, "filterArn": self.filter_arn,
+            "failureReason": self.failure_reason, "solutionVersionArn": self.solution_version_arn,
+            "numResults": self.num_results, "jobInput": {"s3DataSource": {"path": self.input_path}},
+            "jobOutput": {"s3DataDestination": {"path": self.output_path}},
+            "batchInferenceJobConfig": self.config, "roleArn": self.role_arn,
+            "batchInferenceJobMode": "BATCH_INFERENCE", "status": self.status,
+            "creationDateTime": self.created, "lastUpdatedDateTime": self.updated,
+        })
+
+    def summary(self) -> dict[str, Any]:
+        return clean({
+            "batchInferenceJobArn": self.arn, "jobName": self.name, "status": self.status,
+            "creationDateTime": self.created, "lastUpdatedDateTime": self.updated,
+            "failureReason": self.failure_reason, "solutionVersionArn": self.solution_version_arn,
+            "batchInferenceJobMode": "BATCH_INFERENCE",
+        })
