@@ -171,11 +171,10 @@ class BatchInference(Construct):
                 conditions=source,
             )
         )
-        # The Provider's handler (create, find, tag) and the waiter's Poll (describe).
-        parents = [
-            *provider.resource_arns("solution"),
-            *provider.resource_arns("filter"),
-        ]
+        # The Provider's handler (create, find, tag) and the waiter's Poll (describe). The job's
+        # parent in IAM's terms is the solution version it runs (Service Authorization Reference:
+        # CreateBatchInferenceJob is authorized on batch-inference-job and solution, not filter).
+        parents = provider.resource_arns("solution")
         self.handler_policy = iam.Policy(
             self,
             "HandlerAccess",

@@ -201,9 +201,9 @@ def _batch_wildcards(
         f"'{prefix}-' and carries a hash of its inputs; the handler appends a per-request suffix.",
     )
     parents = (
-        rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:(solution|filter)/{re.escape(prefix)}-\*$",
-        f"CreateBatchInferenceJob names its solution version and filter: this environment's only "
-        f"(names start with '{prefix}-'; versions are solution/<name>/<id>).",
+        rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:solution/{re.escape(prefix)}-\*$",
+        f"CreateBatchInferenceJob is authorized on the solution version it runs: this environment's "
+        f"only (names start with '{prefix}-'; versions are solution/<name>/<id>).",
     )
     listing = (
         r"^Resource::\*$",

@@ -73,7 +73,6 @@ class PersonalizeStack(cdk.Stack):
             asset_dir=asset_dir,
             name_prefix=f"{environment.name}-{config.dataset_group.name}",
             service_role=self.service_role.role,
-            recipe_names=[s.recipe for s in config.solutions],
         )
         ctx = PersonalizeContext(
             env=environment.name,
