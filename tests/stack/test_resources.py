@@ -211,7 +211,8 @@ def test_waiter_state_machine_follows_the_contract(dev: Synth) -> None:
     definition = json.loads(_definition_text(resource))
     states = definition["States"]
     assert definition["StartAt"] == "Poll"
-    assert set(states) == {"Poll", "Done?", "Wait", "SignalSuccess", "SignalFailure", "Succeeded", "Failed"}
+    assert set(states) == {"Poll", "Done?", "Wait", "SignalSuccess", "SignalFailure", "Succeeded", "Failed",
+                           "SignalNotDelivered"}
     poll = states["Poll"]
     assert poll["Type"] == "Task" and poll["Next"] == "Done?"
     assert poll["Retry"] and all("Lambda." in e for r in poll["Retry"] for e in r["ErrorEquals"])
@@ -224,6 +225,15 @@ def test_waiter_state_machine_follows_the_contract(dev: Synth) -> None:
     assert states["Wait"] == {"Type": "Wait", "SecondsPath": "$.waitSeconds", "Next": "Poll"}
     assert states["SignalSuccess"]["Next"] == "Succeeded" and states["Succeeded"]["Type"] == "Succeed"
     assert states["SignalFailure"]["Next"] == "Failed" and states["Failed"]["Type"] == "Fail"
+    for name in ("SignalSuccess", "SignalFailure"):
+        # A transient failure of the one PUT after hours of waiting is retried, whatever its error,
+        # with backoff; when every retry is spent the execution fails with a recorded reason.
+        last = states[name]["Retry"][-1]
+        assert last["ErrorEquals"] == ["States.ALL"], name
+        assert last["MaxAttempts"] >= 5 and last["BackoffRate"] > 1 and last["MaxDelaySeconds"] >= 60, last
+        (catch,) = states[name]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"] and catch["ResultPath"] == "$.signalError", catch
+        assert states[catch["Next"]]["Type"] == "Fail" and states[catch["Next"]]["Error"], catch
     props = resource["Properties"]
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["Level"] == "ALL"
