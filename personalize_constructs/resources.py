@@ -26,8 +26,8 @@ from pipeline.config import CampaignConfig, EventTrackerConfig, FilterConfig, So
 from pipeline.naming import digest, physical_name
 from pipeline.recipes import RECIPES
 
-#: The handler appends `-<7 chars>` to import job names (contract), so ours leave room for it.
-JOB_NAME_MAX = 63 - 7
+#: The handler appends a per-request suffix to job names (the contract's length), so ours leave room.
+JOB_NAME_MAX: int = contract.JOB_NAME_MAX
 
 
 @dataclass(frozen=True)

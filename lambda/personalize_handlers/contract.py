@@ -337,6 +337,15 @@ class ResourceType:
 #: Framework plumbing every custom resource carries, never configuration.
 SERVICE_TOKEN = "ServiceToken"
 
+#: Personalize's longest name, jobs' included (botocore's `Name` shape: max 63).
+NAME_MAX = 63
+#: Per-request kinds (jobs, solution versions) are created as `<JobName>-<8 hex of the RequestId>`
+#: (common.unique_name), so a duplicated event adopts the first one.
+REQUEST_SUFFIX_HEX = 8
+REQUEST_SUFFIX_LENGTH = 1 + REQUEST_SUFFIX_HEX
+#: The longest JobName a stack may give: the suffix still fits and nothing is cut.
+JOB_NAME_MAX = NAME_MAX - REQUEST_SUFFIX_LENGTH
+
 #: Set at create; changed with TagResource/UntagResource.
 _TAGS = Prop("Tags", Tags(), update=Update.IN_PLACE, via="TagResource/UntagResource", member="tags")
 #: The Ref of a WaitConditionHandle, signalled by the Step Functions waiter when the long operation
