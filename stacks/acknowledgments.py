@@ -255,7 +255,12 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
                     r"^Resource::<[A-Za-z0-9]+\.Arn>/datasets/\*$",
                     "Personalize reads any dataset file under datasets/ of this stack's bucket (one "
                     "prefix per dataset, file names come from config); GetObject only.",
-                )
+                ),
+                (
+                    r"^Resource::arn:[^:]+:s3:::[^/]+/(.*/)?\*$",
+                    "An s3:// folder source (s3://bucket/folder/): the import job reads every object "
+                    "under that one configured folder; GetObject only, ListBucket held to its prefix.",
+                ),
             ],
         ),
         (provider.handler_role, [*_personalize_reasons(prefix), _DATA_OBJECT_REASON]),

@@ -308,11 +308,36 @@ def test_s3_source_skips_upload_and_reads_that_object(tmp_path, workspace) -> No
     assert job["DataLocation"] == "s3://shared-data/retail/items.csv"
     role = result.resources[_role(result)]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    external = [s for s in statements if s.get("Sid", "").startswith("ReadExternalSource")]
-    assert external and external[0]["Resource"] == [
-        "arn:aws:s3:::shared-data",
-        "arn:aws:s3:::shared-data/retail/items.csv",
-    ]
+    by_sid = {s["Sid"]: s for s in statements if "ExternalSource" in s.get("Sid", "")}
+    assert by_sid["ReadExternalSource0"]["Action"] == "s3:GetObject"
+    assert by_sid["ReadExternalSource0"]["Resource"] == "arn:aws:s3:::shared-data/retail/items.csv"
+    assert by_sid["ListExternalSource0"]["Action"] == "s3:ListBucket"
+    assert by_sid["ListExternalSource0"]["Resource"] == "arn:aws:s3:::shared-data"
+
+
+def test_s3_folder_source_reads_the_objects_under_it_and_lists_only_that_prefix(  # type: ignore[no-untyped-def]
+    tmp_path, workspace
+) -> None:
+    """`s3://bucket/folder/` (DataSource.dataLocation's documented form for many files): the import
+    lists the prefix (ListObjectsV2: s3:ListBucket on the bucket ARN, s3:prefix condition) and reads
+    every object below it (s3:GetObject on `folder/*`, not on `folder/`)."""
+    from security.iam_check import Resolver, roles
+
+    from stack.conftest import config_with, synth
+
+    config = config_with(
+        "dev",
+        tmp_path,
+        lambda t: t.replace('source = "data/items.csv"', 'source = "s3://shared-data/retail/items/"'),
+    )
+    result = synth("dev", tmp_path / "out", config=config, root=workspace)
+    assert result.resources["ImportItems"]["Properties"]["DataLocation"] == "s3://shared-data/retail/items/"
+    role = roles(result.template, Resolver(result.template, "ap-southeast-2"))[_role(result)]
+    for key in ("retail/items/part-0001.csv", "retail/items/2024/part-0002.csv"):
+        assert role.allows("s3:GetObject", f"arn:aws:s3:::shared-data/{key}", {}), key
+    assert not role.allows("s3:GetObject", "arn:aws:s3:::shared-data/retail/users.csv", {})
+    assert role.allows("s3:ListBucket", "arn:aws:s3:::shared-data", {"s3:prefix": "retail/items/"})
+    assert not role.allows("s3:ListBucket", "arn:aws:s3:::shared-data", {"s3:prefix": "retail/"})
 
 
 def test_minimal_config_interactions_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
