@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+#: "Giving Amazon Personalize permission to use your AWS KMS key"
+#: (https://docs.aws.amazon.com/personalize/latest/dg/granting-personalize-key-access.html): the
+#: service role's IAM policy needs these four; the key policy needs them and kms:CreateGrant, for
+#: both the role and personalize.amazonaws.com.
+ROLE_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ListGrants"]
+KEY_POLICY_ACTIONS = [*ROLE_KEY_ACTIONS[:3], "kms:CreateGrant", "kms:ListGrants"]
+
+
+def key_policy_statement(role_arn: str) -> dict[str, Any]:
+    """The statement the configured KMS key's policy must hold (the KMS page's example, verbatim
+    but for the role): the key is the user's, so the stack can only show it (output
+    KmsKeyPolicyStatement, README) and cannot add it."""
+    return {
+        "Sid": "Allow use of the key",
+        "Effect": "Allow",
+        "Principal": {"AWS": role_arn, "Service": "personalize.amazonaws.com"},
+        "Action": KEY_POLICY_ACTIONS,
+        "Resource": "*",
+    }
 
 
 def source_statements(partition: str, uri: str, label: str) -> list[iam.PolicyStatement]:
@@ -70,11 +92,7 @@ class PersonalizeServiceRole(Construct):
             statements.extend(source_statements(stack.partition, uri, f"ExternalSource{index}"))
         if key is not None:
             statements.append(
-                iam.PolicyStatement(
-                    sid="UseDataKey",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                    resources=[key.key_arn],
-                )
+                iam.PolicyStatement(sid="UseDataKey", actions=ROLE_KEY_ACTIONS, resources=[key.key_arn])
             )
         # Inline, so the permissions exist as soon as the role does: an import job that only
         # depends on the role (through its ARN) can never start before its S3 access is in place.
