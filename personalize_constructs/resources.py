@@ -273,7 +273,7 @@ class Solution(Construct):
             {
                 "Name": self.name,
                 "DatasetGroupArn": dataset_group.arn,
-                "RecipeArn": self.recipe.arn,
+                "RecipeArn": self.recipe.arn_in(cdk.Aws.PARTITION),
                 "PerformHPO": str(config.perform_hpo).lower(),
                 "PerformAutoTraining": str(config.auto_training).lower(),
                 "SolutionConfig": config.solution_config or None,

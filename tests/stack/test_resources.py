@@ -8,6 +8,7 @@ from typing import Any
 
 from personalize_constructs.contract import contract
 from personalize_constructs.provider import QUERY_INTERVAL, TOTAL_TIMEOUT
+from personalize_constructs.resources import JOB_NAME_MAX
 from pipeline.naming import stack_name
 from stack.conftest import Synth
 
@@ -90,12 +91,16 @@ def test_immutable_kinds_carry_a_hash(dev: Synth) -> None:
         job_names, dev.of_type("Custom::PersonalizeDatasetImportJob").values(), strict=True
     ):
         assert job.endswith("-" + resource["Properties"]["SourceHash"][:6])
-        assert len(job) <= 56  # the handler appends -<7 chars>
+        assert len(job) <= JOB_NAME_MAX  # the handler appends its per-request suffix
 
 
 def test_key_properties(dev: Synth) -> None:
     solution = dev.resources["SolutionUserPersonalization"]["Properties"]
-    assert solution["RecipeArn"] == "arn:aws:personalize:::recipe/aws-user-personalization-v2"
+    # The stack's partition (aws-cn, aws-us-gov too), as the IAM statements use it.
+    assert solution["RecipeArn"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                          ":personalize:::recipe/aws-user-personalization-v2"]]
+    }
     assert solution["PerformAutoTraining"] == "false"  # cost: no weekly retraining unless asked
     assert solution["PerformHPO"] == "false"
     dataset = dev.resources["DatasetInteractions"]["Properties"]
