@@ -340,7 +340,7 @@ class Campaign(Construct):
             f"Campaign{label}",
             {
                 "Name": self.name,
-                "SolutionVersionArn": solution.version_arn,
+                "SolutionVersionArn": self.version_arn(config, solution),
                 "MinProvisionedTPS": str(config.min_provisioned_tps),
                 "CampaignConfig": config.campaign_config or None,
                 "WaitHandle": self.wait.handle_ref,
@@ -349,6 +349,15 @@ class Campaign(Construct):
         depends(self.campaign, solution.wait.condition)
         self.wait.after(cfn(self.campaign))
         self.arn = self.campaign.data("Arn")
+
+    @staticmethod
+    def version_arn(config: CampaignConfig, solution: Solution) -> str:
+        """The trained version, or with syncWithLatestSolutionVersion the `<solution ARN>/$LATEST`
+        form Personalize requires then (CreateCampaignRequest.solutionVersionArn); the campaign still
+        waits for the first training (DependsOn its wait)."""
+        if config.campaign_config.get("syncWithLatestSolutionVersion") is True:
+            return cdk.Fn.join("", [solution.solution.data("Arn"), "/$LATEST"])
+        return solution.version_arn
 
 
 class Filter(Construct):

@@ -388,3 +388,53 @@ recipe = "aws-popularity-count"
     assert result.resources["DatasetGroup"]["Properties"]["Name"] == "dev-mini"
     assert "Tags" not in result.resources["DatasetGroup"]["Properties"]  # no tags configured
     assert "EventTrackingId" not in result.template["Outputs"]
+
+
+def _typed_configs(text: str, weight: str = "0.7") -> str:
+    text = text.replace(
+        'training_timeout = "6h"             # at most 12h',
+        'training_timeout = "6h"\nsolution_config = { eventsConfig = { eventParametersList = '
+        f'[{{ eventType = "click", eventValueThreshold = 0.1, weight = {weight} }}] }} }}',
+    )
+    return text.replace(
+        'min_provisioned_tps = 1',
+        'min_provisioned_tps = 1\ncampaign_config = { syncWithLatestSolutionVersion = true, '
+        'enableMetadataWithRecommendations = false, rankingInfluence = { POPULARITY = 0.5 } }',
+    )
+
+
+def test_typed_configs_synthesize_and_a_synced_campaign_deploys_the_solutions_latest(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from stack.conftest import config_with, synth
+
+    result = synth("dev", tmp_path / "out", config=config_with("dev", tmp_path, _typed_configs))
+    campaign = result.resources["CampaignUserRecs"]
+    assert campaign["Properties"]["CampaignConfig"]["syncWithLatestSolutionVersion"] is True
+    # CreateCampaignRequest.solutionVersionArn: `SolutionArn/$LATEST` with syncWithLatestSolutionVersion
+    assert campaign["Properties"]["SolutionVersionArn"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": ["SolutionUserPersonalization", "Arn"]}, "/$LATEST"]]
+    }
+    assert any(d.startswith("TrainUserPersonalizationWait") for d in campaign["DependsOn"])
+    unsynced = result.resources["CampaignSimilarItems"]["Properties"]["SolutionVersionArn"]
+    assert unsynced == {"Fn::GetAtt": ["TrainSimilarItems", "Arn"]}
+
+
+def test_a_bad_config_value_is_refused_at_synth_naming_its_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from stack.conftest import config_with, synth
+
+    config = config_with("dev", tmp_path, lambda t: _typed_configs(t, weight='"heavy"'))
+    with pytest.raises(Exception, match=r"SolutionConfig\.eventsConfig\.eventParametersList\[0\]\.weight: "
+                                         r"expected a number, got 'heavy'"):
+        synth("dev", tmp_path / "out", config=config)
+
+
+def test_sync_with_latest_must_be_a_boolean_in_the_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from stack.conftest import config_with
+
+    with pytest.raises(Exception, match=r"syncWithLatestSolutionVersion: expected true or false, got 'yes'"):
+        config_with("dev", tmp_path, lambda t: t.replace(
+            'min_provisioned_tps = 1',
+            'min_provisioned_tps = 1\ncampaign_config = { syncWithLatestSolutionVersion = "yes" }'))
