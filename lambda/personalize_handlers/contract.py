@@ -552,6 +552,7 @@ EVENT_TRACKER = ResourceType(
     (_NAME, Prop("DatasetGroupArn", required=True, member="datasetGroupArn"), _TAGS),
     data=("Arn", "Name", "TrackingId"),
     operation="CreateEventTracker",
+    physical_id="ARN; after a rename in its dataset group `pending-event-tracker/<Name>`",
 )
 FILTER = ResourceType(
     "Filter",
