@@ -158,9 +158,14 @@ class BatchInference(Construct):
         self.service_policy = iam.Policy(
             self, "ServiceRoleAccess", roles=[service_role], statements=service_statements
         )
+        # Confused-deputy conditions as Personalize's page recommends them: any Personalize resource
+        # of this account and region. Which resource ARN Personalize sends as aws:SourceArn when a
+        # batch job writes is not documented, so no narrower pattern (docs/aws-contracts.md).
         source = {
             "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": jobs_arn},
+            "ArnLike": {
+                "aws:SourceArn": f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:*"
+            },
         }
         bucket.add_to_resource_policy(
             iam.PolicyStatement(

@@ -137,8 +137,8 @@ def test_service_role_reads_inputs_and_writes_only_its_output_prefixes(batch: Sy
     )
     assert sorted(render(r) for r in as_list(write["Resource"])) == written
     assert render(write["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(
-        ":batch-inference-job/dev-retail-*"
-    )
+        ":personalize:ap-southeast-2:<AWS::AccountId>:*"
+    )  # whatever resource ARN Personalize sends: the docs do not say which
     assert "aws:SourceAccount" in write["Condition"]["StringEquals"]
 
 
