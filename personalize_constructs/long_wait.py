@@ -49,5 +49,12 @@ class LongWait(Construct):
         return self.handle.ref
 
     def after(self, resource: cdk.CfnResource) -> None:
-        """The condition waits only once the operation (and its waiter execution) has started."""
+        """The condition waits only once the operation (and its waiter execution) has started; call
+        it once the operation's own DependsOn are set. The handle is created with the operation,
+        not at stack start: it gets the operation's DependsOn (e.g. the previous wait). Its
+        presigned URL lives about 24 hours from the handle's creation (observed, not documented;
+        docs/aws-contracts.md), and a chain of 12-hour waits would outlive a handle minted at start."""
         self.condition.add_resource_dependency(resource)
+        for dependency in resource.obtain_dependencies():
+            if isinstance(dependency, cdk.CfnResource) and dependency is not self.handle:
+                self.handle.add_resource_dependency(dependency)

@@ -126,3 +126,22 @@ def test_a_new_timeout_is_a_new_wait_condition_never_an_update(dev: Synth, tmp_p
             assert resource["Properties"] == before_waits[logical_id]["Properties"], logical_id
     old, new = _waits(dev), _waits(after)
     assert {label for label in old if old[label] != new[label]} == {"TrainUserPersonalization"}
+
+
+def test_each_handle_is_created_with_its_operation_not_at_stack_start(dev: Synth) -> None:
+    """A handle's presigned URL is minted when the handle is created and lives about 24 hours
+    (observed; docs/aws-contracts.md): a training's handle waits for the imports' waits, a campaign's
+    for its training's wait, exactly as the operation it belongs to does."""
+    resources = dev.resources
+    for label, condition_id in _waits(dev).items():
+        handle_id = condition_id.replace("Wait", "WaitHandle", 1)
+        operation = next(
+            k for k in resources[condition_id]["DependsOn"]
+            if resources[k]["Type"].startswith("Custom::Personalize")
+        )
+        wanted = set(resources[operation].get("DependsOn", []))
+        assert set(resources[handle_id].get("DependsOn", [])) == wanted, label
+    train = _waits(dev)["TrainUserPersonalization"].replace("Wait", "WaitHandle", 1)
+    assert any(k.startswith("ImportInteractionsWait") for k in resources[train]["DependsOn"])
+    campaign = _waits(dev)["CampaignUserRecs"].replace("Wait", "WaitHandle", 1)
+    assert any(k.startswith("TrainUserPersonalizationWait") for k in resources[campaign]["DependsOn"])
