@@ -158,9 +158,14 @@ class BatchInference(Construct):
         self.service_policy = iam.Policy(
             self, "ServiceRoleAccess", roles=[service_role], statements=service_statements
         )
+        # Confused-deputy conditions as Personalize's page recommends them: any Personalize resource
+        # of this account and region. Which resource ARN Personalize sends as aws:SourceArn when a
+        # batch job writes is not documented, so no narrower pattern (docs/aws-contracts.md).
         source = {
             "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": jobs_arn},
+            "ArnLike": {
+                "aws:SourceArn": f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:*"
+            },
         }
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -171,11 +176,10 @@ class BatchInference(Construct):
                 conditions=source,
             )
         )
-        # The Provider's handler (create, find, tag) and the waiter's Poll (describe).
-        parents = [
-            *provider.resource_arns("solution"),
-            *provider.resource_arns("filter"),
-        ]
+        # The Provider's handler (create, find, tag) and the waiter's Poll (describe). The job's
+        # parent in IAM's terms is the solution version it runs (Service Authorization Reference:
+        # CreateBatchInferenceJob is authorized on batch-inference-job and solution, not filter).
+        parents = provider.resource_arns("solution")
         self.handler_policy = iam.Policy(
             self,
             "HandlerAccess",
@@ -187,6 +191,7 @@ class BatchInference(Construct):
                         "personalize:CreateBatchInferenceJob",
                         "personalize:DescribeBatchInferenceJob",
                         "personalize:TagResource",
+                        "personalize:UntagResource",
                         "personalize:ListTagsForResource",
                     ],
                     resources=[jobs_arn],

@@ -33,7 +33,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 ACTIONS_BY_KIND: dict[str, list[str]] = {
     "dataset-group": ["CreateDatasetGroup", "DescribeDatasetGroup", "DeleteDatasetGroup"],
     "schema": ["CreateSchema", "DescribeSchema", "DeleteSchema"],
-    "dataset": ["CreateDataset", "DescribeDataset", "DeleteDataset"],
+    "dataset": ["CreateDataset", "DescribeDataset", "UpdateDataset", "DeleteDataset"],
     "dataset-import-job": ["CreateDatasetImportJob", "DescribeDatasetImportJob"],
     "solution": [
         "CreateSolution",
@@ -48,17 +48,17 @@ ACTIONS_BY_KIND: dict[str, list[str]] = {
     "filter": ["CreateFilter", "DescribeFilter", "DeleteFilter"],
     "event-tracker": ["CreateEventTracker", "DescribeEventTracker", "DeleteEventTracker"],
 }
-#: Creates whose request names a parent resource, and the kinds those parents are.
-CREATE_WITH_PARENTS = [
-    "CreateDataset",
-    "CreateDatasetImportJob",
-    "CreateSolution",
-    "CreateSolutionVersion",
-    "CreateCampaign",
-    "CreateEventTracker",
-    "CreateFilter",
-]
-PARENT_KINDS = ["dataset-group", "schema", "dataset", "solution"]
+#: The parents a Create names, by the parent's kind: the Service Authorization Reference lists, for
+#: each Create, the resource types IAM authorizes it on (its own kind, granted above, and these);
+#: CreateSolution names a recipe, but IAM does not authorize it on recipe ARNs.
+CREATE_IN_PARENT: dict[str, list[str]] = {
+    "dataset-group": ["CreateDataset", "CreateSolution", "CreateEventTracker", "CreateFilter"],
+    "dataset": ["CreateDatasetImportJob"],
+    "solution": ["CreateCampaign"],  # the version it deploys: solution/<name>/<id>
+}
+#: Kinds Personalize tags (TagResource's resource types; schemas take no tags).
+TAGGABLE_KINDS = ["dataset-group", "dataset", "dataset-import-job", "solution", "campaign", "filter",
+                  "event-tracker"]
 TAG_ACTIONS = ["TagResource", "UntagResource", "ListTagsForResource"]
 #: List calls find a resource by name (adoption after a lost response); the API takes no resource.
 LIST_ACTIONS = [
@@ -72,8 +72,12 @@ LIST_ACTIONS = [
     "ListEventTrackers",
     "ListFilters",
 ]
-#: What the waiter's Poll function describes.
-POLL_ACTIONS = ["DescribeDatasetImportJob", "DescribeSolutionVersion", "DescribeCampaign"]
+#: What the waiter's Poll function describes, and the kind each describe is authorized on.
+POLL_ACTIONS = {
+    "DescribeDatasetImportJob": "dataset-import-job",
+    "DescribeSolutionVersion": "solution",  # solution/<name>/<version id>
+    "DescribeCampaign": "campaign",
+}
 
 
 def _log_group(scope: Construct, id: str) -> logs.LogGroup:
@@ -116,7 +120,6 @@ class PersonalizeProvider(Construct):
         asset_dir: Path,
         name_prefix: str,
         service_role: iam.IRole,
-        recipe_names: list[str],
     ) -> None:
         super().__init__(scope, id)
         self.name_prefix = name_prefix
@@ -169,14 +172,13 @@ class PersonalizeProvider(Construct):
             inline_policies={
                 "Waiter": iam.PolicyDocument(
                     statements=[
-                        iam.PolicyStatement(
-                            sid="DescribeLongOperations",
-                            actions=[f"personalize:{a}" for a in POLL_ACTIONS],
-                            resources=[
-                                *self.resource_arns("dataset-import-job"),
-                                *self.resource_arns("solution"),
-                                *self.resource_arns("campaign"),
-                            ],
+                        *(
+                            iam.PolicyStatement(
+                                sid=action,
+                                actions=[f"personalize:{action}"],
+                                resources=self.resource_arns(kind),
+                            )
+                            for action, kind in POLL_ACTIONS.items()
                         ),
                         logs_statement("Poll", "Signal"),
                     ]
@@ -207,24 +209,20 @@ class PersonalizeProvider(Construct):
             iam.PolicyStatement(
                 sid="PersonalizeTags",
                 actions=[f"personalize:{a}" for a in TAG_ACTIONS],
-                resources=[arn for kind in ACTIONS_BY_KIND for arn in self.resource_arns(kind)],
+                resources=[arn for kind in TAGGABLE_KINDS for arn in self.resource_arns(kind)],
             ),
             iam.PolicyStatement(
                 sid="PersonalizeList", actions=[f"personalize:{a}" for a in LIST_ACTIONS], resources=["*"]
             ),
-            # A create call names its parent resources (dataset group, schema, dataset, solution,
-            # recipe); where IAM authorizes those too, they are this environment's (and the
-            # configured recipes) only.
-            iam.PolicyStatement(
-                sid="PersonalizeCreateWithParents",
-                actions=[f"personalize:{a}" for a in CREATE_WITH_PARENTS],
-                resources=[
-                    *(arn for kind in PARENT_KINDS for arn in self.resource_arns(kind)),
-                    *(
-                        f"arn:{stack.partition}:personalize:::recipe/{name}"
-                        for name in sorted(set(recipe_names))
-                    ),
-                ],
+            # A create names its parent (dataset group, dataset, the version a campaign deploys):
+            # each Create on its own parents only, this environment's.
+            *(
+                iam.PolicyStatement(
+                    sid=f"PersonalizeCreateIn{kind.title().replace('-', '')}",
+                    actions=[f"personalize:{a}" for a in actions],
+                    resources=self.resource_arns(kind),
+                )
+                for kind, actions in CREATE_IN_PARENT.items()
             ),
             iam.PolicyStatement(
                 sid="PassServiceRoleToPersonalize",

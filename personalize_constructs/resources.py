@@ -26,8 +26,8 @@ from pipeline.config import CampaignConfig, EventTrackerConfig, FilterConfig, So
 from pipeline.naming import digest, physical_name
 from pipeline.recipes import RECIPES
 
-#: The handler appends `-<7 chars>` to import job names (contract), so ours leave room for it.
-JOB_NAME_MAX = 63 - 7
+#: The handler appends a per-request suffix to job names (the contract's length), so ours leave room.
+JOB_NAME_MAX: int = contract.JOB_NAME_MAX
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ class Solution(Construct):
             {
                 "Name": self.name,
                 "DatasetGroupArn": dataset_group.arn,
-                "RecipeArn": self.recipe.arn,
+                "RecipeArn": self.recipe.arn_in(cdk.Aws.PARTITION),
                 "PerformHPO": str(config.perform_hpo).lower(),
                 "PerformAutoTraining": str(config.auto_training).lower(),
                 "SolutionConfig": config.solution_config or None,
@@ -340,7 +340,7 @@ class Campaign(Construct):
             f"Campaign{label}",
             {
                 "Name": self.name,
-                "SolutionVersionArn": solution.version_arn,
+                "SolutionVersionArn": self.version_arn(config, solution),
                 "MinProvisionedTPS": str(config.min_provisioned_tps),
                 "CampaignConfig": config.campaign_config or None,
                 "WaitHandle": self.wait.handle_ref,
@@ -349,6 +349,15 @@ class Campaign(Construct):
         depends(self.campaign, solution.wait.condition)
         self.wait.after(cfn(self.campaign))
         self.arn = self.campaign.data("Arn")
+
+    @staticmethod
+    def version_arn(config: CampaignConfig, solution: Solution) -> str:
+        """The trained version, or with syncWithLatestSolutionVersion the `<solution ARN>/$LATEST`
+        form Personalize requires then (CreateCampaignRequest.solutionVersionArn); the campaign still
+        waits for the first training (DependsOn its wait)."""
+        if config.campaign_config.get("syncWithLatestSolutionVersion") is True:
+            return cdk.Fn.join("", [solution.solution.data("Arn"), "/$LATEST"])
+        return solution.version_arn
 
 
 class Filter(Construct):

@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+#: "Giving Amazon Personalize permission to use your AWS KMS key"
+#: (https://docs.aws.amazon.com/personalize/latest/dg/granting-personalize-key-access.html): the
+#: service role's IAM policy needs these four; the key policy needs them and kms:CreateGrant, for
+#: both the role and personalize.amazonaws.com.
+ROLE_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ListGrants"]
+KEY_POLICY_ACTIONS = [*ROLE_KEY_ACTIONS[:3], "kms:CreateGrant", "kms:ListGrants"]
+
+
+def key_policy_statement(role_arn: str) -> dict[str, Any]:
+    """The statement the configured KMS key's policy must hold (the KMS page's example, verbatim
+    but for the role): the key is the user's, so the stack can only show it (output
+    KmsKeyPolicyStatement, README) and cannot add it."""
+    return {
+        "Sid": "Allow use of the key",
+        "Effect": "Allow",
+        "Principal": {"AWS": role_arn, "Service": "personalize.amazonaws.com"},
+        "Action": KEY_POLICY_ACTIONS,
+        "Resource": "*",
+    }
+
+
+def source_statements(partition: str, uri: str, label: str) -> list[iam.PolicyStatement]:
+    """Read access to one s3:// import source. A file: s3:GetObject on that object. A folder
+    (`s3://bucket/folder/`, the form CreateDatasetImportJob's DataSource documents for "multiple
+    files"): the import lists the prefix (ListObjectsV2 needs s3:ListBucket on the *bucket*, the
+    s3:prefix condition key narrows it) and reads each object under it (s3:GetObject on
+    `folder/*`; `bucket/folder/` itself names only the zero-byte folder marker)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    folder = key == "" or key.endswith("/")
+    listing = iam.PolicyStatement(sid=f"List{label}", actions=["s3:ListBucket"], resources=[bucket_arn])
+    if folder and key:
+        listing.add_condition("StringLike", {"s3:prefix": [key, f"{key}*"]})
+    read = iam.PolicyStatement(
+        sid=f"Read{label}",
+        actions=["s3:GetObject"],
+        resources=[f"{bucket_arn}/{key}*" if folder else f"{bucket_arn}/{key}"],
+    )
+    return [read, listing]
 
 
 class PersonalizeServiceRole(Construct):
@@ -43,27 +85,14 @@ class PersonalizeServiceRole(Construct):
                 sid="ListDataBucket", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
             ),
         ]
-        # s3:// sources: exactly those objects and their buckets (their bucket policies must also
-        # let Personalize in; see README).
+        # s3:// sources: exactly those objects (a folder source `s3://bucket/folder/`: the objects
+        # under it) and the listing of their buckets (their bucket policies must also let
+        # Personalize in; see README).
         for index, uri in enumerate(sorted(set(external_sources))):
-            source_bucket, _, source_key = uri.removeprefix("s3://").partition("/")
-            statements.append(
-                iam.PolicyStatement(
-                    sid=f"ReadExternalSource{index}",
-                    actions=["s3:GetObject", "s3:ListBucket"],
-                    resources=[
-                        f"arn:{stack.partition}:s3:::{source_bucket}",
-                        f"arn:{stack.partition}:s3:::{source_bucket}/{source_key}",
-                    ],
-                )
-            )
+            statements.extend(source_statements(stack.partition, uri, f"ExternalSource{index}"))
         if key is not None:
             statements.append(
-                iam.PolicyStatement(
-                    sid="UseDataKey",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                    resources=[key.key_arn],
-                )
+                iam.PolicyStatement(sid="UseDataKey", actions=ROLE_KEY_ACTIONS, resources=[key.key_arn])
             )
         # Inline, so the permissions exist as soon as the role does: an import job that only
         # depends on the role (through its ARN) can never start before its S3 access is in place.

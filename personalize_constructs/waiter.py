@@ -25,6 +25,13 @@ _LAMBDA_SERVICE_ERRORS = [
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ]
+#: A signal is one PUT to the handle's presigned URL after a wait of up to 12 hours: a transient
+#: failure there (S3 5xx, a timeout, a throttled Lambda) must not throw away the operation's outcome
+#: and leave the WaitCondition to time out. So the signal tasks also retry every error, with
+#: exponential backoff capped at SIGNAL_MAX_DELAY: 10 retries reach about 35 minutes.
+SIGNAL_RETRY_INTERVAL = cdk.Duration.seconds(10)
+SIGNAL_RETRY_ATTEMPTS = 10
+SIGNAL_MAX_DELAY = cdk.Duration.minutes(5)
 
 
 class WaiterStateMachine(Construct):
@@ -54,8 +61,31 @@ class WaiterStateMachine(Construct):
 
         failed = sfn.Fail(self, "Failed", cause="The Personalize operation failed or could not be polled")
         succeeded = sfn.Succeed(self, "Succeeded")
-        signal_failure = invoke("SignalFailure", signal_function).next(failed)
-        signal_success = invoke("SignalSuccess", signal_function).next(succeeded)
+        # Every retry spent: the execution fails with its own error, the last one kept in the state
+        # ($.signalError, in the execution history and its log), so the failed-executions alarm
+        # names why the WaitCondition never heard back.
+        not_signalled = sfn.Fail(
+            self,
+            "SignalNotDelivered",
+            error="SignalNotDelivered",
+            cause="The WaitCondition handle could not be signalled after every retry; "
+            "CloudFormation fails the wait at its Timeout",
+        )
+
+        def signal(name: str) -> sfn.CustomState:
+            task = invoke(name, signal_function)
+            task.add_retry(
+                errors=["States.ALL"],
+                interval=SIGNAL_RETRY_INTERVAL,
+                max_attempts=SIGNAL_RETRY_ATTEMPTS,
+                backoff_rate=2,
+                max_delay=SIGNAL_MAX_DELAY,
+            )
+            task.add_catch(not_signalled, errors=["States.ALL"], result_path="$.signalError")
+            return task
+
+        signal_failure = signal("SignalFailure").next(failed)
+        signal_success = signal("SignalSuccess").next(succeeded)
         poll = invoke("Poll", poll_function)
         # A poll that keeps failing after its retries still signals the handle, so the WaitCondition
         # fails now with the reason instead of timing out hours later.

@@ -188,6 +188,18 @@ class CampaignConfig(_Model):
 
     _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
 
+    @field_validator("campaign_config")
+    @classmethod
+    def _campaign_config(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Decides the solutionVersionArn form at synth (`<solution>/$LATEST`), so it must be a real
+        # boolean here; the rest of the dict is checked against botocore's CampaignConfig at synth.
+        sync = value.get("syncWithLatestSolutionVersion")
+        if sync is not None and not isinstance(sync, bool):
+            raise ValueError(
+                f"campaign_config.syncWithLatestSolutionVersion: expected true or false, got {sync!r}"
+            )
+        return value
+
     @field_validator("min_provisioned_tps")
     @classmethod
     def _tps(cls, value: int) -> int:

@@ -37,7 +37,12 @@ class Recipe:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:personalize:::recipe/{self.name}"
+        """The ARN in the `aws` partition (the local world's)."""
+        return self.arn_in("aws")
+
+    def arn_in(self, partition: str) -> str:
+        """The ARN in a partition (a stack passes its own, `Aws.PARTITION`: aws-cn, aws-us-gov)."""
+        return f"arn:{partition}:personalize:::recipe/{self.name}"
 
 
 RECIPES: dict[str, Recipe] = {

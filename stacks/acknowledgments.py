@@ -201,9 +201,9 @@ def _batch_wildcards(
         f"'{prefix}-' and carries a hash of its inputs; the handler appends a per-request suffix.",
     )
     parents = (
-        rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:(solution|filter)/{re.escape(prefix)}-\*$",
-        f"CreateBatchInferenceJob names its solution version and filter: this environment's only "
-        f"(names start with '{prefix}-'; versions are solution/<name>/<id>).",
+        rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:solution/{re.escape(prefix)}-\*$",
+        f"CreateBatchInferenceJob is authorized on the solution version it runs: this environment's "
+        f"only (names start with '{prefix}-'; versions are solution/<name>/<id>).",
     )
     listing = (
         r"^Resource::\*$",
@@ -255,7 +255,12 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
                     r"^Resource::<[A-Za-z0-9]+\.Arn>/datasets/\*$",
                     "Personalize reads any dataset file under datasets/ of this stack's bucket (one "
                     "prefix per dataset, file names come from config); GetObject only.",
-                )
+                ),
+                (
+                    r"^Resource::arn:[^:]+:s3:::[^/]+/(.*/)?\*$",
+                    "An s3:// folder source (s3://bucket/folder/): the import job reads every object "
+                    "under that one configured folder; GetObject only, ListBucket held to its prefix.",
+                ),
             ],
         ),
         (provider.handler_role, [*_personalize_reasons(prefix), _DATA_OBJECT_REASON]),

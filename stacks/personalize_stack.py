@@ -26,6 +26,7 @@ from personalize_constructs import (
 )
 from personalize_constructs.batch import BatchInference
 from personalize_constructs.monitoring import CampaignMonitoring, SolutionMetrics, WatchedCampaign
+from personalize_constructs.service_role import key_policy_statement
 from personalize_constructs.upload import DATA_PREFIX
 from pipeline.config import PipelineConfig
 from pipeline.naming import digest
@@ -73,7 +74,6 @@ class PersonalizeStack(cdk.Stack):
             asset_dir=asset_dir,
             name_prefix=f"{environment.name}-{config.dataset_group.name}",
             service_role=self.service_role.role,
-            recipe_names=[s.recipe for s in config.solutions],
         )
         ctx = PersonalizeContext(
             env=environment.name,
@@ -295,6 +295,19 @@ class PersonalizeStack(cdk.Stack):
                     job.output_path,
                     f"Batch inference job {name}: output prefix",
                 )
+        if self.data.key is not None:
+            # The configured key is the user's: its policy must let Personalize and the service
+            # role use it, which the stack cannot do for them. The statement to add, exactly.
+            out["KmsKeyPolicyStatement"] = (
+                self.to_json_string(key_policy_statement(self.service_role.role.role_arn)),
+                "Add this statement to the key policy of dataset_group.kms_key_arn "
+                "(docs/aws-contracts.md)",
+            )
+            cdk.Annotations.of(self).add_info(
+                "dataset_group.kms_key_arn: the key's policy must allow Personalize and the service role "
+                "kms:Decrypt, GenerateDataKey, DescribeKey, CreateGrant and ListGrants; the statement is "
+                "the stack output KmsKeyPolicyStatement (docs/aws-contracts.md)"
+            )
         for key, (value, description) in out.items():
             cdk.CfnOutput(self, key, value=value, description=description)
         # What the runner / recommend CLI need to find things by config name, in one place.

@@ -2,7 +2,11 @@
 
 SolutionVersionArn, MinProvisionedTPS and CampaignConfig change in place with UpdateCampaign, so
 the campaign keeps serving while it moves to a new version; a new WaitHandle then waits for
-latestCampaignUpdate. Only a new Name replaces the campaign."""
+latestCampaignUpdate. Only a new Name replaces the campaign.
+
+With campaignConfig.syncWithLatestSolutionVersion true, Personalize requires the solution's ARN in
+`SolutionArn/$LATEST` form as solutionVersionArn (botocore: CreateCampaignRequest.solutionVersionArn),
+so a version ARN is sent as its solution's `$LATEST`."""
 
 from __future__ import annotations
 
@@ -15,6 +19,25 @@ from .contract import CAMPAIGN
 
 #: What UpdateCampaign changes in place (the contract); a new WaitHandle then waits for it.
 CONFIG_PROPS = frozenset(p.name for p in CAMPAIGN.props if p.via == "UpdateCampaign")
+LATEST = "$LATEST"
+
+
+def latest_of(arn: str) -> str:
+    """`<solution ARN>/$LATEST` for a solution version ARN (`solution/<name>/<id>`), a solution ARN
+    or an ARN already in that form."""
+    head, _, resource = arn.rpartition(":")
+    parts = resource.split("/")
+    if len(parts) < 2 or parts[0] != "solution":
+        raise ValueError(f"expected a solution or solution version ARN, got {arn!r}")
+    return f"{head}:solution/{parts[1]}/{LATEST}"
+
+
+def same_version(wanted: Any, current: Any) -> bool:
+    """The deployed version is the wanted one; `.../$LATEST` is any version of that solution."""
+    wanted, current = str(wanted), str(current)
+    if wanted.endswith("/" + LATEST):
+        return current == wanted or current.startswith(wanted[: -len(LATEST)])
+    return current == wanted
 
 
 class Campaign(Kind):
@@ -25,11 +48,15 @@ class Campaign(Kind):
     waiter_kind = "Campaign"
 
     def wanted(self, ctx: Ctx) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "solutionVersionArn": self.prop(ctx, "SolutionVersionArn"),
-            "minProvisionedTPS": self.prop(ctx, "MinProvisionedTPS"),
-        }
+        version = self.prop(ctx, "SolutionVersionArn")
         config = self.prop(ctx, "CampaignConfig")
+        if config and config.get("syncWithLatestSolutionVersion") is True:
+            try:
+                version = latest_of(version)
+            except ValueError as exc:
+                raise failure(self.label, ctx.name, "CreateCampaign", f"SolutionVersionArn: {exc}") from None
+        params: dict[str, Any] = {"solutionVersionArn": version,
+                                  "minProvisionedTPS": self.prop(ctx, "MinProvisionedTPS")}
         if config:
             params["campaignConfig"] = config
         return params
@@ -41,7 +68,12 @@ class Campaign(Kind):
         out = []
         for key, value in self.wanted(ctx).items():
             current = existing.get(key)
-            same = is_subset(value, current or {}) if key == "campaignConfig" else str(current) == str(value)
+            if key == "campaignConfig":
+                same = is_subset(value, current or {})
+            elif key == "solutionVersionArn":
+                same = same_version(value, current)
+            else:
+                same = str(current) == str(value)
             if not same:
                 out.append(diff(key, current, value))
         return out

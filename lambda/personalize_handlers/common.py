@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contract import SERVICE_TOKEN, Invalid, Missing, Prop
+from .contract import NAME_MAX, REQUEST_SUFFIX_HEX, SERVICE_TOKEN, Invalid, Missing, Prop
 
 #: CloudFormation's whole response must stay under 4096 bytes; the reason gets at most this many.
 MAX_REASON_BYTES = 2048
-NAME_MAX = 63
 #: Keys that are framework plumbing, never configuration.
 IGNORED_PROPERTIES = frozenset({SERVICE_TOKEN})
 #: The marker the CDK Provider framework uses as physical id when onEvent failed on Create.
@@ -54,7 +53,7 @@ def digest(*inputs: Any, length: int = 8) -> str:
 def unique_name(base: str, token: str) -> str:
     """`<base>-<hash of token>` within Personalize's 63 characters: the same token (a duplicated
     event's RequestId) gives the same name, so the duplicate finds and adopts the first one."""
-    suffix = "-" + digest(token, length=8)
+    suffix = "-" + digest(token, length=REQUEST_SUFFIX_HEX)
     return base[: NAME_MAX - len(suffix)].rstrip("-_") + suffix
 
 

@@ -10,23 +10,29 @@ Who reads it:
 - the stack tests: every custom resource of the synthesized templates holds to it;
 - docs/handler-contract.md: its table is `table()`, and a test fails when the two disagree.
 
-Standard library only, and nothing imported from this package: it ships in the Lambda asset as
-it is, and the CDK app loads this one file by path (`lambda` is a Python keyword, so lambda/ is no
-package the app can import; see personalize_constructs/contract.py).
+Standard library only (and botocore, which ships with boto3 in the Lambda runtime, for the
+API's input shapes), nothing imported from this package: it ships in the Lambda asset as it is,
+and the CDK app loads this one file by path (`lambda` is a Python keyword, so lambda/ is no package
+the app can import; see personalize_constructs/contract.py).
 
 Types: CloudFormation hands a custom resource every scalar as a string, nested ones included
 (numbers and booleans too), so a type says what the handler accepts and what it turns it into.
 `Struct` and `ListOf` hold nested types: a property whose API member is a structure can declare
 its fields (botocore's input shape says what the API wants), and each nested string is then turned
-back into the API's type. A Struct without fields passes its contents on as sent.
+back into the API's type. A Struct with a `shape` and no declared fields is walked along botocore's
+model of that shape (`to_shape`): booleans, integers and doubles come back typed, strings stay
+strings (numeric-looking ones too: the model says which is which), and a value the shape cannot
+take is refused naming its key and the type expected.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
 from typing import Any, ClassVar
 
 # ---- property types ---------------------------------------------------------------------------
@@ -151,14 +157,104 @@ class Integer(PropType):
         return f">= {self.minimum}" if self.minimum is not None else ""
 
 
+@cache
+def _service_model(service: str) -> Any:
+    import botocore.session  # in the Lambda runtime with boto3; loaded only when a shape is walked
+
+    return botocore.session.get_session().get_service_model(service)
+
+
+def _scalar(value: Any, shape: Any) -> Any:
+    """One leaf as botocore's shape types it (CloudFormation sends every one of them as a string)."""
+    kind = shape.type_name
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise Invalid("a boolean (true or false)", value)
+    if kind in ("integer", "long"):
+        if isinstance(value, bool):
+            raise Invalid("an integer", value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise Invalid("an integer", value) from None
+    if kind in ("double", "float"):
+        if isinstance(value, bool):
+            raise Invalid("a number", value)
+        try:
+            number = float(value) if isinstance(value, int | float) else float(str(value).strip())
+        except ValueError:
+            raise Invalid("a number", value) from None
+        if not math.isfinite(number):
+            raise Invalid("a finite number", value)
+        return number
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)  # the model types it as a string (e.g. hpoResourceConfig's counts)
+        raise Invalid("a string", value)
+    return value
+
+
+def to_shape(value: Any, shape: Any) -> Any:
+    """`value` turned into what botocore's input `shape` takes, walking structures, lists and maps;
+    raises Invalid naming where inside the value a member is unknown or a leaf has the wrong type."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, Mapping):
+            raise Invalid(f"a JSON object ({shape.name})", value)
+        out = {}
+        for key, item in value.items():
+            member = shape.members.get(key)
+            if member is None:
+                raise Invalid(f"a member of {shape.name} (one of {sorted(shape.members)})", key, (key,))
+            if item is None:
+                continue
+            try:
+                out[key] = to_shape(item, member)
+            except Invalid as exc:
+                raise exc.inside(key) from None
+        return out
+    if kind == "list":
+        if not isinstance(value, list):
+            raise Invalid("a list", value)
+        items = []
+        for index, item in enumerate(value):
+            try:
+                items.append(to_shape(item, shape.member))
+            except Invalid as exc:
+                raise exc.inside(f"[{index}]") from None
+        return items
+    if kind == "map":
+        if not isinstance(value, Mapping):
+            raise Invalid("a JSON object (map)", value)
+        mapped = {}
+        for key, item in value.items():
+            try:
+                mapped[key] = to_shape(item, shape.value)
+            except Invalid as exc:
+                raise exc.inside(str(key)) from None
+        return mapped
+    return _scalar(value, shape)
+
+
 @dataclass(frozen=True)
 class Struct(PropType):
     """A JSON object, given as an object or as a JSON string. `fields` (when declared) are coerced
-    by their own types; other keys, and every key when `fields` is None, pass on as sent. `shape`
-    names botocore's input shape of the API member."""
+    by their own types; other keys pass on as sent. Without `fields`, a `shape` (botocore's input
+    shape of the API member, in `service`'s model) is walked with `to_shape`; with neither, every
+    key passes on as sent."""
 
     fields: Mapping[str, PropType] | None = field(default=None, hash=False)
     shape: str | None = None
+    service: str = "personalize"
     api_types: ClassVar[frozenset[str]] = frozenset({"structure"})
 
     def coerce(self, value: Any) -> dict[str, Any]:
@@ -169,6 +265,9 @@ class Struct(PropType):
                 raise Invalid(f"a JSON object ({exc.msg} at character {exc.pos})", value) from None
         if not isinstance(value, Mapping):
             raise Invalid("a JSON object", value)
+        if self.fields is None and self.shape is not None:
+            typed: dict[str, Any] = to_shape(value, _service_model(self.service).shape_for(self.shape))
+            return typed
         out = dict(value)
         for key, kind in (self.fields or {}).items():
             if out.get(key) is None or out.get(key) == "":
@@ -337,6 +436,15 @@ class ResourceType:
 #: Framework plumbing every custom resource carries, never configuration.
 SERVICE_TOKEN = "ServiceToken"
 
+#: Personalize's longest name, jobs' included (botocore's `Name` shape: max 63).
+NAME_MAX = 63
+#: Per-request kinds (jobs, solution versions) are created as `<JobName>-<8 hex of the RequestId>`
+#: (common.unique_name), so a duplicated event adopts the first one.
+REQUEST_SUFFIX_HEX = 8
+REQUEST_SUFFIX_LENGTH = 1 + REQUEST_SUFFIX_HEX
+#: The longest JobName a stack may give: the suffix still fits and nothing is cut.
+JOB_NAME_MAX = NAME_MAX - REQUEST_SUFFIX_LENGTH
+
 #: Set at create; changed with TagResource/UntagResource.
 _TAGS = Prop("Tags", Tags(), update=Update.IN_PLACE, via="TagResource/UntagResource", member="tags")
 #: The Ref of a WaitConditionHandle, signalled by the Step Functions waiter when the long operation
@@ -444,6 +552,7 @@ EVENT_TRACKER = ResourceType(
     (_NAME, Prop("DatasetGroupArn", required=True, member="datasetGroupArn"), _TAGS),
     data=("Arn", "Name", "TrackingId"),
     operation="CreateEventTracker",
+    physical_id="ARN; after a rename in its dataset group `pending-event-tracker/<Name>`",
 )
 FILTER = ResourceType(
     "Filter",

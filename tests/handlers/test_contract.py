@@ -186,3 +186,18 @@ def test_required_text_must_be_a_string() -> None:
         read(Prop("Name", Text(), required=True), {"Name": ""}, "Filter", "f")
     with pytest.raises(HandlerError, match=r"^Filter f: property Name: expected a string, got 5$"):
         read(Prop("Name", Text(), required=True), {"Name": 5}, "Filter", "f")
+
+
+def test_the_longest_job_name_a_stack_may_give_is_never_cut() -> None:
+    """The constructs cap JobName so that the handler's per-request suffix still fits in
+    Personalize's Name (botocore: max 63): a name of exactly the cap keeps every character."""
+    from personalize_handlers.common import unique_name
+
+    from personalize_constructs.resources import JOB_NAME_MAX
+
+    limit = SESSION.get_service_model("personalize").shape_for("Name").metadata["max"]
+    base = "dev-retail-interactions-" + "a" * (JOB_NAME_MAX - len("dev-retail-interactions-"))
+    assert len(base) == JOB_NAME_MAX
+    name = unique_name(base, "8a1f0b52-5c3d-4e7f-9a0b-1c2d3e4f5a6b")
+    assert name.startswith(base + "-") and len(name) <= limit, (name, len(name))
+    assert JOB_NAME_MAX == contract.JOB_NAME_MAX == limit - contract.REQUEST_SUFFIX_LENGTH

@@ -3,11 +3,17 @@ the repo's own data), synthesized once per session (their helpers are in helpers
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from pipeline.naming import REPO_ROOT
 from tests.security.helpers import SHIPPED, Template, synth_template
+
+# The handler package, imported by path as its tests do (`lambda` is a Python keyword).
+if str(REPO_ROOT / "lambda") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "lambda"))
 
 
 @pytest.fixture(scope="session")

@@ -160,7 +160,6 @@ BUCKET_DEPLOYMENT_ROLE = (
 def exceptions(t: Template) -> list[Exception_]:
     """The exact list of unscoped statement resources this template may have."""
     region = re.escape(t.config.environment.region or "")
-    recipes = "|".join(re.escape(s.recipe) for s in t.config.solutions)
     tracker = (
         r'\{"Fn::Join": \["", \["arn:aws:personalize:' + region + r':", \{"Ref": "AWS::AccountId"\}, '
         r'":event-tracker/\*"\]\]\}'
@@ -196,23 +195,6 @@ def exceptions(t: Template) -> list[Exception_]:
             ),
             tracker,
             "tags on our event tracker: the same id-based ARN (the other kinds' tag grants are name-scoped)",
-        ),
-        Exception_(
-            "ProviderHandlerRole",
-            "PolicyDocument",
-            frozenset(
-                {
-                    "personalize:CreateCampaign",
-                    "personalize:CreateDataset",
-                    "personalize:CreateDatasetImportJob",
-                    "personalize:CreateEventTracker",
-                    "personalize:CreateFilter",
-                    "personalize:CreateSolution",
-                    "personalize:CreateSolutionVersion",
-                }
-            ),
-            r'"arn:aws:personalize:::recipe/(' + recipes + r')"',
-            "the configured recipes: AWS-owned ARNs a CreateSolution names (exactly these)",
         ),
         Exception_(
             "ProviderWaiterStateMachineRoleDefaultPolicy",

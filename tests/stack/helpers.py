@@ -195,3 +195,28 @@ def acknowledgments(synth: Synth) -> list[tuple[str, str, str]]:
                 for rule, reason in entry["data"].items():
                     found.append((path, rule, reason))
     return found
+
+
+#: Two batch jobs (a repo input, an s3:// input with an output prefix) for the stack and security suites.
+JOBS = """
+[[batch_jobs]]
+name = "nightly-users"
+solution = "user-personalization"
+input = "data/batch/users.jsonl"
+num_results = 10
+filter = "in-category"
+
+[[batch_jobs]]
+name = "similar-offline"
+solution = "similar-items"
+input = "s3://partner-drop/in/items.jsonl"
+output = "scores/similar"
+"""
+
+USERS = "".join(
+    json.dumps(line) + "\n"
+    for line in (
+        {"userId": "u1", "filterValues": {"CATEGORY": '"shoes"'}},
+        {"userId": "u2", "filterValues": {"CATEGORY": '"hats","bags"'}},
+    )
+)

@@ -8,6 +8,7 @@ from typing import Any
 
 from personalize_constructs.contract import contract
 from personalize_constructs.provider import QUERY_INTERVAL, TOTAL_TIMEOUT
+from personalize_constructs.resources import JOB_NAME_MAX
 from pipeline.naming import stack_name
 from tests.stack.helpers import Synth
 
@@ -90,12 +91,16 @@ def test_immutable_kinds_carry_a_hash(dev: Synth) -> None:
         job_names, dev.of_type("Custom::PersonalizeDatasetImportJob").values(), strict=True
     ):
         assert job.endswith("-" + resource["Properties"]["SourceHash"][:6])
-        assert len(job) <= 56  # the handler appends -<7 chars>
+        assert len(job) <= JOB_NAME_MAX  # the handler appends its per-request suffix
 
 
 def test_key_properties(dev: Synth) -> None:
     solution = dev.resources["SolutionUserPersonalization"]["Properties"]
-    assert solution["RecipeArn"] == "arn:aws:personalize:::recipe/aws-user-personalization-v2"
+    # The stack's partition (aws-cn, aws-us-gov too), as the IAM statements use it.
+    assert solution["RecipeArn"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                          ":personalize:::recipe/aws-user-personalization-v2"]]
+    }
     assert solution["PerformAutoTraining"] == "false"  # cost: no weekly retraining unless asked
     assert solution["PerformHPO"] == "false"
     dataset = dev.resources["DatasetInteractions"]["Properties"]
@@ -211,7 +216,8 @@ def test_waiter_state_machine_follows_the_contract(dev: Synth) -> None:
     definition = json.loads(_definition_text(resource))
     states = definition["States"]
     assert definition["StartAt"] == "Poll"
-    assert set(states) == {"Poll", "Done?", "Wait", "SignalSuccess", "SignalFailure", "Succeeded", "Failed"}
+    assert set(states) == {"Poll", "Done?", "Wait", "SignalSuccess", "SignalFailure", "Succeeded", "Failed",
+                           "SignalNotDelivered"}
     poll = states["Poll"]
     assert poll["Type"] == "Task" and poll["Next"] == "Done?"
     assert poll["Retry"] and all("Lambda." in e for r in poll["Retry"] for e in r["ErrorEquals"])
@@ -224,6 +230,15 @@ def test_waiter_state_machine_follows_the_contract(dev: Synth) -> None:
     assert states["Wait"] == {"Type": "Wait", "SecondsPath": "$.waitSeconds", "Next": "Poll"}
     assert states["SignalSuccess"]["Next"] == "Succeeded" and states["Succeeded"]["Type"] == "Succeed"
     assert states["SignalFailure"]["Next"] == "Failed" and states["Failed"]["Type"] == "Fail"
+    for name in ("SignalSuccess", "SignalFailure"):
+        # A transient failure of the one PUT after hours of waiting is retried, whatever its error,
+        # with backoff; when every retry is spent the execution fails with a recorded reason.
+        last = states[name]["Retry"][-1]
+        assert last["ErrorEquals"] == ["States.ALL"], name
+        assert last["MaxAttempts"] >= 5 and last["BackoffRate"] > 1 and last["MaxDelaySeconds"] >= 60, last
+        (catch,) = states[name]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"] and catch["ResultPath"] == "$.signalError", catch
+        assert states[catch["Next"]]["Type"] == "Fail" and states[catch["Next"]]["Error"], catch
     props = resource["Properties"]
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["Level"] == "ALL"
@@ -298,11 +313,35 @@ def test_s3_source_skips_upload_and_reads_that_object(tmp_path, workspace) -> No
     assert job["DataLocation"] == "s3://shared-data/retail/items.csv"
     role = result.resources[_role(result)]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    external = [s for s in statements if s.get("Sid", "").startswith("ReadExternalSource")]
-    assert external and external[0]["Resource"] == [
-        "arn:aws:s3:::shared-data",
-        "arn:aws:s3:::shared-data/retail/items.csv",
-    ]
+    by_sid = {s["Sid"]: s for s in statements if "ExternalSource" in s.get("Sid", "")}
+    assert by_sid["ReadExternalSource0"]["Action"] == "s3:GetObject"
+    assert by_sid["ReadExternalSource0"]["Resource"] == "arn:aws:s3:::shared-data/retail/items.csv"
+    assert by_sid["ListExternalSource0"]["Action"] == "s3:ListBucket"
+    assert by_sid["ListExternalSource0"]["Resource"] == "arn:aws:s3:::shared-data"
+
+
+def test_s3_folder_source_reads_the_objects_under_it_and_lists_only_that_prefix(  # type: ignore[no-untyped-def]
+    tmp_path, workspace
+) -> None:
+    """`s3://bucket/folder/` (DataSource.dataLocation's documented form for many files): the import
+    lists the prefix (ListObjectsV2: s3:ListBucket on the bucket ARN, s3:prefix condition) and reads
+    every object below it (s3:GetObject on `folder/*`, not on `folder/`)."""
+    from security.iam_check import Resolver, roles
+    from stack.conftest import config_with, synth
+
+    config = config_with(
+        "dev",
+        tmp_path,
+        lambda t: t.replace('source = "data/items.csv"', 'source = "s3://shared-data/retail/items/"'),
+    )
+    result = synth("dev", tmp_path / "out", config=config, root=workspace)
+    assert result.resources["ImportItems"]["Properties"]["DataLocation"] == "s3://shared-data/retail/items/"
+    role = roles(result.template, Resolver(result.template, "ap-southeast-2"))[_role(result)]
+    for key in ("retail/items/part-0001.csv", "retail/items/2024/part-0002.csv"):
+        assert role.allows("s3:GetObject", f"arn:aws:s3:::shared-data/{key}", {}), key
+    assert not role.allows("s3:GetObject", "arn:aws:s3:::shared-data/retail/users.csv", {})
+    assert role.allows("s3:ListBucket", "arn:aws:s3:::shared-data", {"s3:prefix": "retail/items/"})
+    assert not role.allows("s3:ListBucket", "arn:aws:s3:::shared-data", {"s3:prefix": "retail/"})
 
 
 def test_minimal_config_interactions_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -348,3 +387,51 @@ recipe = "aws-popularity-count"
     assert result.resources["DatasetGroup"]["Properties"]["Name"] == "dev-mini"
     assert "Tags" not in result.resources["DatasetGroup"]["Properties"]  # no tags configured
     assert "EventTrackingId" not in result.template["Outputs"]
+
+
+def _typed_configs(text: str, weight: str = "0.7") -> str:
+    text = text.replace(
+        'training_timeout = "6h"             # at most 12h',
+        'training_timeout = "6h"\nsolution_config = { eventsConfig = { eventParametersList = '
+        f'[{{ eventType = "click", eventValueThreshold = 0.1, weight = {weight} }}] }} }}',
+    )
+    return text.replace(
+        'min_provisioned_tps = 1',
+        'min_provisioned_tps = 1\ncampaign_config = { syncWithLatestSolutionVersion = true, '
+        'enableMetadataWithRecommendations = false, rankingInfluence = { POPULARITY = 0.5 } }',
+    )
+
+
+def test_typed_configs_synthesize_and_a_synced_campaign_deploys_the_solutions_latest(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from stack.conftest import config_with, synth
+
+    result = synth("dev", tmp_path / "out", config=config_with("dev", tmp_path, _typed_configs))
+    campaign = result.resources["CampaignUserRecs"]
+    assert campaign["Properties"]["CampaignConfig"]["syncWithLatestSolutionVersion"] is True
+    # CreateCampaignRequest.solutionVersionArn: `SolutionArn/$LATEST` with syncWithLatestSolutionVersion
+    assert campaign["Properties"]["SolutionVersionArn"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": ["SolutionUserPersonalization", "Arn"]}, "/$LATEST"]]
+    }
+    assert any(d.startswith("TrainUserPersonalizationWait") for d in campaign["DependsOn"])
+    unsynced = result.resources["CampaignSimilarItems"]["Properties"]["SolutionVersionArn"]
+    assert unsynced == {"Fn::GetAtt": ["TrainSimilarItems", "Arn"]}
+
+
+def test_a_bad_config_value_is_refused_at_synth_naming_its_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    from stack.conftest import config_with, synth
+
+    config = config_with("dev", tmp_path, lambda t: _typed_configs(t, weight='"heavy"'))
+    with pytest.raises(Exception, match=r"SolutionConfig\.eventsConfig\.eventParametersList\[0\]\.weight: "
+                                         r"expected a number, got 'heavy'"):
+        synth("dev", tmp_path / "out", config=config)
+
+
+def test_sync_with_latest_must_be_a_boolean_in_the_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    from stack.conftest import config_with
+
+    with pytest.raises(Exception, match=r"syncWithLatestSolutionVersion: expected true or false, got 'yes'"):
+        config_with("dev", tmp_path, lambda t: t.replace(
+            'min_provisioned_tps = 1',
+            'min_provisioned_tps = 1\ncampaign_config = { syncWithLatestSolutionVersion = "yes" }'))

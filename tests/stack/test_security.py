@@ -122,7 +122,8 @@ def test_service_role_is_read_only(any_synth: Synth) -> None:
     actions = {
         a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in _as_list(s["Action"])
     }
-    allowed = {"s3:GetObject", "s3:ListBucket", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+    allowed = {"s3:GetObject", "s3:ListBucket", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey",
+               "kms:ListGrants"}
     assert actions <= allowed
     has_key = "KmsKeyArn" in any_synth.resources["DatasetGroup"]["Properties"]
     assert ("kms:Decrypt" in actions) == has_key
@@ -231,3 +232,33 @@ def test_account_and_region_from_config(tmp_path: Path) -> None:
     result = synth("dev", tmp_path / "out", config=config)
     text = json.dumps(result.template)
     assert "arn:aws:personalize:ap-southeast-2:123456789012:campaign/dev-retail-*" in text
+
+
+def test_a_configured_kms_key_is_usable_as_the_personalize_kms_page_asks(kms: Synth) -> None:
+    """"Giving Amazon Personalize permission to use your AWS KMS key": the service role's policy
+    allows Decrypt, GenerateDataKey, DescribeKey and ListGrants on the key; the key policy (the
+    user's) must allow those and CreateGrant to the role and personalize.amazonaws.com, which the
+    stack shows as the KmsKeyPolicyStatement output, the page's statement with the role filled in."""
+    from security.iam_check import Resolver, roles
+
+    role_id = next(k for k in kms.of_type("AWS::IAM::Role") if k.startswith("ServiceRole"))
+    role = roles(kms.template, Resolver(kms.template, "ap-southeast-2"))[role_id]
+    for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ListGrants"):
+        assert role.allows(action, KMS_KEY, {}), action
+    output = kms.template["Outputs"]["KmsKeyPolicyStatement"]["Value"]
+    parts = output["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else "ROLE" for p in parts)
+    assert {"Fn::GetAtt": [role_id, "Arn"]} in parts
+    statement = json.loads(text)
+    assert statement == {
+        "Sid": "Allow use of the key",
+        "Effect": "Allow",
+        "Principal": {"AWS": "ROLE", "Service": "personalize.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant",
+                   "kms:ListGrants"],
+        "Resource": "*",
+    }
+
+
+def test_no_key_no_key_policy_output(dev: Synth) -> None:
+    assert "KmsKeyPolicyStatement" not in dev.template["Outputs"]

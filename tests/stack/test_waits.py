@@ -109,3 +109,39 @@ def test_timeouts_come_from_config(dev: Synth, tmp_path: Path) -> None:
     after = synth("dev", tmp_path / "out", config=config)
     lid = _waits(after)["TrainUserPersonalization"]
     assert after.resources[lid]["Properties"]["Timeout"] == str(11 * 3600)
+
+
+def test_a_new_timeout_is_a_new_wait_condition_never_an_update(dev: Synth, tmp_path: Path) -> None:
+    """CloudFormation cannot update a WaitCondition's Timeout (or Count, or Handle): a template where
+    the same logical id carries another Timeout fails the update. Every WaitCondition of the second
+    synth with a logical id of the first has the same Timeout, Count and Handle."""
+    config = config_with(
+        "dev", tmp_path, lambda t: t.replace('training_timeout = "6h"', 'training_timeout = "11h"')
+    )
+    after = synth("dev", tmp_path / "out", config=config)
+    before_waits = dev.of_type("AWS::CloudFormation::WaitCondition")
+    after_waits = after.of_type("AWS::CloudFormation::WaitCondition")
+    for logical_id, resource in after_waits.items():
+        if logical_id in before_waits:
+            assert resource["Properties"] == before_waits[logical_id]["Properties"], logical_id
+    old, new = _waits(dev), _waits(after)
+    assert {label for label in old if old[label] != new[label]} == {"TrainUserPersonalization"}
+
+
+def test_each_handle_is_created_with_its_operation_not_at_stack_start(dev: Synth) -> None:
+    """A handle's presigned URL is minted when the handle is created and lives about 24 hours
+    (observed; docs/aws-contracts.md): a training's handle waits for the imports' waits, a campaign's
+    for its training's wait, exactly as the operation it belongs to does."""
+    resources = dev.resources
+    for label, condition_id in _waits(dev).items():
+        handle_id = condition_id.replace("Wait", "WaitHandle", 1)
+        operation = next(
+            k for k in resources[condition_id]["DependsOn"]
+            if resources[k]["Type"].startswith("Custom::Personalize")
+        )
+        wanted = set(resources[operation].get("DependsOn", []))
+        assert set(resources[handle_id].get("DependsOn", [])) == wanted, label
+    train = _waits(dev)["TrainUserPersonalization"].replace("Wait", "WaitHandle", 1)
+    assert any(k.startswith("ImportInteractionsWait") for k in resources[train]["DependsOn"])
+    campaign = _waits(dev)["CampaignUserRecs"].replace("Wait", "WaitHandle", 1)
+    assert any(k.startswith("TrainUserPersonalizationWait") for k in resources[campaign]["DependsOn"])
