@@ -2,7 +2,7 @@
 prod, a KMS key, batch jobs).
 
 Both directions, from sources that are not the stack's own lists:
-- every API call a handler module can make (read from its source: handler_calls) is allowed to
+- every API call a handler module can make (read from its source: tests/security/helpers.py) is allowed to
   the role of the function that runs it, on every resource of this environment the call names
   (example ARNs built from the template's own resource names, of each resource type the Service
   Authorization Reference says the action authorizes);
@@ -23,10 +23,18 @@ import pytest
 from personalize_handlers.common import unique_name
 from personalize_handlers.contract import TYPES
 from personalize_handlers.entry import KINDS
-from security.handler_calls import Needed, calls_by_function
-from security.iam_check import Resolver, Role, arn_segment, function_roles, resource_types, roles
 
-from tests.security.helpers import Template
+from tests.security.helpers import (
+    Needed,
+    Resolver,
+    Role,
+    Template,
+    arn_segment,
+    calls_by_function,
+    function_roles,
+    resource_types,
+    roles,
+)
 from tests.stack.helpers import FIXTURES, JOBS, USERS, config_with, synth
 
 HANDLER_PREFIX = "personalize_handlers.entry."

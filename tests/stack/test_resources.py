@@ -326,8 +326,9 @@ def test_s3_folder_source_reads_the_objects_under_it_and_lists_only_that_prefix(
     """`s3://bucket/folder/` (DataSource.dataLocation's documented form for many files): the import
     lists the prefix (ListObjectsV2: s3:ListBucket on the bucket ARN, s3:prefix condition) and reads
     every object below it (s3:GetObject on `folder/*`, not on `folder/`)."""
-    from security.iam_check import Resolver, roles
     from stack.conftest import config_with, synth
+
+    from tests.security.helpers import Resolver, roles
 
     config = config_with(
         "dev",

@@ -239,7 +239,7 @@ def test_a_configured_kms_key_is_usable_as_the_personalize_kms_page_asks(kms: Sy
     allows Decrypt, GenerateDataKey, DescribeKey and ListGrants on the key; the key policy (the
     user's) must allow those and CreateGrant to the role and personalize.amazonaws.com, which the
     stack shows as the KmsKeyPolicyStatement output, the page's statement with the role filled in."""
-    from security.iam_check import Resolver, roles
+    from tests.security.helpers import Resolver, roles
 
     role_id = next(k for k in kms.of_type("AWS::IAM::Role") if k.startswith("ServiceRole"))
     role = roles(kms.template, Resolver(kms.template, "ap-southeast-2"))[role_id]
