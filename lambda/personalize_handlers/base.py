@@ -283,9 +283,20 @@ class Kind:
                           f"{', '.join(immutable)} cannot change in place and {self.name_prop} did not "
                           f"change, so a replacement would collide with {arn}; give the new "
                           "configuration a new name (pipeline.naming hashes immutable inputs into it)")
+        if is_personalize_arn(arn, self.arn_kind) and self.satisfies(ctx, arn):
+            # An Update back to what this resource already is: CloudFormation's update rollback
+            # sends one (the old properties) after the new ones failed. Keep it; never pay twice.
+            if "WaitHandle" in changed:
+                self.started(ctx, arn, update=True)
+            return {"PhysicalResourceId": arn, "Data": self.data(ctx, arn)}
         new_arn = self.create(ctx)  # replacement: CloudFormation deletes the old one afterwards
         self.started(ctx, new_arn, update=False)
         return {"PhysicalResourceId": new_arn, "Data": self.data(ctx, new_arn)}
+
+    def satisfies(self, ctx: Ctx, arn: str) -> bool:
+        """Whether the resource `arn` names already has the wanted properties, so an Update that
+        would replace it can keep it (kinds whose replacement is costly say how to tell)."""
+        return False
 
     def restarts_wait(self, changed: set[str]) -> bool:
         """In-place changes that are themselves long operations (campaign update)."""

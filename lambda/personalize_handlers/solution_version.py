@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 
 from .base import IN_PROGRESS, Ctx, Kind, diff, list_all
 from .clients import error_code, error_message
-from .common import digest, failure
-from .contract import SOLUTION_VERSION
+from .common import digest, failure, unique_name
+from .contract import REQUEST_SUFFIX_HEX, SOLUTION_VERSION
 
 STOPPING = "CREATE STOPPING"
 
@@ -62,6 +62,21 @@ class SolutionVersion(Kind):
         if str(existing.get("trainingMode") or "FULL").upper() != self.training_mode(ctx):
             out.append(diff("trainingMode", existing.get("trainingMode"), self.training_mode(ctx)))
         return out
+
+    def satisfies(self, ctx: Ctx, arn: str) -> bool:
+        """The version was trained from the wanted inputs: its name is this request's base name (the
+        solution and the Trigger's hash) plus some request's suffix, and nothing else differs. An
+        update rollback's Update back to the old properties finds the deployed version this way."""
+        described = self.describe(ctx, arn)
+        if not described or described.get("status") not in ("ACTIVE", *IN_PROGRESS):
+            return False
+        name = str(described.get("name") or "")
+        # unique_name's form: the base (cut to fit) and "-" + REQUEST_SUFFIX_HEX hex digits.
+        prefix, dash, token = name.rpartition("-")
+        wanted = unique_name(self.base_name(ctx), "")[: -len(token) - 1] if dash else None
+        same_inputs = (bool(dash) and prefix == wanted and len(token) == REQUEST_SUFFIX_HEX
+                       and all(c in "0123456789abcdef" for c in token))
+        return same_inputs and not self.mismatches(ctx, described)
 
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         solution = ctx.props.get("SolutionArn")
