@@ -175,6 +175,14 @@ def _check_stream(
     except UnicodeDecodeError:
         problems.add("utf8", 1, None, None, "header is not valid UTF-8; expected a UTF-8 encoded file")
         return CsvResult(problems.finish(), 0, CsvStats())
+    if '"' in header_text:
+        # "Formatting your input data": the column headers must not be in quotation marks
+        # (https://docs.aws.amazon.com/personalize/latest/dg/data-prep-formatting.html).
+        problems.add(
+            "header", 1, None, header_text.strip(),
+            "column headers must not be enclosed in quotation marks (Personalize refuses the import)",
+        )
+        return CsvResult(problems.finish(), 0, CsvStats())
     header = next(csv.reader(io.StringIO(header_text)), [])
     expected = [f.name for f in fields]
     if header != expected:

@@ -59,6 +59,14 @@ def test_header_order(check_both: Check) -> None:
     assert "same names, different order" in problem.message
 
 
+def test_header_in_quotation_marks(check_both: Check) -> None:
+    quoted = ",".join(f'"{name}"' for name in HEADER.strip().split(",")) + "\n"
+    text = interactions().replace(HEADER, quoted, 1)
+    (problem,) = check_both(text, "interactions").problems
+    assert (problem.line, problem.value) == (1, quoted.strip())
+    assert "must not be enclosed in quotation marks" in problem.message
+
+
 def test_header_missing_column(check_both: Check) -> None:
     text = interactions().replace(HEADER, "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n", 1)
     (problem,) = check_both(text, "interactions").problems
