@@ -409,7 +409,10 @@ class EventTracker(Construct):
             "Resource",
             ctx,
             "EventTracker",
-            f"EventTracker{logical_label(config.name)}",
+            # One logical id whatever the name: a dataset group holds one tracker, so a rename must
+            # reach the handler as an Update (delete the old tracker, then create the new one),
+            # never as a Create beside the old tracker.
+            "EventTracker",
             {"Name": ctx.name(config.name), "DatasetGroupArn": dataset_group.arn},
         )
         depends(self.resource, *(d.dataset for d in datasets))

@@ -643,7 +643,7 @@ def failure_during_long_import(t: Trial, a: Assemblies) -> tuple[str, list[Check
         )
     )
     # the four invariants after that destroy; the error is the deploy's (names the tracker and cause)
-    return statuses(t), t.invariants("dev", ("EventTrackerWebEvents", "tracker refused")) + extra
+    return statuses(t), t.invariants("dev", ("EventTracker", "tracker refused")) + extra
 
 
 # ------------------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_chain_dataset_group_to_campaign(dev: Synth) -> None:
 
 
 def test_filters_and_event_tracker_after_datasets(dev: Synth) -> None:
-    for resource in ("FilterExcludePurchased", "EventTrackerWebEvents"):
+    for resource in ("FilterExcludePurchased", "EventTracker"):
         for kind in TYPES:
             assert before(dev.template, f"Dataset{kind}", resource)
         # ...but they need no data: they do not wait for imports or training.

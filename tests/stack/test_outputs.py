@@ -29,7 +29,7 @@ def test_outputs_present(shipped: Synth) -> None:
         "CampaignNames",
     ):
         assert key in outputs, key
-    assert outputs["EventTrackingId"]["Value"] == {"Fn::GetAtt": ["EventTrackerWebEvents", "TrackingId"]}
+    assert outputs["EventTrackingId"]["Value"] == {"Fn::GetAtt": ["EventTracker", "TrackingId"]}
     assert outputs["CampaignArnUserRecs"]["Value"] == {"Fn::GetAtt": ["CampaignUserRecs", "Arn"]}
 
 

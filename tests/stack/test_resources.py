@@ -54,7 +54,7 @@ def test_readable_logical_ids(dev: Synth) -> None:
         "TrainUserPersonalization",
         "CampaignUserRecs",
         "FilterExcludePurchased",
-        "EventTrackerWebEvents",
+        "EventTracker",
     ):
         assert logical_id in dev.resources
 

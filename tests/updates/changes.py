@@ -48,7 +48,7 @@ TAGGED = (
     *(f"Campaign{c}" for c in SOLUTIONS.values()),
     "FilterExcludePurchased",
     "FilterInCategory",
-    "EventTrackerWebEvents",
+    "EventTracker",
 )
 #: the external bucket of the s3:// folder row (created in the world by `seed`)
 EXTERNAL_BUCKET = "dev-external-items"
@@ -373,9 +373,7 @@ CHANGES: list[Change] = [
     Change(
         "event tracker: rename",
         set_("event_tracker.name", "site-events"),
-        {"EventTrackerSiteEvents": "created", "EventTrackerWebEvents": "deleted"},
-        known_defect="the new tracker is created before the old one is deleted, and a dataset group "
-        "holds one event tracker",
+        {"EventTracker": "replaced"},
     ),
     Change(
         "solutions: add one with its campaign",

@@ -126,8 +126,13 @@ def served(state: Path) -> dict[str, str]:
                 if listed["status"] != "ACTIVE" or not listed["name"].startswith(f"{ENV}-"):
                     continue
                 campaign = pz_.describe_campaign(campaignArn=listed["campaignArn"])["campaign"]
-                version = pz_.describe_solution_version(solutionVersionArn=campaign["solutionVersionArn"])
-                solution = pz_.describe_solution(solutionArn=version["solutionVersion"]["solutionArn"])
+                version_arn = campaign["solutionVersionArn"]
+                if version_arn.endswith("/$LATEST"):  # a campaign synced with the latest version
+                    solution_arn = version_arn.rsplit("/", 1)[0]
+                else:
+                    version = pz_.describe_solution_version(solutionVersionArn=version_arn)
+                    solution_arn = version["solutionVersion"]["solutionArn"]
+                solution = pz_.describe_solution(solutionArn=solution_arn)
                 recipe = solution["solution"]["recipeArn"].rsplit("/", 1)[-1]
                 arn = listed["campaignArn"]
                 try:
