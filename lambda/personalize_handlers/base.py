@@ -276,6 +276,12 @@ class Kind:
             if "WaitHandle" in changed or self.restarts_wait(changed):
                 self.started(ctx, arn, update=True)
             return {"PhysicalResourceId": arn, "Data": self.data(ctx, arn)}
+        if is_personalize_arn(arn, self.arn_kind) and self.satisfies(ctx, arn):
+            # An Update back to what this resource already is: CloudFormation's update rollback
+            # sends one (the old properties) after the new ones failed. Keep it; never pay twice.
+            if "WaitHandle" in changed:
+                self.started(ctx, arn, update=True)
+            return {"PhysicalResourceId": arn, "Data": self.data(ctx, arn)}
         same_name = not self.name_per_request and self.name_prop not in changed
         if same_name and is_personalize_arn(arn, self.arn_kind):
             immutable = sorted(changed - self.in_place)
@@ -283,12 +289,6 @@ class Kind:
                           f"{', '.join(immutable)} cannot change in place and {self.name_prop} did not "
                           f"change, so a replacement would collide with {arn}; give the new "
                           "configuration a new name (pipeline.naming hashes immutable inputs into it)")
-        if is_personalize_arn(arn, self.arn_kind) and self.satisfies(ctx, arn):
-            # An Update back to what this resource already is: CloudFormation's update rollback
-            # sends one (the old properties) after the new ones failed. Keep it; never pay twice.
-            if "WaitHandle" in changed:
-                self.started(ctx, arn, update=True)
-            return {"PhysicalResourceId": arn, "Data": self.data(ctx, arn)}
         new_arn = self.create(ctx)  # replacement: CloudFormation deletes the old one afterwards
         self.started(ctx, new_arn, update=False)
         return {"PhysicalResourceId": new_arn, "Data": self.data(ctx, new_arn)}

@@ -43,6 +43,14 @@ class DatasetGroup(Kind):
                 out.append(diff(key, existing.get(key), wanted))
         return out
 
+    def satisfies(self, ctx: Ctx, arn: str) -> bool:
+        """The group already is what is wanted (its name, key and role): an update rollback's Update
+        back to the old properties, after a refused key change, keeps it instead of failing again."""
+        described = self.describe(ctx, arn)
+        if described is None or described.get("name") != self.prop(ctx, "Name"):
+            return False
+        return not self.mismatches(ctx, described)
+
     def find(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         return self.find_listed(ctx, name, "list_dataset_groups", "datasetGroups")
 

@@ -178,6 +178,8 @@ class Row:
 
     @property
     def ok(self) -> bool:
+        if self.change.refused:
+            return self.verdict() == "PASS"
         return (
             self.deploy_exit == 0
             and self.actual == self.expected
@@ -194,6 +196,15 @@ class Row:
 
     def verdict(self) -> str:
         """The first thing that went wrong, or `PASS`."""
+        if self.change.refused:
+            if self.deploy_exit == 0:
+                return "the update was not refused"
+            if self.status != "UPDATE_ROLLBACK_COMPLETE" or self.change.refused not in self.reason:
+                return f"not refused as expected ({self.status}): {self.reason}"
+            bad = {k: v for k, v in self.served.items() if v != "ok"}
+            if not self.served or bad:
+                return f"recommendations not served after the rollback: {bad or 'no active campaign'}"
+            return f"destroy left {self.left}" if self.left else "PASS"
         if self.deploy_exit != 0:
             return f"update failed ({self.status}): {self.reason}"
         if self.actual != self.expected:
