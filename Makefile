@@ -40,8 +40,11 @@ checkov: .venv-checkov/.installed
 demo: install
 	$(PZ) demo -c env=$(ENV)
 
+# Two workers (pytest-xdist): CI's machine has 2 cores; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 bench: install
 	$(PY) -m bench

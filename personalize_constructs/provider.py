@@ -278,6 +278,20 @@ class PersonalizeProvider(Construct):
             )
         )
 
+    def grant_retired_uploads(self, *, bucket: s3.IBucket, prefixes: list[str]) -> None:
+        """DeleteObject under the prefixes of datasets this stack no longer uploads (now read from
+        an s3:// source, or dropped): an earlier deploy may have copied a file there, and
+        CloudFormation deletes that Custom::PersonalizeDataObject after the update, with the new
+        policy, so the new policy must still allow it (else the object is left behind)."""
+        if prefixes:
+            self.handler_document.add_statements(
+                iam.PolicyStatement(
+                    sid="DeleteRetiredUploads",
+                    actions=["s3:DeleteObject"],
+                    resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+                )
+            )
+
     def resource_arns(self, kind: str) -> list[str]:
         """ARN patterns of this environment's resources of one kind (names start with the prefix)."""
 

@@ -127,6 +127,14 @@ class PersonalizeStack(cdk.Stack):
                 import_timeout=dataset.import_timeout,
                 import_after=after,
             )
+        self.provider.grant_retired_uploads(
+            bucket=self.data.bucket,
+            prefixes=[
+                f"{DATA_PREFIX}{kind}/"
+                for kind in ("interactions", "items", "users")
+                if kind not in self.uploads
+            ],
+        )
         datasets = list(self.datasets.values())
         self.solutions = {
             s.name: Solution(
