@@ -326,9 +326,8 @@ def test_s3_folder_source_reads_the_objects_under_it_and_lists_only_that_prefix(
     """`s3://bucket/folder/` (DataSource.dataLocation's documented form for many files): the import
     lists the prefix (ListObjectsV2: s3:ListBucket on the bucket ARN, s3:prefix condition) and reads
     every object below it (s3:GetObject on `folder/*`, not on `folder/`)."""
-    from tests.stack.helpers import config_with, synth
-
     from tests.security.helpers import Resolver, roles
+    from tests.stack.helpers import config_with, synth
 
     config = config_with(
         "dev",
@@ -420,6 +419,7 @@ def test_typed_configs_synthesize_and_a_synced_campaign_deploys_the_solutions_la
 
 def test_a_bad_config_value_is_refused_at_synth_naming_its_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pytest
+
     from tests.stack.helpers import config_with, synth
 
     config = config_with("dev", tmp_path, lambda t: _typed_configs(t, weight='"heavy"'))
@@ -430,6 +430,7 @@ def test_a_bad_config_value_is_refused_at_synth_naming_its_key(tmp_path) -> None
 
 def test_sync_with_latest_must_be_a_boolean_in_the_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pytest
+
     from tests.stack.helpers import config_with
 
     with pytest.raises(Exception, match=r"syncWithLatestSolutionVersion: expected true or false, got 'yes'"):
