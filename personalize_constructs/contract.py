@@ -34,7 +34,7 @@ def _load() -> ModuleType:
 
 
 if TYPE_CHECKING:  # the type checker reads lambda/personalize_handlers as the package it is
-    from personalize_handlers import contract
+    import personalize_handlers.contract as contract
 else:
     contract = _load()
 
