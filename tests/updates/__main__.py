@@ -44,7 +44,7 @@ def rows(results: list[Row]) -> list[list[str]]:
         out.append(
             [
                 r.change.name,
-                _outcome(r.expected),
+                f"refused, rolled back ({r.change.refused})" if r.change.refused else _outcome(r.expected),
                 "yes" if r.predicted == r.actual else "NO",
                 "yes" if r.served and all(v == "ok" for v in r.served.values()) else "NO",
                 "yes" if not r.left else "NO",
