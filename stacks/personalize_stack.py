@@ -31,6 +31,7 @@ from personalize_constructs.upload import DATA_PREFIX
 from pipeline.config import PipelineConfig
 from pipeline.naming import digest
 from pipeline.recipes import RecipeFamily
+from pipeline.schema import DATASET_TYPES
 from stacks.samples import sample_ids
 
 
@@ -131,7 +132,7 @@ class PersonalizeStack(cdk.Stack):
             bucket=self.data.bucket,
             prefixes=[
                 f"{DATA_PREFIX}{kind}/"
-                for kind in ("interactions", "items", "users")
+                for kind in DATASET_TYPES
                 if kind not in self.uploads
             ],
         )
