@@ -168,6 +168,18 @@ def test_every_response_matches_the_service_model(recorded: tuple[World, Trained
     )
     assert done["status"] == "ACTIVE", done
     pz.list_batch_inference_jobs(solutionVersionArn=t.up_version)
+    # a data deletion job, completed (numDeleted) and listed
+    s3.put_object(Bucket=BUCKET, Key="deletions/users.csv", Body=b"USER_ID\nu0002\n")
+    deletion = pz.create_data_deletion_job(
+        jobName="shape-deletion", datasetGroupArn=t.dg, roleArn=t.role,
+        dataSource={"dataLocation": f"s3://{BUCKET}/deletions/users.csv"},
+    )["dataDeletionJobArn"]
+    deleted = wait_for(
+        world, lambda: pz.describe_data_deletion_job(dataDeletionJobArn=deletion)["dataDeletionJob"],
+        done=("COMPLETED",),
+    )
+    assert deleted["status"] == "COMPLETED" and deleted["numDeleted"] > 0, deleted
+    pz.list_data_deletion_jobs(datasetGroupArn=t.dg)
 
     session = botocore.session.get_session()
     validator = ParamValidator()

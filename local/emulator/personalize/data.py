@@ -337,6 +337,23 @@ class Interactions:
             for offset in range(len(other)):
                 column[start + offset] = values[offset] if offset < len(values) else None
 
+    def remove_users(self, user_ids: set[str]) -> int:
+        """Drop every row of these users (a data deletion job); returns how many rows went. The
+        vocabularies keep their codes (rows are what training reads)."""
+        gone = {self.users.index[u] for u in user_ids if u in self.users.index}
+        keep = [r for r, code in enumerate(self.user_codes) if code not in gone]
+        removed = len(self) - len(keep)
+        if not removed:
+            return 0
+        self.user_codes = array("i", (self.user_codes[r] for r in keep))
+        self.item_codes = array("i", (self.item_codes[r] for r in keep))
+        self.timestamps = array("q", (self.timestamps[r] for r in keep))
+        self.event_type_codes = array("i", (self.event_type_codes[r] for r in keep))
+        self.event_values = array("d", (self.event_values[r] for r in keep))
+        self.extra = {name: [column[r] for r in keep] for name, column in self.extra.items()}
+        self.__dict__.pop("_rows_by_user", None)
+        return removed
+
     # -- reading ----------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.user_codes)
@@ -460,6 +477,16 @@ class _Entities:
             raise DataError(f"cannot append {type(self).__name__.lower()} read with a different schema")
         for position, entity_id in enumerate(other.ids):
             self.put(entity_id, {name: column[position] for name, column in other.columns.items()})
+
+    def remove(self, entity_ids: set[str]) -> int:
+        """Drop these records (a data deletion job's users); returns how many went."""
+        keep = [position for position, entity_id in enumerate(self.ids) if entity_id not in entity_ids]
+        removed = len(self.ids) - len(keep)
+        if removed:
+            self.ids = [self.ids[position] for position in keep]
+            self.index = {entity_id: position for position, entity_id in enumerate(self.ids)}
+            self.columns = {name: [column[p] for p in keep] for name, column in self.columns.items()}
+        return removed
 
     def __len__(self) -> int:
         return len(self.ids)
