@@ -30,6 +30,7 @@ the rows it scans).
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from dataclasses import dataclass, field
@@ -136,10 +137,12 @@ class DataDeletion(Part):
         deleted = 0
         for dataset in _datasets(self.store, job.dataset_group_arn):
             kind = dataset.dataset_type.lower()
-            if kind == "interactions":
-                deleted += dataset.data.remove_users(users)
-            elif kind == "users":
-                deleted += dataset.data.remove(users)
+            if kind not in ("interactions", "users"):
+                continue
+            # a new container: solution versions trained before keep the one they read
+            fresh = copy.copy(dataset.data)
+            deleted += fresh.remove_users(users) if kind == "interactions" else fresh.remove(users)
+            dataset.data = fresh
         job.pending_users = None
         job.num_deleted = deleted
         self.store.set_status(job, "COMPLETED", at)
