@@ -10,6 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from pipeline.deletion import DELETION_PREFIX
+
 #: "Giving Amazon Personalize permission to use your AWS KMS key"
 #: (https://docs.aws.amazon.com/personalize/latest/dg/granting-personalize-key-access.html): the
 #: service role's IAM policy needs these four; the key policy needs them and kms:CreateGrant, for
@@ -51,6 +53,22 @@ def source_statements(partition: str, uri: str, label: str) -> list[iam.PolicySt
     return [read, listing]
 
 
+def deletion_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
+    """What a data deletion job needs to read the list of users `pz delete-users` uploads under
+    DELETION_PREFIX: "This role needs GetObject and ListBucket permissions for the bucket and its
+    content. These permissions are the same as importing data." (API reference,
+    CreateDataDeletionJob). ListBucket on the bucket is the import's statement already; the bucket
+    policy's Personalize statements (GetObject on every object, ListBucket, both with the
+    confused-deputy conditions) already cover the prefix."""
+    return [
+        iam.PolicyStatement(
+            sid="ReadDeletionLists",
+            actions=["s3:GetObject"],
+            resources=[bucket.arn_for_objects(f"{DELETION_PREFIX}*")],
+        )
+    ]
+
+
 class PersonalizeServiceRole(Construct):
     """Trusts personalize.amazonaws.com only for this account's Personalize resources; read-only on
     the data bucket. Exposes `role`."""
@@ -85,6 +103,7 @@ class PersonalizeServiceRole(Construct):
                 sid="ListDataBucket", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
             ),
         ]
+        statements.extend(deletion_statements(bucket))
         # s3:// sources: exactly those objects (a folder source `s3://bucket/folder/`: the objects
         # under it) and the listing of their buckets (their bucket policies must also let
         # Personalize in; see README).
@@ -100,6 +119,6 @@ class PersonalizeServiceRole(Construct):
             self,
             "Role",
             assumed_by=principal,
-            description="Amazon Personalize reads the pipeline's data bucket (import jobs)",
+            description="Amazon Personalize reads the pipeline's data bucket (import and data deletion jobs)",
             inline_policies={"ReadData": iam.PolicyDocument(statements=statements)},
         )

@@ -257,6 +257,12 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
                     "prefix per dataset, file names come from config); GetObject only.",
                 ),
                 (
+                    r"^Resource::<[A-Za-z0-9]+\.Arn>/deletions/\*$",
+                    "A data deletion job reads the list of user ids `pz delete-users` uploads under "
+                    "deletions/<job>/ of this stack's bucket (one object per job, named at run time); "
+                    "GetObject only.",
+                ),
+                (
                     r"^Resource::arn:[^:]+:s3:::[^/]+/(.*/)?\*$",
                     "An s3:// folder source (s3://bucket/folder/): the import job reads every object "
                     "under that one configured folder; GetObject only, ListBucket held to its prefix.",
