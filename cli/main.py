@@ -28,6 +28,7 @@ COMMANDS = {
     "destroy": "delete the local deployment in reverse dependency order, then list what is left",
     "review": "what a change does to the deployed pipeline, simulated: per resource, hours, dollars, IAM",
     "recommend": "ask a deployed campaign for recommendations (the local deploy, or --target aws)",
+    "delete-users": "delete users and their data from the deployed dataset group (a data deletion job)",
     "serve": "serve S3, IAM, STS and Personalize on 127.0.0.1 for the AWS CLI and SDKs",
     "demo": "the whole pipeline offline: synth, deploy, recommend, solution metrics, destroy",
 }
@@ -57,7 +58,7 @@ def chosen(argv: Sequence[str]) -> str | None:
 
 
 def load(name: str) -> ModuleType:
-    return importlib.import_module(f"cli.commands.{name}")
+    return importlib.import_module(f"cli.commands.{name.replace('-', '_')}")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
