@@ -22,7 +22,7 @@ class ExitCode(IntEnum):
 _MEANINGS = {
     ExitCode.OK: "done as asked (a diff that found changes too, unless --fail)",
     ExitCode.FAILED: "the operation failed: a deploy rolled back, a destroy stopped, synth or the "
-    "service failed, diff --fail found changes",
+    "service failed, a data deletion job FAILED, diff --fail found changes",
     ExitCode.USAGE: "usage error, or something you must fix first: arguments, a rejected config or "
     "data, no cloud assembly, a stack or campaign not deployed, credentials",
     ExitCode.FLAGGED: "review --fail-on: the review found a category named in --fail-on",
