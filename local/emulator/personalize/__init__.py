@@ -10,6 +10,7 @@ Where things are:
     serving.py    campaigns, filters, event trackers
     runtime.py    GetRecommendations, GetPersonalizedRanking, PutEvents
     batch.py      batch inference jobs
+    deletion.py   data deletion jobs: their resource kind and operations in one module
     tags.py       TagResource, UntagResource, ListTagsForResource
     access.py     can the service read or write this S3 location with this role
     protocol.py   the wire formats (awsJson1_1, restJson1, errors)

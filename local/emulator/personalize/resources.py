@@ -1,7 +1,8 @@
 """The local Personalize's resources: what DescribeX shows, plus what the backend keeps internally.
 
 Every kind the local Personalize holds is here, so that a saved world names one module for its
-resources and every part of the backend reads the same data model."""
+resources and every part of the backend reads the same data model; data deletion jobs, which no
+other part reads, keep their kind beside their operations (deletion.py)."""
 
 from __future__ import annotations
 
