@@ -44,9 +44,10 @@ POLL_SECONDS = 60.0
 NOT_COVERED: tuple[tuple[str, str], ...] = (
     (
         "Trained models: solution versions trained before the job completed still hold these users' "
-        "data, and campaigns keep serving them; train a new solution version and update the campaigns "
-        "(`pz deploy` after a data change, or CreateSolutionVersion + UpdateCampaign). Until the job "
-        "completes, Personalize keeps training on the data.",
+        "data, and campaigns keep serving them: train a new solution version and update the campaigns "
+        "(CreateSolutionVersion, then UpdateCampaign; a deploy retrains only when the data files change, "
+        "so remove the users from them first). Until the job completes, Personalize keeps training on "
+        "the data.",
         "https://docs.aws.amazon.com/personalize/latest/dg/delete-records.html",
     ),
     (
