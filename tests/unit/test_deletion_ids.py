@@ -61,7 +61,7 @@ def test_every_bad_line_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_a_file_that_is_not_utf8_or_missing_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ProblemReport, match="ids.csv:3: not UTF-8"):
+    with pytest.raises(ProblemReport, match=r"ids\.csv:3: not UTF-8"):
         ids_from_file(_write(tmp_path, b"USER_ID\nu1\n\xff\xfe\n"))
     with pytest.raises(ProblemReport, match="cannot read it"):
         ids_from_file(tmp_path / "absent.csv")
