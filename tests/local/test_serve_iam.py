@@ -34,22 +34,48 @@ def _role_session(port: int) -> dict[str, str]:
     s3.create_bucket(Bucket=BUCKET)
     for key in ("in/k.csv", "out/k.csv", "secret/k.csv"):
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-         "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
     arn = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"},
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": [f"arn:aws:s3:::{BUCKET}/in/*",
-                                                                    f"arn:aws:s3:::{BUCKET}/secret/*"]}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"},
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": [f"arn:aws:s3:::{BUCKET}/in/*", f"arn:aws:s3:::{BUCKET}/secret/*"],
+            },
+        ],
+    }
     iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=json.dumps(policy))
-    bucket_policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": {"AWS": arn}, "Action": "s3:GetObject",
-         "Resource": f"arn:aws:s3:::{BUCKET}/secret/*"}]}
+    bucket_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": arn},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{BUCKET}/secret/*",
+            }
+        ],
+    }
     s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(bucket_policy))
     creds = _client(port, "sts").assume_role(RoleArn=arn, RoleSessionName="reader")["Credentials"]
-    return {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
-            "aws_session_token": creds["SessionToken"], "region_name": REGION}
+    return {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+        "region_name": REGION,
+    }
 
 
 def test_an_allowed_s3_call_of_a_role_session_is_answered(served: int) -> None:
@@ -61,8 +87,10 @@ def test_an_allowed_s3_call_of_a_role_session_is_answered(served: int) -> None:
 
 @pytest.mark.parametrize(
     ("key", "because"),
-    [("out/k.csv", "because no identity-based policy allows"),
-     ("secret/k.csv", "with an explicit deny in a resource-based policy")],
+    [
+        ("out/k.csv", "because no identity-based policy allows"),
+        ("secret/k.csv", "with an explicit deny in a resource-based policy"),
+    ],
 )
 def test_a_denied_s3_call_answers_access_denied_as_s3_does(served: int, key: str, because: str) -> None:
     credentials = _role_session(served)
@@ -71,8 +99,10 @@ def test_a_denied_s3_call_answers_access_denied_as_s3_does(served: int, key: str
     error = refused.value.response["Error"]
     assert error["Code"] == "AccessDenied"
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    assert f"assumed-role/reader/reader is not authorized to perform: s3:GetObject on resource: " \
-           f"arn:aws:s3:::{BUCKET}/{key}" in error["Message"]
+    assert (
+        f"assumed-role/reader/reader is not authorized to perform: s3:GetObject on resource: "
+        f"arn:aws:s3:::{BUCKET}/{key}" in error["Message"]
+    )
     assert because in error["Message"]
     # on the wire, S3's XML error document (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html)
     status, content_type, body = _raw_get(served, key, credentials)
@@ -90,8 +120,11 @@ def _raw_get(port: int, key: str, credentials: dict[str, str]) -> tuple[int, str
     """One SigV4-signed GET of `key`, as any HTTP client would send it: (status, Content-Type, body)."""
     url = f"http://127.0.0.1:{port}/{BUCKET}/{key}"
     request = AWSRequest("GET", url, headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
-    signer = Credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"],
-                         credentials["aws_session_token"])
+    signer = Credentials(
+        credentials["aws_access_key_id"],
+        credentials["aws_secret_access_key"],
+        credentials["aws_session_token"],
+    )
     S3SigV4Auth(signer, "s3", REGION).add_auth(request)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", f"/{BUCKET}/{key}", headers=dict(request.headers.items()))
