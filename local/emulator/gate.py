@@ -12,7 +12,8 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
 - Personalize and the other JSON-protocol services: `AccessDeniedException`, HTTP 400 (the English
   Common Errors page of Personalize: https://docs.aws.amazon.com/personalize/latest/dg/CommonErrors.html;
   newer translated copies say 403; botocore maps the error by its code either way);
-- S3: the XML error `AccessDenied`, HTTP 403
+- S3: the XML error `AccessDenied`, HTTP 403 (also when S3's use of an SSE-KMS object's key on the
+  caller's behalf is refused: local.emulator.policy.sse_kms)
   (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList);
 - query-protocol services (STS, IAM, SNS, CloudWatch): `AccessDenied`, HTTP 403, in an ErrorResponse.
 """
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 from local.emulator.personalize import protocol
+from local.emulator.policy import sse_kms
 from local.emulator.policy.authority import Denied, Iam
 from local.emulator.policy.evaluation import Principal
 from local.emulator.policy.requests import Check, Unmapped, json_checks, personalize_checks, s3_checks
@@ -97,7 +99,8 @@ def _body(request: Any) -> bytes:
 def _checks(service: str, method: str, url: str, headers: dict[str, str], body: bytes, account: str,
             region: str) -> list[Check]:
     if service == "s3":
-        return s3_checks(method, url, headers, body)
+        checks = s3_checks(method, url, headers, body)
+        return checks + sse_kms.checks_for(checks, account, region, headers)
     target = headers.get("X-Amz-Target") or headers.get("x-amz-target")
     if target:
         params = json.loads(body or b"{}") if body else {}

@@ -371,7 +371,8 @@ def _probe_s3(entry: Internal) -> None:
                 "S3Backend.put_object")
     if not isinstance(inspect.getattr_static(FakeKey, "value", None), property):
         raise entry.fail("FakeKey.value is no longer a property holding the object's bytes")
-    _sets(entry, FakeBucket, "keys", "policy")
+    _sets(entry, FakeKey, "encryption", "kms_key_id", "bucket_key_enabled")
+    _sets(entry, FakeBucket, "keys", "policy", "encryption")
     if "aws" not in (getattr(s3_backends, "_additional_regions", None) or []):
         raise entry.fail("s3_backends no longer keys its backends by partition ('aws')")
 
@@ -410,6 +411,44 @@ def read_object(account: str, bucket: str, key: str) -> bytes:
 
 def write_object(account: str, bucket: str, key: str, body: bytes) -> None:
     _s3(account).put_object(bucket, key, body)
+
+
+@dataclass(frozen=True)
+class Encryption:
+    """Server-side encryption of an object, or a bucket's default for new objects."""
+
+    algorithm: str | None  # "aws:kms", "aws:kms:dsse", "AES256" or None
+    key_id: str | None  # the KMS key (id or ARN) for aws:kms; None: the AWS managed key aws/s3
+    bucket_key: bool
+
+    @property
+    def kms(self) -> bool:
+        return bool(self.algorithm and self.algorithm.startswith("aws:kms"))
+
+
+def object_encryption(account: str, bucket: str, key: str) -> Encryption | None:
+    """How an object is encrypted (moto applies the bucket's default when it is written); None when
+    the bucket or the object does not exist."""
+    try:
+        found = _s3(account).get_object(bucket, key)
+    except Exception:
+        return None
+    if found is None:
+        return None
+    return Encryption(found.encryption, found.kms_key_id, bool(found.bucket_key_enabled))
+
+
+def bucket_encryption(account: str, bucket: str) -> Encryption | None:
+    """A bucket's default encryption for new objects; None without one or without the bucket."""
+    try:
+        rule = (_s3(account).get_bucket(bucket).encryption or {}).get("Rule") or {}
+    except Exception:
+        return None
+    default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+    if not default:
+        return None
+    enabled = str(rule.get("BucketKeyEnabled", False)).lower() == "true"
+    return Encryption(default.get("SSEAlgorithm"), default.get("KMSMasterKeyID"), enabled)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -740,10 +779,12 @@ DISPOSE = Internal(
     _probe_dispose)
 S3_OBJECTS = Internal(
     "moto.s3.models.s3_backends", "reads",
-    "bucket_keys(), bucket_policy(), read_object(), write_object(): S3Backend.get_bucket, get_object, "
-    "put_object; FakeBucket.keys and .policy; FakeKey.value",
+    "bucket_keys(), bucket_policy(), read_object(), write_object(), object_encryption(), "
+    "bucket_encryption(): S3Backend.get_bucket, get_object, put_object; FakeBucket.keys, .policy and "
+    ".encryption; FakeKey.value, .encryption, .kms_key_id and .bucket_key_enabled",
     "the local Personalize reads import CSVs and batch inputs and writes batch outputs as the service "
-    "does, with its role, not through a client that would sign as the caller",
+    "does, with its role, not through a client that would sign as the caller; an SSE-KMS object's "
+    "key is evaluated on every read and write (kms:Decrypt, kms:GenerateDataKey)",
     _probe_s3)
 IAM_ROLES = Internal(
     "moto.iam.models.iam_backends", "reads",

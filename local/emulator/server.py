@@ -9,10 +9,16 @@ start and saved on shutdown and every few seconds after a change; its clock is w
 `POST /_local/clock/advance` with `{"seconds": N}` moves it forward on purpose (`GET /_local/clock`
 reads it). Every response carries exactly one `Date` header (RFC 9110 §5.3 and §6.6.1): the local
 Personalize's, from the world's clock, or the web server's for everything else.
+
+IAM as in process: a request signed with a role session's credentials (STS AssumeRole against the
+server) is evaluated by local.emulator.gate against that role's policies (and the bucket or key
+policy) before moto or the local Personalize answers; a refusal is the service's own (S3: the XML
+`AccessDenied`, HTTP 403). Any other key is the administrator's and is not evaluated.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import sys
@@ -21,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from local.emulator import gate, moto_internals
 from local.emulator.clock import ScaledClock
@@ -52,6 +59,10 @@ def make_app(world: World, on_change: Callable[[], None] | None = None) -> Calla
             service, operation = operation_of(url, headers, b"")
             world.stats.count(_service_of(headers) or service, operation if operation != "request"
                               else environ.get("REQUEST_METHOD", "?"))
+            denial = _authorize(world, environ, headers)
+            if denial is not None:
+                world.stats.error(_service_of(headers) or service, operation, "AccessDenied")
+                return _answer(start_response, *denial)
             if on_change and environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
                 on_change()
             result: Iterable[bytes] = moto_app(environ, start_response)
@@ -68,12 +79,51 @@ def make_app(world: World, on_change: Callable[[], None] | None = None) -> Calla
             raise ConnectionAbortedError(f"{service} {operation}: injected lost response") from None
         if on_change and not operation.startswith(READ_ONLY):
             on_change()
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
-        start_response(f"{status} {reason.get(status, 'Error')}",
-                       [(k, v) for k, v in out_headers.items()] + [("Content-Length", str(len(out)))])
-        return [out]
+        return _answer(start_response, status, out_headers, out)
 
     return app
+
+
+def _answer(start_response: StartResponse, status: int, headers: dict[str, str],
+            body: bytes) -> Iterable[bytes]:
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+    start_response(f"{status} {reason.get(status, 'Error')}",
+                   [(k, v) for k, v in headers.items()] + [("Content-Length", str(len(body)))])
+    return [body]
+
+
+class _Request:
+    """A WSGI request as local.emulator.gate reads one (method, url, body): the body is read only
+    when the gate asks for it, and put back for moto."""
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self._environ = environ
+        self.method = environ.get("REQUEST_METHOD", "GET")
+        # the path as sent (still percent-encoded), as botocore's request URL holds it in process
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if not raw:
+            query = environ.get("QUERY_STRING", "")
+            raw = quote(environ.get("PATH_INFO", "/"), safe="/~") + (f"?{query}" if query else "")
+        self.url = f"http://{environ.get('HTTP_HOST', '127.0.0.1')}{raw}"
+
+    @property
+    def body(self) -> bytes:
+        length = int(self._environ.get("CONTENT_LENGTH") or 0)
+        data: bytes = self._environ["wsgi.input"].read(length) if length else b""
+        self._environ["wsgi.input"] = io.BytesIO(data)
+        return data
+
+
+def _authorize(world: World, environ: dict[str, Any], headers: dict[str, str]) -> gate.Answer | None:
+    """IAM on a request for moto (S3, IAM, STS, ...), as in process: a role session's request is
+    evaluated against its role's policies (and the bucket or key policy); any other caller is the
+    administrator. None when it may go on, else the service's denial."""
+    signed = gate.credential(headers)
+    caller = world.caller(signed[0]) if signed else None
+    if caller is None or signed is None:
+        return None
+    return gate.check_other(world.iam, caller, _Request(environ), headers, signed[1], signed[2],
+                            world.account_id)
 
 
 def _clock(world: World, environ: dict[str, Any], start_response: StartResponse,

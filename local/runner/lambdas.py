@@ -275,11 +275,24 @@ def _own_boto3_session(fn: LambdaFunction) -> Iterator[None]:
         boto3.DEFAULT_SESSION = saved
 
 
+#: where Lambda puts a function's code (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html)
+TASK_ROOT = "/var/task"
+
+
+def _in_task_root(value: str, task_root: str) -> str:
+    if value == TASK_ROOT or value.startswith(TASK_ROOT + "/"):
+        return task_root + value[len(TASK_ROOT):]
+    return value
+
+
 @contextlib.contextmanager
 def _environment(
     fn: LambdaFunction, region: str, credentials: dict[str, str] | None = None
 ) -> Iterator[None]:
-    """The function's Environment.Variables plus the variables Lambda itself sets."""
+    """The function's Environment.Variables plus the variables Lambda itself sets. Lambda unpacks the
+    code into /var/task (LAMBDA_TASK_ROOT); here that is the asset folder, and a variable naming a
+    path under /var/task names the same path in it."""
+    task_root = str(fn.code_dir) if fn.code_dir is not None else TASK_ROOT
     values = {
         **(credentials or {}),
         "AWS_REGION": region,
@@ -287,7 +300,8 @@ def _environment(
         "AWS_LAMBDA_FUNCTION_NAME": fn.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory),
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
-        **fn.environment,
+        "LAMBDA_TASK_ROOT": task_root,
+        **{key: _in_task_root(value, task_root) for key, value in fn.environment.items()},
     }
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import _peers, synth, validation
+from bench import _peers, review, synth, validation
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN = b"".join(
@@ -121,6 +121,16 @@ def test_synth_goal_is_dev_within_1_5x_of_the_empty_app_with_library_defaults() 
     assert synth.report(times(9.0), quick=True)
 
 
+def test_review_goal_is_the_warm_review_within_6x_of_one_dev_synth() -> None:
+    def judged(review_seconds: list[float], quick: bool = False) -> bool:
+        times = {"review": [(s, s / 2) for s in review_seconds], "synth": [(2.0, 1.0)] * len(review_seconds)}
+        return review.report(times, [{"update": 1.0}] * len(review_seconds), quick, "load")
+
+    assert judged([12.0, 11.0, 13.0])  # median ratio 6x
+    assert not judged([12.2, 11.0, 12.4])  # median ratio 6.1x
+    assert judged([30.0], quick=True)
+
+
 def test_unknown_benchmark_is_a_usage_error() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "nosuch"], cwd=ROOT, capture_output=True, text=True
@@ -144,12 +154,14 @@ def test_quick_runs_every_benchmark_once() -> None:
     assert completed.returncode == 0, out + completed.stderr
     for line in (
         "== bench local_deploy",
+        "== bench review",
+        "warm review / dev synth",
         "== bench synth",
         "== bench validation",
         "cdk-nag's share of the dev synth",
         "empty app, aws-cdk-lib's defaults",
         "as fast as the faster peer",
-        "benchmarks: 3 ran, 0 failed",
+        "benchmarks: 4 ran, 0 failed",
     ):
         assert line in out, out
-    assert "MISSED" not in out and out.count("not checked (--quick)") >= 4
+    assert "MISSED" not in out and out.count("not checked (--quick)") >= 5

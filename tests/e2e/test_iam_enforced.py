@@ -283,3 +283,111 @@ def test_retag_of_a_batch_job_needs_untag_resource(local: Local, batch_assembly:
     assert "AccessDeniedException" in refused.reason and "personalize:UntagResource" in refused.reason
     updated = local.runner.deploy(_with(batch_assembly, _retagged(batch_assembly.template, untag=True)))
     assert updated.status == "UPDATE_COMPLETE", updated.reason
+
+
+#: the configured key at synth; each test swaps in a key it created in its world (KMS gives new keys
+#: random ids)
+PLACEHOLDER_KEY = "arn:aws:kms:ap-southeast-2:123456789012:key/00000000-0000-4000-8000-000000000000"
+
+
+@pytest.fixture(scope="module")
+def kms_assembly(tmp_path_factory: pytest.TempPathFactory) -> StackArtifact:
+    """dev as shipped with `dataset_group.kms_key_arn` set: the data bucket is SSE-KMS with the key,
+    the dataset group is encrypted with it, the service role and the handler role use it."""
+    import shutil
+
+    from local.runner import CloudAssembly
+    from pipeline.config import load_config
+    from pipeline.naming import stack_name
+    from stacks import build_app
+    from tests.e2e.helpers import REPO
+
+    root = tmp_path_factory.mktemp("kms-root")
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copytree(REPO / "config", root / "config")
+    config = root / "config" / "dev.toml"
+    text = config.read_text()
+    assert 'kms_key_arn = ""' in text
+    config.write_text(text.replace('kms_key_arn = ""', f'kms_key_arn = "{PLACEHOLDER_KEY}"'))
+    outdir = tmp_path_factory.mktemp("cdk-dev-kms")
+    app = build_app(
+        "dev",
+        str(outdir),
+        config=load_config("dev", config, root=root),
+        root=root,
+        asset_dir=REPO / "lambda",
+        nag=False,
+    )
+    app.synth()
+    return CloudAssembly.load(outdir).stack(stack_name("dev"))
+
+
+def _keyed(template: dict[str, Any], key_arn: str) -> dict[str, Any]:
+    text = json.dumps(template)
+    assert PLACEHOLDER_KEY in text
+    return dict(json.loads(text.replace(PLACEHOLDER_KEY, key_arn)))
+
+
+def _without_role_decrypt(template: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(template)
+    _, role = _resource(out, SERVICE_ROLE, "AWS::IAM::Role")
+    for statement in _statements(role):
+        statement["Action"] = [a for a in _actions(statement) if a != "kms:Decrypt"] or ["s3:ListBucket"]
+    assert not any("kms:Decrypt" in _actions(s) for s in _statements(role))
+    return out
+
+
+def _bucket_key(template: dict[str, Any], key_arn: str) -> dict[str, Any]:
+    """The data bucket encrypted by default with `key_arn` (and the handler's data keys from it, as
+    the stack would grant them), the dataset group and the service role still on their own key."""
+    out = copy.deepcopy(template)
+    buckets = [
+        r
+        for r in out["Resources"].values()
+        if r["Type"] == "AWS::S3::Bucket" and "aws:kms" in json.dumps(r["Properties"].get("BucketEncryption"))
+    ]
+    assert len(buckets) == 1
+    for rule in buckets[0]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]:
+        rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] = key_arn
+    moved = [s for s in _policies(out) if _actions(s) == ["kms:GenerateDataKey"]]
+    assert moved, "the handler role gets data keys for its uploads"
+    for statement in moved:
+        statement["Resource"] = key_arn
+    return out
+
+
+def test_the_shipped_kms_variant_deploys_and_a_reader_without_decrypt_is_refused(
+    local: Local, kms_assembly: StackArtifact
+) -> None:
+    """The KMS variant as shipped deploys (the key policy: the account's default statement and the
+    Personalize guide's statement for the service principal). Without kms:Decrypt on the service role
+    the deploy fails; with the data bucket's objects under a key the service role may not use, the
+    import itself is refused: Personalize reads each SSE-KMS object as the role, which needs
+    kms:Decrypt on the object's key."""
+    key = _key(local, delegate=True)
+    no_decrypt = local.runner.deploy(
+        _with(kms_assembly, _without_role_decrypt(_keyed(kms_assembly.template, key)))
+    )
+    assert no_decrypt.status == "ROLLBACK_COMPLETE", no_decrypt.reason
+    assert "kms:Decrypt" in no_decrypt.reason and key in no_decrypt.reason
+
+    other = _key(local, delegate=True)
+    unreadable = local.runner.deploy(
+        _with(kms_assembly, _bucket_key(_keyed(kms_assembly.template, key), other))
+    )
+    assert unreadable.status == "ROLLBACK_COMPLETE", unreadable.reason
+    assert (
+        "SSE-KMS" in unreadable.reason and "kms:Decrypt" in unreadable.reason and other in unreadable.reason
+    )
+
+    deployed = local.runner.deploy(_with(kms_assembly, _keyed(kms_assembly.template, key)))
+    assert deployed.ok, deployed.reason
+    with local.world.active():
+        s3 = boto3.client("s3", region_name=local.runner.region)
+        bucket = next(
+            b["Name"]
+            for b in s3.list_buckets()["Buckets"]
+            if s3.list_objects_v2(Bucket=b["Name"], Prefix="datasets/").get("KeyCount")
+        )
+        head = s3.head_object(Bucket=bucket, Key="datasets/interactions/interactions.csv")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key)

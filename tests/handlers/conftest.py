@@ -19,10 +19,16 @@ import pytest  # noqa: E402
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """An active local world (moto + local Personalize, virtual clock), region set as Lambda has it."""
+    import boto3
+
     from local.emulator.world import World
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
+    # as the functions do (AWS_DATA_PATH in their environment): every call a handler makes is
+    # validated by the Personalize model shipped in the asset, not only by the installed botocore's
+    monkeypatch.setenv("AWS_DATA_PATH", str(LAMBDA_ROOT / "botocore_models"))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     w = World()
     # trainings would take ~50 min of virtual time; keep them shorter where a test does not care
     with w.active():

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from local.emulator.world import World
-from tests.local.helpers import REGION, Pipeline, Trained, build_trained
+from tests.local.helpers import REGION, Pipeline, Trained, build_trained, serving
 
 
 @pytest.fixture
@@ -56,3 +56,10 @@ def trained(trained_path: tuple[Path, Trained]) -> Iterator[tuple[World, Trained
     with w.active():
         yield w, trained_path[1]
     w.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[int]:
+    """`pz serve` in a process of its own, on a fresh world; the port."""
+    with serving(tmp_path / "w.pkl") as port:
+        yield port

@@ -15,6 +15,10 @@ KMS, with the request context Personalize sends.
   which principal makes which request is not documented, so both are checked:
   `SERVICE_NEEDS_BUCKET_POLICY`), with aws:SourceAccount / aws:SourceArn in the context, so the
   bucket policy's confused-deputy conditions and its TLS-only Deny are evaluated.
+- An SSE-KMS object (the bucket's default key, or the key it was written with): reading it needs
+  kms:Decrypt on its key, writing one kms:GenerateDataKey, for the role session, allowed by the role's
+  policy and the key policy (S3's SSE-KMS guide; local.emulator.policy.sse_kms). Checked for the
+  role only: which principal S3 asks KMS for is the requester's, and Personalize reads as the role.
 - A dataset group's KMS key (https://docs.aws.amazon.com/personalize/latest/dg/granting-personalize-key-access.html):
   the role needs kms:Decrypt, GenerateDataKey, DescribeKey and ListGrants, each allowed by the key
   policy (directly, or by delegating to the account and then the role's policy), and kms:CreateGrant
@@ -24,6 +28,7 @@ KMS, with the request context Personalize sends.
 from __future__ import annotations
 
 from local.emulator import moto_internals
+from local.emulator.policy import sse_kms
 from local.emulator.policy.authority import Denied, assume, authorize, require
 from local.emulator.policy.evaluation import Principal
 from local.emulator.policy.requests import Check
@@ -67,6 +72,22 @@ def _s3_checks(session: Principal, account: str, region: str, bucket: str, check
         where = "the bucket policy" if verdict and verdict.policy_type == "resource-based" else \
             "the service role's policy"
         return f"AccessDenied: {denied.message} (fix {where})"
+    return _key_checks(session, account, region, checks)
+
+
+def _key_checks(session: Principal, account: str, region: str, checks: list[Check]) -> str | None:
+    """S3's use of each SSE-KMS object's key for the role session (kms:Decrypt to read one,
+    kms:GenerateDataKey to write one), decided by the role's policy and the key policy."""
+    for check in sse_kms.checks_for(checks, account, region, {}):
+        try:
+            require(session, check, region)
+        except LookupError:
+            return f"AccessDenied: the KMS key {check.resource} of the object does not exist"
+        except Denied as denied:
+            verdict = denied.verdict
+            where = "the key policy" if verdict and verdict.policy_type == "resource-based" else \
+                "the service role's policy"
+            return f"AccessDenied: {denied.message} (the object is SSE-KMS encrypted; fix {where})"
     return None
 
 
