@@ -611,11 +611,28 @@ DATA_OBJECT = ResourceType(
     physical_id="`s3://<Bucket>/<Key>`",
 )
 
+METRIC_ATTRIBUTION = ResourceType(
+    "MetricAttribution",
+    (
+        _NAME,
+        Prop("DatasetGroupArn", required=True, member="datasetGroupArn"),
+        # In place: UpdateMetricAttribution takes the difference (addMetrics, removeMetrics by name).
+        Prop("Metrics", ListOf(Struct(shape="MetricAttribute")), required=True, member="metrics",
+             update=Update.IN_PLACE, doc="UpdateMetricAttribution addMetrics/removeMetrics"),
+        Prop("RoleArn", required=True, member="metricsOutputConfig.roleArn", update=Update.IN_PLACE,
+             via="UpdateMetricAttribution"),
+        Prop("OutputPath", Text(form="s3://bucket/prefix/"), member="metricsOutputConfig.s3DataDestination.path",
+             update=Update.IN_PLACE, via="UpdateMetricAttribution"),
+    ),
+    data=("Arn", "Name"),
+    operation="CreateMetricAttribution",
+)
+
 #: Every type, in the order of the documentation's table.
 TYPES: dict[str, ResourceType] = {
     spec.type: spec
     for spec in (DATASET_GROUP, SCHEMA, DATASET, DATASET_IMPORT_JOB, SOLUTION, SOLUTION_VERSION, CAMPAIGN,
-                 EVENT_TRACKER, FILTER, SOLUTION_METRICS, BATCH_INFERENCE_JOB, DATA_OBJECT)
+                 EVENT_TRACKER, FILTER, SOLUTION_METRICS, BATCH_INFERENCE_JOB, DATA_OBJECT, METRIC_ATTRIBUTION)
 }
 
 

@@ -27,6 +27,7 @@ from local.emulator.personalize.resources import (
     DatasetUpdate,
     EventTracker,
     Filter,
+    MetricAttribution,
     Schema,
     Solution,
 )
@@ -87,8 +88,9 @@ class Datasets(Part):
         group = store.find(DatasetGroup, p.get("datasetGroupArn"))
         store.check_deletable(group)
         children: list[str] = []
+        # and its metric attribution ("Before a dataset group: ... metric attributions", gs-cleanup)
         for kind, label in ((Dataset, "datasets"), (Solution, "solutions"), (EventTracker, "event trackers"),
-                            (Filter, "filters")):
+                            (Filter, "filters"), (MetricAttribution, "metric attributions")):
             found = store.all_of(kind, lambda r: getattr(r, "dataset_group_arn", None) == group.arn)
             if found:
                 children.append(f"{len(found)} {label}")

@@ -75,6 +75,9 @@ class Store:
         self.resources: dict[str, Resource] = {}
         #: how many recommendations were served (runtime calls): part of each recommendationId
         self.served = 0
+        #: recommendationId -> the campaign that answered it (metric attribution's source of an
+        #: event that carries only a recommendationId)
+        self.recommendation_sources: dict[str, str] = {}
         self._timeline: list[tuple[float, int, str, str, int, Any]] = []
         self._seq = 0
         #: held by every operation; World.save holds it too, so nothing changes while pickling
