@@ -621,8 +621,9 @@ METRIC_ATTRIBUTION = ResourceType(
              update=Update.IN_PLACE, doc="UpdateMetricAttribution addMetrics/removeMetrics"),
         Prop("RoleArn", required=True, member="metricsOutputConfig.roleArn", update=Update.IN_PLACE,
              via="UpdateMetricAttribution"),
-        Prop("OutputPath", Text(form="s3://bucket/prefix/"), member="metricsOutputConfig.s3DataDestination.path",
-             update=Update.IN_PLACE, via="UpdateMetricAttribution"),
+        Prop("OutputPath", Text(form="s3://bucket/prefix/"),
+             member="metricsOutputConfig.s3DataDestination.path", update=Update.IN_PLACE,
+             via="UpdateMetricAttribution"),
     ),
     data=("Arn", "Name"),
     operation="CreateMetricAttribution",
@@ -632,7 +633,8 @@ METRIC_ATTRIBUTION = ResourceType(
 TYPES: dict[str, ResourceType] = {
     spec.type: spec
     for spec in (DATASET_GROUP, SCHEMA, DATASET, DATASET_IMPORT_JOB, SOLUTION, SOLUTION_VERSION, CAMPAIGN,
-                 EVENT_TRACKER, FILTER, SOLUTION_METRICS, BATCH_INFERENCE_JOB, DATA_OBJECT, METRIC_ATTRIBUTION)
+                 EVENT_TRACKER, FILTER, SOLUTION_METRICS, BATCH_INFERENCE_JOB, DATA_OBJECT,
+                 METRIC_ATTRIBUTION)
 }
 
 
