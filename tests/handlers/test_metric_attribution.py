@@ -31,10 +31,22 @@ VIEWS = {"eventType": "view", "metricName": "views", "expression": "SAMPLECOUNT(
 def grant_publish() -> None:
     """What the stack gives the service role for metric attribution: PutMetricData in its namespace."""
     boto3.client("iam", region_name=REGION).put_role_policy(
-        RoleName=ROLE_NAME, PolicyName="publish", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
-                "Condition": {"StringEquals": {"cloudwatch:namespace": "AWS/Personalize"}}}]}))
+        RoleName=ROLE_NAME,
+        PolicyName="publish",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "cloudwatch:PutMetricData",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"cloudwatch:namespace": "AWS/Personalize"}},
+                    }
+                ],
+            }
+        ),
+    )
 
 
 def ready(world: Any) -> tuple[Provider, Pipeline]:
@@ -45,8 +57,13 @@ def ready(world: Any) -> tuple[Provider, Pipeline]:
 
 
 def props(pipe: Pipeline, *metrics: dict[str, str], **more: Any) -> dict[str, Any]:
-    return {"Name": "test-retail-metrics", "DatasetGroupArn": pipe.group, "Metrics": list(metrics),
-            "RoleArn": ROLE_ARN, **more}
+    return {
+        "Name": "test-retail-metrics",
+        "DatasetGroupArn": pipe.group,
+        "Metrics": list(metrics),
+        "RoleArn": ROLE_ARN,
+        **more,
+    }
 
 
 def metrics_of(arn: str) -> set[tuple[str, str, str]]:
@@ -68,8 +85,10 @@ def test_lifecycle_updates_in_place(world: Any) -> None:
     second = props(pipe, REVENUE, VIEWS)
     updated = provider.update(ATTRIBUTION, arn, first, second)
     assert updated["PhysicalResourceId"] == arn and updated["waited"] > 0
-    assert metrics_of(arn) == {("REVENUE", "PURCHASE", "SUM(Items.PRICE)"),
-                               ("VIEWS", "VIEW", "SAMPLECOUNT()")}
+    assert metrics_of(arn) == {
+        ("REVENUE", "PURCHASE", "SUM(Items.PRICE)"),
+        ("VIEWS", "VIEW", "SAMPLECOUNT()"),
+    }
 
     # a metric redefined (its event type) and one removed, in one update; the output gets a path
     third = props(pipe, {**VIEWS, "eventType": "click"}, OutputPath="s3://handler-tests-data/metrics/")
@@ -87,8 +106,11 @@ def test_lifecycle_updates_in_place(world: Any) -> None:
 
 def test_a_role_that_cannot_publish_fails_the_create_with_the_services_reason(world: Any) -> None:
     provider, pipe = ready(world)  # the role reads S3 only
-    with pytest.raises(HandlerError, match=r"MetricAttribution test-retail-metrics: CreateMetricAttribution "
-                                           r"failed: .*cloudwatch:PutMetricData"):
+    with pytest.raises(
+        HandlerError,
+        match=r"MetricAttribution test-retail-metrics: CreateMetricAttribution "
+        r"failed: .*cloudwatch:PutMetricData",
+    ):
         provider.create(ATTRIBUTION, props(pipe, VIEWS))
 
 
@@ -108,8 +130,11 @@ def test_the_dataset_group_clears_an_orphaned_attribution(world: Any) -> None:
     grant_publish()
     # created by a call whose answer was lost: no resource of the stack knows it
     personalize().create_metric_attribution(
-        name="test-retail-metrics", datasetGroupArn=pipe.group, metrics=[VIEWS],
-        metricsOutputConfig={"roleArn": ROLE_ARN})
+        name="test-retail-metrics",
+        datasetGroupArn=pipe.group,
+        metrics=[VIEWS],
+        metricsOutputConfig={"roleArn": ROLE_ARN},
+    )
     world.clock.advance(300)
     for kind, arn in pipe.datasets.items():
         provider.delete("Custom::PersonalizeDataset", arn, {"Name": f"test-retail-{kind}"})
