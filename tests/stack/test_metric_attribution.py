@@ -61,7 +61,9 @@ def test_one_resource_after_the_interactions_and_the_items_import(attributed: Sy
         {"eventType": "purchase", "metricName": "revenue", "expression": "SUM(Items.PRICE)"},
         {"eventType": "view", "metricName": "views", "expression": "SAMPLECOUNT()"},
     ]
-    bucket = next(k for k in attributed.of_type("AWS::S3::Bucket") if k.startswith("Data") and "Access" not in k)
+    bucket = next(
+        k for k in attributed.of_type("AWS::S3::Bucket") if k.startswith("Data") and "Access" not in k
+    )
     assert render(props["OutputPath"]) == f"s3://<{bucket}>/metrics/"
     assert render(props["RoleArn"]).startswith("<ServiceRole")
     depends = set(resource["DependsOn"])
@@ -69,10 +71,14 @@ def test_one_resource_after_the_interactions_and_the_items_import(attributed: Sy
     assert any(d.startswith("ImportItemsWait") for d in depends)  # SUM(Items.PRICE): items imported first
     assert any(attributed.resources[d]["Type"] == "AWS::S3::BucketPolicy" for d in depends)
     assert contract_problems(attributed.template) == []
-    assert render(attributed.template["Outputs"]["MetricAttributionArn"]["Value"]) == "<MetricAttribution.Arn>"
+    assert (
+        render(attributed.template["Outputs"]["MetricAttributionArn"]["Value"]) == "<MetricAttribution.Arn>"
+    )
 
 
-def test_service_role_may_publish_in_its_namespace_and_write_only_the_report_prefix(attributed: Synth) -> None:
+def test_service_role_may_publish_in_its_namespace_and_write_only_the_report_prefix(
+    attributed: Synth,
+) -> None:
     by_sid = {s.get("Sid"): s for s in statements(role(attributed, "ServiceRole"))}
     publish = by_sid["PublishAttributedMetrics"]
     assert publish["Action"] == "cloudwatch:PutMetricData" and publish["Resource"] == "*"
@@ -86,7 +92,9 @@ def test_service_role_may_publish_in_its_namespace_and_write_only_the_report_pre
         if s.get("Sid") == "PersonalizeWriteAttributionReports"
     ]
     (grant,) = grants
-    assert grant["Principal"] == {"Service": "personalize.amazonaws.com"} and grant["Action"] == "s3:PutObject"
+    assert (
+        grant["Principal"] == {"Service": "personalize.amazonaws.com"} and grant["Action"] == "s3:PutObject"
+    )
     assert set(grant["Condition"]) == {"StringEquals", "ArnLike"}  # confused-deputy conditions
 
 
@@ -94,20 +102,33 @@ def test_handler_may_create_update_and_pass_only_the_service_role(attributed: Sy
     def actions(synth_: Synth) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for statement in statements(role(synth_, "ProviderHandlerRole")):
-            for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
-                listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for action in (
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            ):
+                listed = (
+                    statement["Resource"]
+                    if isinstance(statement["Resource"], list)
+                    else [statement["Resource"]]
+                )
                 out.setdefault(action, []).extend(render(r) for r in listed)
         return out
 
     granted = actions(attributed)
-    for action in ("CreateMetricAttribution", "UpdateMetricAttribution", "DescribeMetricAttribution",
-                   "DeleteMetricAttribution"):
+    for action in (
+        "CreateMetricAttribution",
+        "UpdateMetricAttribution",
+        "DescribeMetricAttribution",
+        "DeleteMetricAttribution",
+    ):
         (resources,) = granted[f"personalize:{action}"]
         assert resources.endswith(":metric-attribution/dev-retail-*"), resources
     assert granted["personalize:ListMetricAttributionMetrics"] == ["*"]
     # without the section: only what a removal (delete after the update) and the group's cleanup need
     plain = actions(dev)
-    assert "personalize:CreateMetricAttribution" not in plain and "personalize:UpdateMetricAttribution" not in plain
+    assert (
+        "personalize:CreateMetricAttribution" not in plain
+        and "personalize:UpdateMetricAttribution" not in plain
+    )
     assert "personalize:DeleteMetricAttribution" in plain and "personalize:ListMetricAttributions" in plain
     assert dev.of_type(ATTRIBUTION) == {}
     assert not any(s.get("Sid") == "PublishAttributedMetrics" for s in statements(role(dev, "ServiceRole")))
@@ -134,7 +155,12 @@ def test_dashboard_shows_each_metric_per_event_attribution_source(attributed: Sy
 def test_nag_and_cfn_lint_clean(attributed: Synth) -> None:
     assert nag_violations(attributed.outdir) == []
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", str(attributed.template_path)],
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--format",
+            "parseable",
+            str(attributed.template_path),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
