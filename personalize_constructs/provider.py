@@ -48,8 +48,9 @@ ACTIONS_BY_KIND: dict[str, list[str]] = {
     "filter": ["CreateFilter", "DescribeFilter", "DeleteFilter"],
     "event-tracker": ["CreateEventTracker", "DescribeEventTracker", "DeleteEventTracker"],
     # Always: an attribution removed from the config is deleted after the update, under the new
-    # policy, and the dataset group deletes an orphaned one. Create/Update: grant_metric_attribution.
-    "metric-attribution": ["DescribeMetricAttribution", "DeleteMetricAttribution"],
+    # policy (found with ListMetricAttributions), and the dataset group deletes an orphaned one.
+    # The rest: grant_metric_attribution.
+    "metric-attribution": ["DeleteMetricAttribution"],
 }
 #: The parents a Create names, by the parent's kind: the Service Authorization Reference lists, for
 #: each Create, the resource types IAM authorizes it on (its own kind, granted above, and these);
@@ -283,14 +284,18 @@ class PersonalizeProvider(Construct):
         )
 
     def grant_metric_attribution(self) -> None:
-        """Custom::PersonalizeMetricAttribution's create and update (its describe, delete and list are
+        """Custom::PersonalizeMetricAttribution's create, describe and update (its delete and list are
         always granted, ACTIONS_BY_KIND): CreateMetricAttribution and UpdateMetricAttribution on this
         environment's attributions, ListMetricAttributionMetrics (a List* call: no resource-level
         permissions). The role they pass is the service role (PassServiceRoleToPersonalize)."""
         self.handler_document.add_statements(
             iam.PolicyStatement(
                 sid="PersonalizeMetricAttributionWrite",
-                actions=["personalize:CreateMetricAttribution", "personalize:UpdateMetricAttribution"],
+                actions=[
+                    "personalize:CreateMetricAttribution",
+                    "personalize:DescribeMetricAttribution",
+                    "personalize:UpdateMetricAttribution",
+                ],
                 resources=self.resource_arns("metric-attribution"),
             ),
             iam.PolicyStatement(

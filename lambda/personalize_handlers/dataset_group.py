@@ -105,8 +105,11 @@ class DatasetGroup(Kind):
             left = True
         attributions = list_all(ctx, "list_metric_attributions", "metricAttributions", datasetGroupArn=arn)
         for attribution in attributions:
-            if ours(attribution, "metric attribution"):
-                self.remove(ctx, "MetricAttribution", "metricAttributionArn", attribution)
+            if ours(attribution, "metric attribution") and attribution.get("status") not in DELETING:
+                self.leftover_log(ctx, "DeleteMetricAttribution", attribution["metricAttributionArn"],
+                                  attribution.get("status"))
+                self.quiet(ctx, "delete_metric_attribution",
+                           metricAttributionArn=attribution["metricAttributionArn"])
             left = True
         for flt in list_all(ctx, "list_filters", "Filters", datasetGroupArn=arn):
             if ours(flt, "filter"):

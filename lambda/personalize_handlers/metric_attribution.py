@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import ACTIVE, CREATE_FAILED, DELETING, IN_PROGRESS, Ctx, Kind, diff, list_all
-from .common import failure
+from .common import failure, is_personalize_arn
 from .contract import METRIC_ATTRIBUTION
 
 #: What an update reports until it is done (the model's status is a free string; statuses named
@@ -127,9 +127,31 @@ class MetricAttribution(Kind):
             return {"IsComplete": False}
         return {"IsComplete": True, "Data": self.data(ctx, arn, described)}
 
+    # ---- delete: by the list, so a stack that no longer configures an attribution (whose role may
+    # ---- delete and list attributions, nothing more) can still delete the one it had
+
+    def listed(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        group = ctx.props.get("DatasetGroupArn") or ctx.event.old_properties.get("DatasetGroupArn")
+        params = {"datasetGroupArn": group} if group else {}
+        found = list_all(ctx, "list_metric_attributions", "metricAttributions", **params)
+        return next((a for a in found if a.get(self.arn_key) == arn), None)
+
+    def target(self, ctx: Ctx) -> str | None:
+        physical = ctx.event.physical_id
+        if is_personalize_arn(physical, self.arn_kind):
+            return physical
+        name = ctx.props.get(self.name_prop)
+        listed = list_all(ctx, "list_metric_attributions", "metricAttributions")
+        return next((str(a[self.arn_key]) for a in listed if name and a.get("name") == name), None)
+
     def delete_finished(self, ctx: Ctx) -> bool:
         arn = self.target(ctx)
-        described = self.describe(ctx, arn) if arn else None
-        if described is not None and described.get("status") in UPDATING | DELETING:
-            return False  # an update must end before the delete is accepted
-        return super().delete_finished(ctx)
+        if arn is None:
+            return True
+        found = self.listed(ctx, arn)
+        if found is None:
+            return True
+        if found.get("status") in UPDATING | DELETING | IN_PROGRESS:
+            return False  # an update or a create must end before the delete is accepted
+        self.try_delete(ctx, arn)
+        return False

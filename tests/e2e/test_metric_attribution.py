@@ -141,6 +141,23 @@ def test_attributed_events_move_metrics_and_an_added_metric_updates_in_place(
     assert local.personalize("dev") == []
 
 
+def test_a_removed_section_deletes_the_attribution_under_the_new_policy(
+    local: Local, artifacts: dict[str, StackArtifact], assemblies: Callable[[str], StackArtifact]
+) -> None:
+    """CloudFormation deletes a resource the new template dropped after the update, with the new
+    policies: the handler role keeps what that delete needs (DeleteMetricAttribution,
+    ListMetricAttributions), nothing more."""
+    first = local.runner.deploy(artifacts["first"])
+    assert first.status == "CREATE_COMPLETE", first.reason
+    removed = local.runner.deploy(assemblies("dev"))
+    assert removed.status == "UPDATE_COMPLETE", removed.reason
+    assert [r for r in local.personalize("dev") if r.KIND == "metric-attribution"] == []
+    assert "MetricAttributionArn" not in removed.outputs
+    gone = local.runner.destroy(stack_name("dev"))
+    assert gone is not None and gone.status == "DELETE_COMPLETE", gone.reason
+    assert local.left("dev") == {}
+
+
 def _without(artifact: StackArtifact, role_prefix: str, sid: str) -> StackArtifact:
     """The template with the statement `sid` removed from the role's inline policies."""
     template: dict[str, Any] = copy.deepcopy(artifact.template)

@@ -125,10 +125,8 @@ def test_handler_may_create_update_and_pass_only_the_service_role(attributed: Sy
     assert granted["personalize:ListMetricAttributionMetrics"] == ["*"]
     # without the section: only what a removal (delete after the update) and the group's cleanup need
     plain = actions(dev)
-    assert (
-        "personalize:CreateMetricAttribution" not in plain
-        and "personalize:UpdateMetricAttribution" not in plain
-    )
+    for action in ("Create", "Describe", "Update"):
+        assert f"personalize:{action}MetricAttribution" not in plain
     assert "personalize:DeleteMetricAttribution" in plain and "personalize:ListMetricAttributions" in plain
     assert dev.of_type(ATTRIBUTION) == {}
     assert not any(s.get("Sid") == "PublishAttributedMetrics" for s in statements(role(dev, "ServiceRole")))
