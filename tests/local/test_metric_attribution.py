@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.emulator.world import World
-from tests.local.helpers import DATA, REGION, ROLE, Trained, wait_for
+from tests.local.helpers import DATA, REGION, ROLE, Trained, import_rows, wait_for
 
 PUBLISH = {
     "Version": "2012-10-17",
@@ -209,3 +209,104 @@ def test_update_adds_and_removes_metrics_in_place(setup: tuple[World, Trained, A
             metricAttributionArn=arn, addMetrics=[{**added, "expression": "SUM(Items.PRICE)"}]
         )
     )
+
+
+def test_an_incremental_import_reports_to_cloudwatch_and_to_s3_as_the_role(
+    setup: tuple[World, Trained, Any],
+) -> None:
+    world, t, pz = setup
+    s3 = boto3.client("s3", region_name=REGION)
+    bucket = "local-test-data"
+    path = f"s3://{bucket}/metrics/"
+    arn = pz.create_metric_attribution(
+        name="tr-metrics",
+        datasetGroupArn=t.dg,
+        metrics=METRICS,
+        metricsOutputConfig={"roleArn": t.role, "s3DataDestination": {"path": path}},
+    )["metricAttributionArn"]
+    wait_for(world, lambda: pz.describe_metric_attribution(metricAttributionArn=arn)["metricAttribution"])
+    interactions = pz.list_datasets(datasetGroupArn=t.dg)["datasets"]
+    dataset = next(d["datasetArn"] for d in interactions if d["datasetType"].upper() == "INTERACTIONS")
+    now = int(world.now())
+    rows = [
+        {
+            "USER_ID": f"u{i % 50 + 1:04d}",
+            "ITEM_ID": "i0001",
+            "TIMESTAMP": now - 60,
+            "EVENT_TYPE": "view",
+            "DEVICE": "web",
+        }
+        for i in range(1000)
+    ]
+    before = metric_sum(world, "VIEWS", "SOURCE_NAME_UNDEFINED", t.dg)
+
+    # without s3:PutObject for the role (and the bucket's grant) the report is not written
+    job = import_rows(
+        world,
+        pz,
+        dataset,
+        t.role,
+        "tr-more-views-1",
+        "more-1.csv",
+        rows,
+        importMode="INCREMENTAL",
+        publishAttributionMetricsToS3=True,
+    )
+    assert job["status"] == "ACTIVE", job.get("failureReason")
+    world.clock.advance(1)  # type: ignore[attr-defined]
+    pz.list_metric_attributions()  # the report transition runs with the next call
+    assert metric_sum(world, "VIEWS", "SOURCE_NAME_UNDEFINED", t.dg) == before + 1000
+    assert not [k for k in s3.list_objects_v2(Bucket=bucket, Prefix="metrics/").get("Contents", [])]
+
+    boto3.client("iam", region_name=REGION).put_role_policy(
+        RoleName=ROLE,
+        PolicyName="reports",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/metrics/*",
+                    }
+                ],
+            }
+        ),
+    )
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    policy["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "personalize.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/metrics/*",
+        }
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    job = import_rows(
+        world,
+        pz,
+        dataset,
+        t.role,
+        "tr-more-views-2",
+        "more-2.csv",
+        rows,
+        importMode="INCREMENTAL",
+        publishAttributionMetricsToS3=True,
+    )
+    world.clock.advance(1)  # type: ignore[attr-defined]
+    pz.list_metric_attributions()
+    (report,) = s3.list_objects_v2(Bucket=bucket, Prefix="metrics/")["Contents"]
+    assert report["Key"].startswith("metrics/AggregatedAttributionMetrics - INCREMENTAL - ")
+    lines = s3.get_object(Bucket=bucket, Key=report["Key"])["Body"].read().decode().splitlines()
+    assert lines[0] == "METRIC_NAME,EVENT_TYPE,VALUE,MATH_FUNCTION,EVENT_ATTRIBUTION_SOURCE,TIMESTAMP"
+    name, event_type, value, function, source, period = lines[1].split(",")
+    assert (name, event_type, float(value), function, source) == (
+        "VIEWS",
+        "VIEW",
+        1000.0,
+        "samplecount",
+        "SOURCE_NAME_UNDEFINED",
+    )
+    assert int(period) % 900 == 0

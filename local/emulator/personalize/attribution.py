@@ -38,9 +38,10 @@ from typing import Any
 
 from local.emulator import moto_internals
 from local.emulator.personalize import durations as dur
+from local.emulator.personalize.access import check_write_access
 from local.emulator.personalize.data import DataError, parse_schema
 from local.emulator.personalize.errors import in_use, invalid, limit
-from local.emulator.personalize.resources import Dataset, MetricAttribution, Schema
+from local.emulator.personalize.resources import Dataset, DatasetImportJob, MetricAttribution, Schema
 from local.emulator.personalize.store import Context, Part, Store
 from local.emulator.policy.authority import Denied, assume, require
 from local.emulator.policy.requests import Check
@@ -54,6 +55,18 @@ MAX_SOURCES = 100
 MAX_AGE_SECONDS = 14 * 24 * 3600
 SERVICE_PRINCIPAL = "personalize.amazonaws.com"
 UPDATING = ("UPDATE PENDING", "UPDATE IN_PROGRESS")
+#: Reports aggregate by 15 minutes ("The minimum Period you can graph is 15 minutes"; the S3 report
+#: rows' timestamps, metric-attribution-results).
+REPORT_PERIOD = 900
+#: The S3 report's columns (metric-attribution-results).
+REPORT_COLUMNS = (
+    "METRIC_NAME",
+    "EVENT_TYPE",
+    "VALUE",
+    "MATH_FUNCTION",
+    "EVENT_ATTRIBUTION_SOURCE",
+    "TIMESTAMP",
+)
 #: SUM(<Items|Interactions>.<COLUMN>) or SAMPLECOUNT(); the dataset token in any case (the AWS
 #: sample writes SUM(ITEMS.MARGIN), the docs SUM(Items.PRICE)).
 EXPRESSION = re.compile(
@@ -90,6 +103,7 @@ class Attribution(Part):
         super().__init__(store)
         store.on("attribution_ready", self._on_ready)
         store.on("attribution_updated", self._on_updated)
+        store.on("attribution_import", self._on_import)
 
     # ---- checks ---------------------------------------------------------------------------------
     def _schema_fields(self, group_arn: str, dataset_type: str) -> dict[str, Any] | None:
@@ -363,6 +377,129 @@ class Attribution(Part):
         attribution.sources.add(source)
         moto_internals.put_metric_data(attribution.account, attribution.region, NAMESPACE, data)
 
+    # ---- what bulk imports of interactions report -----------------------------------------------
+    def _on_import(self, job: DatasetImportJob, at: float, rows: Any) -> None:
+        """An interactions import finished: "For PutEvents data and incremental bulk data, Amazon
+        Personalize automatically sends metrics to CloudWatch"; with publishAttributionMetricsToS3 and
+        an S3 output, a report file of the import's metrics ("Each time you publish metrics, Amazon
+        Personalize creates a new file") written with the attribution's role. Only an attribution
+        created before the job reports on it ("won't report on data that you imported before you
+        created it"). Rows give eventAttributionSource as EVENT_ATTRIBUTION_SOURCE, else the campaign
+        of their RECOMMENDATION_ID."""
+        dataset = self.store.resources.get(job.dataset_arn)
+        if rows is None or not isinstance(dataset, Dataset):
+            return
+        group = dataset.dataset_group_arn
+        attribution = next(
+            iter(
+                self.store.all_of(
+                    MetricAttribution,
+                    lambda a: (
+                        a.dataset_group_arn == group
+                        and a.status in ("ACTIVE", *UPDATING)
+                        and a.created <= job.created
+                    ),
+                )
+            ),
+            None,
+        )
+        if attribution is None:
+            return
+        sources = self.store.recommendation_sources
+        totals: dict[tuple[str, str, str, str, int], float] = {}
+        recommendation_ids = rows.extra.get("RECOMMENDATION_ID")
+        given_sources = rows.extra.get("EVENT_ATTRIBUTION_SOURCE")
+        for index, (_user, item, when, event_type, value) in enumerate(rows):
+            event: dict[str, Any] = {
+                "eventType": event_type,
+                "itemId": item,
+                "sentAt": when,
+                "eventValue": value,
+                "recommendationId": recommendation_ids[index] if recommendation_ids else None,
+            }
+            if given_sources and given_sources[index]:
+                event["metricAttribution"] = {"eventAttributionSource": given_sources[index]}
+            for metric in attribution.metrics:
+                if metric["eventType"] != str(event_type or "").upper():
+                    continue
+                amount = self._value(group, metric["expression"], event)
+                if amount is None:
+                    continue
+                function = parse_expression(metric["expression"])[0]
+                key = (
+                    metric["metricName"],
+                    metric["eventType"],
+                    function,
+                    _source(event, sources),
+                    _bucket_of(when),
+                )
+                totals[key] = totals.get(key, 0.0) + amount
+        if job.import_mode == "INCREMENTAL":
+            self._publish(attribution, {k: v for k, v in totals.items() if at - k[4] < MAX_AGE_SECONDS})
+        path = str((attribution.output.get("s3DataDestination") or {}).get("path") or "")
+        if job.publish_metrics and path.startswith("s3://") and totals:
+            self._report(attribution, job, path, totals, at)
+
+    def _publish(
+        self, attribution: MetricAttribution, totals: dict[tuple[str, str, str, str, int], float]
+    ) -> None:
+        """An incremental import's metrics to CloudWatch, one datum per metric, source and period."""
+        if not totals:
+            return
+        problem = self._role_problem(attribution)
+        if problem:
+            attribution.refused.append(problem)
+            return
+        data = []
+        for (name, _event_type, _function, source, period), total in sorted(totals.items()):
+            if source not in attribution.sources and len(attribution.sources) >= MAX_SOURCES:
+                continue
+            attribution.sources.add(source)
+            data.append(
+                {
+                    "MetricName": name,
+                    "Value": total,
+                    "Unit": "None",
+                    "Timestamp": datetime.fromtimestamp(period, UTC),
+                    "Dimensions": [
+                        {"Name": SOURCE_DIMENSION, "Value": source.upper()},
+                        {"Name": GROUP_DIMENSION, "Value": attribution.dataset_group_arn},
+                    ],
+                }
+            )
+        for start in range(0, len(data), 1000):  # PutMetricData takes at most 1000 datums
+            moto_internals.put_metric_data(
+                attribution.account, attribution.region, NAMESPACE, data[start : start + 1000]
+            )
+
+    def _report(
+        self,
+        attribution: MetricAttribution,
+        job: DatasetImportJob,
+        path: str,
+        totals: dict[tuple[str, str, str, str, int], float],
+        at: float,
+    ) -> None:
+        bucket, _, prefix = path.removeprefix("s3://").partition("/")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        key = f"{prefix}AggregatedAttributionMetrics - {job.import_mode} - {int(at)}.csv"
+        problem = check_write_access(
+            attribution.account,
+            str(attribution.output.get("roleArn")),
+            bucket,
+            key,
+            attribution.arn,
+            attribution.region,
+        )
+        if problem:
+            attribution.refused.append(problem)
+            return
+        lines = [",".join(REPORT_COLUMNS)]
+        for (name, event_type, function, source, period), total in sorted(totals.items()):
+            lines.append(",".join((name, event_type, repr(float(total)), function, source, str(period))))
+        moto_internals.write_object(attribution.account, bucket, key, ("\n".join(lines) + "\n").encode())
+
     def _value(self, group_arn: str, expression: str, event: dict[str, Any]) -> float | None:
         function, dataset, column = parse_expression(expression)
         if function == "samplecount":
@@ -391,6 +528,11 @@ class Attribution(Part):
             return None if raw is None else float(raw)
         except (TypeError, ValueError):
             return None
+
+
+def _bucket_of(when: float) -> int:
+    """The 15-minute period a record falls in (the reports' TIMESTAMP)."""
+    return int(when // REPORT_PERIOD * REPORT_PERIOD)
 
 
 def _source(event: dict[str, Any], sources: dict[str, str]) -> str:
