@@ -31,6 +31,7 @@ from personalize_constructs.resources import (
     Dataset,
     DatasetGroup,
     PersonalizeContext,
+    cfn,
     depends,
     personalize_resource,
 )
@@ -104,3 +105,10 @@ class MetricAttribution(Construct):
         )
         depends(self.resource, *after)
         self.arn = self.resource.data("Arn")
+        if config.output and "interactions" in datasets:
+            # Reports of bulk imports: "you can choose to publish metric reports to your Amazon S3
+            # bucket each time you create a dataset import job for interactions data"
+            # (publishAttributionMetricsToS3), for imports after the attribution exists.
+            job = datasets["interactions"].import_job
+            cfn(job).add_property_override("PublishAttributionMetricsToS3", "true")
+            depends(job, self.resource)

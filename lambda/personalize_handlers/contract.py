@@ -497,6 +497,9 @@ DATASET_IMPORT_JOB = ResourceType(
         Prop("RoleArn", required=True, member="roleArn"),
         Prop("ImportMode", Choice(("FULL", "INCREMENTAL")), default="FULL", member="importMode"),
         Prop("SourceHash", required=True, update=Update.NEW_WORK, doc="hash of the data file"),
+        # A job's own setting: a change applies to the next job (the next data), nothing to call.
+        Prop("PublishAttributionMetricsToS3", Boolean(), default=False, update=Update.IN_PLACE,
+             member="publishAttributionMetricsToS3", doc="metric attribution reports of this import"),
         _WAIT,
         _TAGS,
     ),

@@ -104,6 +104,18 @@ def test_lifecycle_updates_in_place(world: Any) -> None:
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
+def test_an_import_job_asks_for_attribution_reports(world: Any) -> None:
+    provider, pipe = ready(world)
+    props = {
+        **pipe.import_props("interactions"),
+        "JobName": "test-retail-interactions-rep1",
+        "PublishAttributionMetricsToS3": "true",
+    }  # as CloudFormation sends a boolean
+    job = provider.create("Custom::PersonalizeDatasetImportJob", props)["PhysicalResourceId"]
+    described = personalize().describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
+    assert described["publishAttributionMetricsToS3"] is True
+
+
 def test_a_role_that_cannot_publish_fails_the_create_with_the_services_reason(world: Any) -> None:
     provider, pipe = ready(world)  # the role reads S3 only
     with pytest.raises(

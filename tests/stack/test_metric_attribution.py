@@ -71,6 +71,11 @@ def test_one_resource_after_the_interactions_and_the_items_import(attributed: Sy
     assert any(d.startswith("ImportItemsWait") for d in depends)  # SUM(Items.PRICE): items imported first
     assert any(attributed.resources[d]["Type"] == "AWS::S3::BucketPolicy" for d in depends)
     assert contract_problems(attributed.template) == []
+    # bulk imports of interactions after it publish their reports to the output prefix
+    interactions = attributed.resources["ImportInteractions"]
+    assert interactions["Properties"]["PublishAttributionMetricsToS3"] == "true"
+    assert "MetricAttribution" in interactions["DependsOn"]
+    assert "PublishAttributionMetricsToS3" not in attributed.resources["ImportItems"]["Properties"]
     assert (
         render(attributed.template["Outputs"]["MetricAttributionArn"]["Value"]) == "<MetricAttribution.Arn>"
     )
