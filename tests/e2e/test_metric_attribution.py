@@ -79,6 +79,11 @@ def test_attributed_events_move_metrics_and_an_added_metric_updates_in_place(
             f"s3://{out['DataBucketName']}/metrics/"
         )
         assert metrics_of(region, arn) == {"REVENUE", "VIEWS"}
+        # the interactions import ran after the attribution and asked for its report, written as the role
+        reports = boto3.client("s3", region_name=region).list_objects_v2(
+            Bucket=out["DataBucketName"], Prefix="metrics/AggregatedAttributionMetrics - FULL - "
+        )
+        assert reports.get("KeyCount") == 1, reports
         runtime = boto3.client("personalize-runtime", region_name=region)
         campaign = out["CampaignArnUserRecs"]
         common = {
