@@ -10,6 +10,7 @@ Where things are:
     serving.py    campaigns, filters, event trackers
     runtime.py    GetRecommendations, GetPersonalizedRanking, PutEvents
     batch.py      batch inference jobs
+    attribution.py  metric attributions, and the metrics events and imports report to CloudWatch/S3
     tags.py       TagResource, UntagResource, ListTagsForResource
     access.py     can the service read or write this S3 location with this role
     protocol.py   the wire formats (awsJson1_1, restJson1, errors)
