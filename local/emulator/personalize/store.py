@@ -97,6 +97,7 @@ class Store:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("recommendation_sources", {})  # worlds saved before it existed
         self.lock = threading.RLock()
         self._transitions = {}
         self._register_own()
