@@ -34,6 +34,37 @@ GRAPH_PERIOD = cdk.Duration.minutes(5)
 IDLE_PERIOD = cdk.Duration.hours(1)
 
 
+#: Attributed metrics: 15-minute points ("The minimum Period you can graph is 15 minutes", the
+#: Personalize guide's metric attribution results page).
+ATTRIBUTION_PERIOD = cdk.Duration.minutes(15)
+
+
+@dataclass(frozen=True)
+class AttributedMetrics:
+    """What the dashboard shows of a metric attribution: its dataset group (a token at synth) and its
+    metrics as CloudWatch names them (upper-cased metric name -> upper-cased event type)."""
+
+    dataset_group_arn: str
+    metrics: dict[str, str]
+
+
+def attributed_metric(metric_name: str, dataset_group_arn: str) -> cw.MathExpression:
+    """One attributed metric, a line per event attribution source: a CloudWatch SEARCH over the
+    dimensions Personalize publishes it with (EventAttributionSource, DatasetGroupArn; the AWS
+    sample "Measuring impact of recommendations" queries exactly these), so sources that appear
+    after the deploy (a new page, a new campaign) show up without a new template."""
+    query = (
+        "{AWS/Personalize,DatasetGroupArn,EventAttributionSource} "
+        f'MetricName="{metric_name}" DatasetGroupArn="{dataset_group_arn}"'
+    )
+    return cw.MathExpression(
+        expression=f"SEARCH('{query}', 'Sum', {int(ATTRIBUTION_PERIOD.to_seconds())})",
+        using_metrics={},
+        label="",
+        period=ATTRIBUTION_PERIOD,
+    )
+
+
 @dataclass(frozen=True)
 class WatchedCampaign:
     """What the dashboard and the alarm need of one campaign: its config name, ARN (a token at synth),
@@ -71,6 +102,7 @@ class CampaignMonitoring(Construct):
         prefix: str,
         config: MonitoringConfig,
         campaigns: Sequence[WatchedCampaign],
+        attribution: AttributedMetrics | None = None,
     ) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
@@ -91,8 +123,10 @@ class CampaignMonitoring(Construct):
                 alarm.add_ok_action(action)
                 self.alarms[campaign.name] = alarm
 
-        if config.dashboard and campaigns:
+        if config.dashboard and (campaigns or attribution is not None):
             self.dashboard = self._dashboard(campaigns)
+            if attribution is not None:
+                self.dashboard.add_widgets(*self._attribution_row(attribution))
 
     # ---- alarm ------------------------------------------------------------------------------
 
@@ -202,6 +236,28 @@ class CampaignMonitoring(Construct):
         for campaign in campaigns:
             dashboard.add_widgets(*self._campaign_row(campaign))
         return dashboard
+
+    def _attribution_row(self, attribution: AttributedMetrics) -> list[cw.IWidget]:
+        header = cw.TextWidget(
+            markdown=(
+                "## Metric attribution\n"
+                "Each metric (Sum per 15 minutes) with a line per event attribution source: the "
+                "`metricAttribution.eventAttributionSource` of PutEvents, else the campaign or recommender a "
+                "`recommendationId` came from, else SOURCE_NAME_UNDEFINED (docs/metric-attribution.md)."
+            ),
+            width=24,
+            height=2,
+        )
+        graphs: list[cw.IWidget] = [
+            cw.GraphWidget(
+                title=f"{name} ({event_type} events) by source",
+                left=[attributed_metric(name, attribution.dataset_group_arn)],
+                left_y_axis=cw.YAxisProps(min=0, show_units=False),
+                width=12,
+            )
+            for name, event_type in sorted(attribution.metrics.items())
+        ]
+        return [header, *graphs]
 
     def _campaign_row(self, campaign: WatchedCampaign) -> list[cw.IWidget]:
         api, name = campaign.api, campaign.name

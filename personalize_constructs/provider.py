@@ -51,6 +51,10 @@ ACTIONS_BY_KIND: dict[str, list[str]] = {
     "campaign": ["CreateCampaign", "DescribeCampaign", "UpdateCampaign", "DeleteCampaign"],
     "filter": ["CreateFilter", "DescribeFilter", "DeleteFilter"],
     "event-tracker": ["CreateEventTracker", "DescribeEventTracker", "DeleteEventTracker"],
+    # Always: an attribution removed from the config is deleted after the update, under the new
+    # policy (found with ListMetricAttributions), and the dataset group deletes an orphaned one.
+    # The rest: grant_metric_attribution.
+    "metric-attribution": ["DeleteMetricAttribution"],
 }
 #: The parents a Create names, by the parent's kind: the Service Authorization Reference lists, for
 #: each Create, the resource types IAM authorizes it on (its own kind, granted above, and these);
@@ -75,6 +79,7 @@ LIST_ACTIONS = [
     "ListCampaigns",
     "ListEventTrackers",
     "ListFilters",
+    "ListMetricAttributions",
 ]
 #: What the waiter's Poll function describes, and the kind each describe is authorized on.
 POLL_ACTIONS = {
@@ -280,6 +285,28 @@ class PersonalizeProvider(Construct):
                 bucket=bucket,
                 prefix=prefix,
             )
+        )
+
+    def grant_metric_attribution(self) -> None:
+        """Custom::PersonalizeMetricAttribution's create, describe and update (its delete and list are
+        always granted, ACTIONS_BY_KIND): CreateMetricAttribution and UpdateMetricAttribution on this
+        environment's attributions, ListMetricAttributionMetrics (a List* call: no resource-level
+        permissions). The role they pass is the service role (PassServiceRoleToPersonalize)."""
+        self.handler_document.add_statements(
+            iam.PolicyStatement(
+                sid="PersonalizeMetricAttributionWrite",
+                actions=[
+                    "personalize:CreateMetricAttribution",
+                    "personalize:DescribeMetricAttribution",
+                    "personalize:UpdateMetricAttribution",
+                ],
+                resources=self.resource_arns("metric-attribution"),
+            ),
+            iam.PolicyStatement(
+                sid="PersonalizeMetricAttributionMetrics",
+                actions=["personalize:ListMetricAttributionMetrics"],
+                resources=["*"],
+            ),
         )
 
     def grant_retired_uploads(self, *, bucket: s3.IBucket, prefixes: list[str]) -> None:

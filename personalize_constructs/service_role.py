@@ -69,6 +69,37 @@ def deletion_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
     ]
 
 
+#: The namespace Personalize publishes attributed metrics in (the AWS sample "Measuring impact of
+#: recommendations"; docs/metric-attribution.md).
+METRICS_NAMESPACE = "AWS/Personalize"
+
+
+def metric_attribution_statements(bucket: s3.IBucket, output_prefix: str | None) -> list[iam.PolicyStatement]:
+    """The metric attribution's service role: "permission to use the PutMetricData Action" (Personalize
+    guide, metric-attribution-requirements: "Amazon Personalize ... adds metrics to Amazon CloudWatch");
+    PutMetricData has no resource-level permissions, so it is held to the one namespace with the
+    `cloudwatch:namespace` condition key (Service Authorization Reference, Amazon CloudWatch). With an S3
+    output, s3:PutObject under that prefix only (the same page: "permission to add data to your output
+    Amazon S3 bucket"; the bucket policy grants Personalize the same)."""
+    statements = [
+        iam.PolicyStatement(
+            sid="PublishAttributedMetrics",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+        )
+    ]
+    if output_prefix:
+        statements.append(
+            iam.PolicyStatement(
+                sid="WriteAttributionReports",
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{output_prefix}*")],
+            )
+        )
+    return statements
+
+
 class PersonalizeServiceRole(Construct):
     """Trusts personalize.amazonaws.com only for this account's Personalize resources; read-only on
     the data bucket. Exposes `role`."""
@@ -115,10 +146,16 @@ class PersonalizeServiceRole(Construct):
             )
         # Inline, so the permissions exist as soon as the role does: an import job that only
         # depends on the role (through its ARN) can never start before its S3 access is in place.
+        self.document = iam.PolicyDocument(statements=statements)
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=principal,
             description="Amazon Personalize reads the pipeline's data bucket (import and data deletion jobs)",
-            inline_policies={"ReadData": iam.PolicyDocument(statements=statements)},
+            inline_policies={"ReadData": self.document},
         )
+
+    def grant_metric_attribution(self, *, bucket: s3.IBucket, output_prefix: str | None) -> None:
+        """What a metric attribution's role needs (metric_attribution_statements), inline: it exists
+        as soon as the role does."""
+        self.document.add_statements(*metric_attribution_statements(bucket, output_prefix))

@@ -321,6 +321,103 @@ def default_output_prefix(name: str) -> str:
     return f"batch-output/{name}/"
 
 
+# ---- metric attribution ----------------------------------------------------------------------
+#: MetricAttributes {max: 10} (botocore's personalize model; the limits page: "Maximum number of
+#: metrics for a metric attribution: 10").
+MAX_ATTRIBUTION_METRICS = 10
+#: MetricName, EventType, MetricExpression {max: 256} (botocore's personalize model).
+MAX_METRIC_FIELD = 256
+#: "Available functions are SUM() or SAMPLECOUNT(). For SUM() functions, provide the dataset type
+#: (either Interactions or Items) and column to sum as a parameter. For example SUM(Items.PRICE)."
+#: (botocore, MetricAttribute.expression). The dataset token in any case, as the AWS sample writes it.
+METRIC_EXPRESSION = re.compile(
+    r"^\s*(?:SUM\(\s*(?P<dataset>Items|Interactions)\.(?P<column>[A-Za-z_][A-Za-z0-9_]*)\s*\)"
+    r"|(?P<count>SAMPLECOUNT)\(\s*\))\s*$",
+    re.IGNORECASE,
+)
+
+
+class AttributedMetricConfig(_Model):
+    """One `[[metric_attribution.metrics]]`: what is reported for events of `event_type`."""
+
+    name: str
+    event_type: str
+    expression: str
+
+    @field_validator("name", "event_type")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        if len(value) > MAX_METRIC_FIELD:
+            raise ValueError(f"{len(value)} characters; at most {MAX_METRIC_FIELD} (botocore's model)")
+        return value
+
+    @field_validator("expression")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if len(value) > MAX_METRIC_FIELD or not METRIC_EXPRESSION.match(value):
+            raise ValueError(
+                "expected SUM(Items.<numeric column>), SUM(Interactions.<numeric column>) or SAMPLECOUNT() "
+                "(MetricAttribute.expression)"
+            )
+        return value
+
+    @property
+    def summed(self) -> tuple[str, str] | None:
+        """(dataset type, column) of a SUM() expression: ("items", "PRICE"); None for SAMPLECOUNT()."""
+        match = METRIC_EXPRESSION.match(self.expression)
+        if match is None or match.group("count"):
+            return None
+        return match.group("dataset").lower(), match.group("column")
+
+    def api(self) -> dict[str, str]:
+        """The MetricAttribute the API takes."""
+        return {"eventType": self.event_type, "metricName": self.name, "expression": self.expression}
+
+
+class MetricAttributionConfig(_Model):
+    """`[metric_attribution]`: metrics Personalize reports per event attribution source (a campaign,
+    a page, ...) from the events the event tracker records, to CloudWatch and, with `output`, as
+    reports under that prefix of the data bucket. A dataset group holds one metric attribution."""
+
+    metrics: list[AttributedMetricConfig] = Field(min_length=1)
+    #: Key prefix in the data bucket for the S3 reports (bulk imports); none: CloudWatch only.
+    output: OptionalStr = None
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics(cls, value: list[AttributedMetricConfig]) -> list[AttributedMetricConfig]:
+        if len(value) > MAX_ATTRIBUTION_METRICS:
+            raise ValueError(
+                f"{len(value)} metrics; a metric attribution has at most {MAX_ATTRIBUTION_METRICS} "
+                "(CreateMetricAttribution's metrics, and the limits page)"
+            )
+        names = [m.name.upper() for m in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"metric names {repeated} repeat; names must be unique (Personalize stores them upper-cased, "
+                "so case does not tell them apart)"
+            )
+        return value
+
+    @field_validator("output")
+    @classmethod
+    def _output(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        prefix = value if value.endswith("/") else value + "/"
+        if prefix.startswith(("s3://", "/")) or not _KEY_PREFIX.match(prefix):
+            raise ValueError(
+                f"{value!r}: expected a key prefix in the data bucket such as 'metrics/' "
+                "(letters, digits, !_.*'()=- and '/', no s3:// and no leading '/')"
+            )
+        if prefix.startswith("datasets/"):
+            raise ValueError(f"{value!r}: datasets/ holds the import data; write the reports elsewhere")
+        return prefix
+
+
 class PipelineConfig(_Model):
     environment: EnvironmentConfig
     dataset_group: DatasetGroupConfig
@@ -331,6 +428,7 @@ class PipelineConfig(_Model):
     event_tracker: EventTrackerConfig | None = None
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     batch_jobs: list[BatchJobConfig] = Field(default_factory=list)
+    metric_attribution: MetricAttributionConfig | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PipelineConfig:

@@ -16,7 +16,7 @@ from pipeline.datafiles import ValidationResult, adder, validate_datasets
 from pipeline.naming import physical_name
 from pipeline.problems import display_path
 from pipeline.recipes import RECIPES, RETIRED
-from pipeline.schema import fields_of
+from pipeline.schema import NUMERIC, fields_of
 
 _FILTER_FIELD = re.compile(r"\b(Items|Users|Interactions|CurrentItem|CurrentUser)\.([A-Za-z_][A-Za-z0-9_]*)")
 _FILTER_HEAD = re.compile(r"^\s*(EXCLUDE|INCLUDE)\s+(ItemID|UserID|ActionID)\s+WHERE\s+\S")
@@ -33,6 +33,7 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
 
     _recipe_needs(config, result, config_file, add)
     _filters(config, result, config_file, add)
+    _metric_attribution(config, result, config_file, add)
     _names(config, config_file, add)
     return result
 
@@ -134,6 +135,52 @@ def _filters(config: PipelineConfig, result: ValidationResult, config_file: str,
                             f"{sorted(interactions.event_types)}); the filter matches nothing",
                             "warning",
                         )
+
+
+def _metric_attribution(config: PipelineConfig, result: ValidationResult, config_file: str, add: Any) -> None:
+    """What the schemas must hold for the metrics (the Personalize guide, metric attribution
+    "Guidelines and requirements" and "Creating a metric attribution"): an EVENT_TYPE column in
+    Interactions; SUM() only on numeric columns of Items and Interactions, which must exist."""
+    attribution = config.metric_attribution
+    if attribution is None:
+        return
+    interactions = result.schemas.get("interactions")
+    if interactions is not None and "EVENT_TYPE" not in {f.name for f in fields_of(interactions)}:
+        add(config_file, "metric_attribution", None,
+            "a metric attribution needs an EVENT_TYPE column in the interactions schema; it has none")
+    events = result.datasets.get("interactions")
+    for index, metric in enumerate(attribution.metrics):
+        where = f"metric_attribution.metrics[{index}] ({metric.name})"
+        summed = metric.summed
+        if summed is not None:
+            dataset_type, column = summed
+            schema = result.schemas.get(dataset_type)
+            if dataset_type not in config.datasets.present():
+                add(config_file, f"{where}.expression", metric.expression,
+                    f"sums a column of the {dataset_type} dataset, which is not configured")
+            elif schema is not None:
+                fields = {f.name: f for f in fields_of(schema)}
+                found = fields.get(column)
+                if found is None:
+                    add(config_file, f"{where}.expression", metric.expression,
+                        f"no column {column} in the {dataset_type} schema; expected one of "
+                        f"{sorted(n for n, f in fields.items() if f.type in NUMERIC)} (numeric)")
+                elif found.type not in NUMERIC:
+                    add(config_file, f"{where}.expression", metric.expression,
+                        f"SUM() applies to numeric columns only; {column} is {found.type} "
+                        f"(numeric: {sorted(NUMERIC)})")
+        if events is not None and events.checked and metric.event_type.upper() not in {
+            e.upper() for e in events.event_types
+        }:
+            add(config_file, f"{where}.event_type", metric.event_type,
+                f"no interactions have this EVENT_TYPE (found {sorted(events.event_types)}); the metric "
+                "moves only with events of this type",
+                "warning")
+    if config.event_tracker is None:
+        add(config_file, "metric_attribution", None,
+            "no [event_tracker]: Personalize sends CloudWatch metrics for PutEvents and incremental imports "
+            "only, so without a tracker nothing reaches CloudWatch from this stack's full imports",
+            "warning")
 
 
 def _names(config: PipelineConfig, config_file: str, add: Any) -> None:

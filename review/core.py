@@ -220,7 +220,8 @@ def _warnings(
 
 #: Personalize resources in the order a pipeline is built, then the rest.
 ORDER = ("DatasetGroup", "Schema", "DataObject", "Dataset", "DatasetImportJob", "Solution",
-         "SolutionVersion", "Campaign", "Filter", "EventTracker", "BatchInferenceJob", "SolutionMetrics")
+         "SolutionVersion", "Campaign", "Filter", "EventTracker", "MetricAttribution", "BatchInferenceJob",
+         "SolutionMetrics")
 
 
 def _order(change: ResourceChange) -> tuple[int, int, str]:

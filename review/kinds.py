@@ -313,6 +313,16 @@ KINDS: dict[str, Kind] = {
         },
     ),
     "Custom::PersonalizeEventTracker": Kind("event tracker", detail=_tracker),
+    "Custom::PersonalizeMetricAttribution": Kind(
+        "metric attribution",
+        says={
+            "updated": "updated in place with UpdateMetricAttribution ({changed}); reports keep their names",
+            "replaced": "replaced: a new metric attribution ({new}); reports restart under it",
+            "deleted": "metric attribution {name} deleted: Personalize stops sending its metrics "
+            "(what was already published stays)",
+            "created": "new metric attribution {name}: metrics from the next events on",
+        },
+    ),
     "Custom::PersonalizeSolutionMetrics": Kind(
         "solution metrics", says={"updated": "metrics read again from the new solution version"}, watch=(),
     ),

@@ -145,7 +145,7 @@ ACCOUNT = r"(?:<AWS::AccountId>|\d{12})"
 def _personalize_reasons(prefix: str) -> list[tuple[str, str]]:
     return [
         (
-            rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:(schema|dataset-import-job|solution|campaign|filter)/"
+            rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:(schema|dataset-import-job|solution|campaign|filter|metric-attribution)/"
             rf"{re.escape(prefix)}-\*$",
             f"Scoped to this environment's resources: every name the stack creates starts with '{prefix}-' "
             "and ends in a content hash chosen at synth time (solution versions are solution/<name>/<id>).",
@@ -162,8 +162,8 @@ def _personalize_reasons(prefix: str) -> list[tuple[str, str]]:
         ),
         (
             r"^Resource::\*$",
-            "Only the personalize:List* calls (finding a resource by name after a lost response) are on "
-            "'*': those APIs support no resource-level permissions.",
+            "Only the personalize:List* calls (finding a resource by name after a lost response, and a "
+            "metric attribution's metrics) are on '*': those APIs support no resource-level permissions.",
         ),
     ]
 
@@ -261,6 +261,17 @@ def acknowledge_findings(stack: PersonalizeStack) -> None:
                     "A data deletion job reads the list of user ids `pz delete-users` uploads under "
                     "deletions/<job>/ of this stack's bucket (one object per job, named at run time); "
                     "GetObject only.",
+                ),
+                (
+                    r"^Resource::\*$",
+                    "cloudwatch:PutMetricData (the metric attribution's reports) supports no resource-level "
+                    "permissions; the statement holds it to the AWS/Personalize namespace "
+                    "(cloudwatch:namespace condition).",
+                ),
+                (
+                    r"^Resource::<[A-Za-z0-9]+\.Arn>/[A-Za-z0-9!_.*'()=/-]+/\*$",
+                    "The metric attribution's S3 reports: Personalize writes files it names under the one "
+                    "configured output prefix of this stack's bucket; PutObject only.",
                 ),
                 (
                     r"^Resource::arn:[^:]+:s3:::[^/]+/(.*/)?\*$",

@@ -24,8 +24,14 @@ from personalize_constructs import (
     file_digest,
     logical_label,
 )
+from personalize_constructs.attribution import MetricAttribution
 from personalize_constructs.batch import BatchInference
-from personalize_constructs.monitoring import CampaignMonitoring, SolutionMetrics, WatchedCampaign
+from personalize_constructs.monitoring import (
+    AttributedMetrics,
+    CampaignMonitoring,
+    SolutionMetrics,
+    WatchedCampaign,
+)
 from personalize_constructs.service_role import key_policy_statement
 from personalize_constructs.upload import DATA_PREFIX
 from pipeline.config import PipelineConfig
@@ -182,6 +188,22 @@ class PersonalizeStack(cdk.Stack):
             else None
         )
 
+        self.metric_attribution = (
+            MetricAttribution(
+                self,
+                "MetricAttribution",
+                ctx=ctx,
+                config=config.metric_attribution,
+                dataset_group=self.dataset_group,
+                datasets=self.datasets,
+                service_role=self.service_role,
+                bucket=self.data.bucket,
+                provider=self.provider,
+            )
+            if config.metric_attribution
+            else None
+        )
+
         # What was deployed, made visible: each trained version's metrics, the campaigns' dashboard
         # and idle alarms, and the offline scoring jobs.
         self.metrics = {
@@ -212,6 +234,11 @@ class PersonalizeStack(cdk.Stack):
                 )
                 for c in config.campaigns
             ],
+            attribution=(
+                AttributedMetrics(self.dataset_group.arn, self.metric_attribution.metrics)
+                if self.metric_attribution is not None
+                else None
+            ),
         )
         self.batch = (
             BatchInference(
@@ -275,6 +302,8 @@ class PersonalizeStack(cdk.Stack):
                 ),
                 f"Query campaign {name} (AWS CLI)",
             )
+        if self.metric_attribution is not None:
+            out["MetricAttributionArn"] = (self.metric_attribution.arn, "Metric attribution")
         if self.event_tracker is not None:
             out["EventTrackingId"] = (self.event_tracker.tracking_id, "Tracking id for PutEvents")
         for name, metrics in self.metrics.items():

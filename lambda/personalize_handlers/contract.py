@@ -497,6 +497,9 @@ DATASET_IMPORT_JOB = ResourceType(
         Prop("RoleArn", required=True, member="roleArn"),
         Prop("ImportMode", Choice(("FULL", "INCREMENTAL")), default="FULL", member="importMode"),
         Prop("SourceHash", required=True, update=Update.NEW_WORK, doc="hash of the data file"),
+        # A job's own setting: a change applies to the next job (the next data), nothing to call.
+        Prop("PublishAttributionMetricsToS3", Boolean(), default=False, update=Update.IN_PLACE,
+             member="publishAttributionMetricsToS3", doc="metric attribution reports of this import"),
         _WAIT,
         _TAGS,
     ),
@@ -611,11 +614,30 @@ DATA_OBJECT = ResourceType(
     physical_id="`s3://<Bucket>/<Key>`",
 )
 
+METRIC_ATTRIBUTION = ResourceType(
+    "MetricAttribution",
+    (
+        _NAME,
+        Prop("DatasetGroupArn", required=True, member="datasetGroupArn"),
+        # In place: UpdateMetricAttribution takes the difference (addMetrics, removeMetrics by name).
+        Prop("Metrics", ListOf(Struct(shape="MetricAttribute")), required=True, member="metrics",
+             update=Update.IN_PLACE, doc="UpdateMetricAttribution addMetrics/removeMetrics"),
+        Prop("RoleArn", required=True, member="metricsOutputConfig.roleArn", update=Update.IN_PLACE,
+             via="UpdateMetricAttribution"),
+        Prop("OutputPath", Text(form="s3://bucket/prefix/"),
+             member="metricsOutputConfig.s3DataDestination.path", update=Update.IN_PLACE,
+             via="UpdateMetricAttribution"),
+    ),
+    data=("Arn", "Name"),
+    operation="CreateMetricAttribution",
+)
+
 #: Every type, in the order of the documentation's table.
 TYPES: dict[str, ResourceType] = {
     spec.type: spec
     for spec in (DATASET_GROUP, SCHEMA, DATASET, DATASET_IMPORT_JOB, SOLUTION, SOLUTION_VERSION, CAMPAIGN,
-                 EVENT_TRACKER, FILTER, SOLUTION_METRICS, BATCH_INFERENCE_JOB, DATA_OBJECT)
+                 EVENT_TRACKER, FILTER, SOLUTION_METRICS, BATCH_INFERENCE_JOB, DATA_OBJECT,
+                 METRIC_ATTRIBUTION)
 }
 
 

@@ -58,7 +58,8 @@ class DatasetGroup(Kind):
 
     def clear_leftovers(self, ctx: Ctx, arn: str) -> bool:
         """Delete what is still inside the group, in the order Personalize requires before
-        DeleteDatasetGroup (campaigns, then solutions; event trackers, filters; then datasets).
+        DeleteDatasetGroup (campaigns, then solutions; event trackers, metric attributions, filters;
+        then datasets).
         True while anything is left (is_complete polls again).
 
         CloudFormation deletes the group only after every resource of the stack that references it,
@@ -101,6 +102,14 @@ class DatasetGroup(Kind):
         for tracker in list_all(ctx, "list_event_trackers", "eventTrackers", datasetGroupArn=arn):
             if ours(tracker, "event tracker"):
                 self.remove(ctx, "EventTracker", "eventTrackerArn", tracker)
+            left = True
+        attributions = list_all(ctx, "list_metric_attributions", "metricAttributions", datasetGroupArn=arn)
+        for attribution in attributions:
+            if ours(attribution, "metric attribution") and attribution.get("status") not in DELETING:
+                self.leftover_log(ctx, "DeleteMetricAttribution", attribution["metricAttributionArn"],
+                                  attribution.get("status"))
+                self.quiet(ctx, "delete_metric_attribution",
+                           metricAttributionArn=attribution["metricAttributionArn"])
             left = True
         for flt in list_all(ctx, "list_filters", "Filters", datasetGroupArn=arn):
             if ours(flt, "filter"):

@@ -38,6 +38,8 @@ class DatasetImportJob(Job):
             "roleArn": self.prop(ctx, "RoleArn"),
             "importMode": self.import_mode(ctx),
         }
+        if self.prop(ctx, "PublishAttributionMetricsToS3"):
+            params["publishAttributionMetricsToS3"] = True
         return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:

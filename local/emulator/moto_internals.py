@@ -742,6 +742,33 @@ def finish_execution(execution: RunningExecution, status: str, stopped: datetime
 
 
 # --------------------------------------------------------------------------------------------------
+# CloudWatch metrics a service publishes with its role (metric attribution)
+# --------------------------------------------------------------------------------------------------
+def _probe_cloudwatch(entry: Internal) -> None:
+    from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
+
+    _parameters(entry, CloudWatchBackend.put_metric_data, ("self", "namespace", "metric_data"),
+                "CloudWatchBackend.put_metric_data")
+    if cloudwatch_backends is None:
+        raise entry.fail("moto.cloudwatch.models.cloudwatch_backends is gone")
+
+
+def put_metric_data(account: str, region: str, namespace: str, data: list[dict[str, Any]]) -> None:
+    """PutMetricData as the service does it for a customer's account (after the caller checked the
+    role it acts with): `data` as the API's MetricData (MetricName, Dimensions [{Name, Value}],
+    Value, Timestamp as an aware datetime, Unit). moto keeps timestamps as naive UTC datetimes (its
+    utcnow(), and what its query parser gives get_metric_statistics), so they are stored that way."""
+    CLOUDWATCH_METRICS.require()
+    from datetime import UTC
+
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    naive = [dict(d, Timestamp=d["Timestamp"].astimezone(UTC).replace(tzinfo=None)) if d.get("Timestamp")
+             else d for d in data]
+    cloudwatch_backends[account][region].put_metric_data(namespace, naive)
+
+
+# --------------------------------------------------------------------------------------------------
 # the list
 # --------------------------------------------------------------------------------------------------
 STUBBER = Internal(
@@ -838,10 +865,16 @@ EXECUTIONS = Internal(
     "moto's Step Functions records StartExecution and runs nothing; the runner interprets the "
     "Provider framework's waiter state machine on the virtual clock",
     _probe_executions)
+CLOUDWATCH_METRICS = Internal(
+    "moto.cloudwatch.models.cloudwatch_backends", "writes",
+    "put_metric_data(): CloudWatchBackend.put_metric_data(namespace, metric_data)",
+    "the local Personalize publishes metric attribution metrics to the account's CloudWatch as the "
+    "service does, with its service role (checked first), not through a client signing as the caller",
+    _probe_cloudwatch)
 
 INTERNALS: tuple[Internal, ...] = (STUBBER, BUCKET_PERMISSION, RETRY_TIME, BACKEND_DICTS, DISPOSE,
                                    S3_OBJECTS, IAM_ROLES, STS_SESSIONS, KMS_KEYS, SERVER, KEY_PICKLING,
-                                   ACCESS_LOGS, BUCKET_LOGGING, EXECUTIONS)
+                                   ACCESS_LOGS, BUCKET_LOGGING, EXECUTIONS, CLOUDWATCH_METRICS)
 
 
 def installed_versions() -> dict[str, str]:

@@ -148,7 +148,7 @@ def test_every_contract_type_has_a_handler() -> None:
         "Custom::PersonalizeSolutionVersion", "Custom::PersonalizeCampaign",
         "Custom::PersonalizeEventTracker", "Custom::PersonalizeFilter",
         "Custom::PersonalizeSolutionMetrics", "Custom::PersonalizeBatchInferenceJob",
-        "Custom::PersonalizeDataObject",
+        "Custom::PersonalizeDataObject", "Custom::PersonalizeMetricAttribution",
     }
 
 

@@ -181,6 +181,27 @@ def test_every_response_matches_the_service_model(recorded: tuple[World, Trained
     assert deleted["status"] == "COMPLETED" and deleted["numDeleted"] > 0, deleted
     pz.list_data_deletion_jobs(datasetGroupArn=t.dg)
 
+    # a metric attribution through its lifecycle (the role may publish its metrics)
+    boto3.client("iam", region_name=REGION).put_role_policy(
+        RoleName=t.role.rsplit("/", 1)[-1],
+        PolicyName="publish-metrics",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}]}),
+    )
+    def attribution_now() -> dict[str, Any]:
+        return pz.describe_metric_attribution(metricAttributionArn=attribution)["metricAttribution"]  # type: ignore[no-any-return]
+
+    views = {"eventType": "view", "metricName": "views", "expression": "SAMPLECOUNT()"}
+    attribution = pz.create_metric_attribution(
+        name="shape-metrics", datasetGroupArn=t.dg, metrics=[views], metricsOutputConfig={"roleArn": t.role}
+    )["metricAttributionArn"]
+    wait_for(world, attribution_now)
+    pz.list_metric_attributions(datasetGroupArn=t.dg)
+    pz.update_metric_attribution(metricAttributionArn=attribution, addMetrics=[{**views, "metricName": "v2"}])
+    wait_for(world, attribution_now)
+    pz.list_metric_attribution_metrics(metricAttributionArn=attribution)
+    pz.delete_metric_attribution(metricAttributionArn=attribution)
+
     session = botocore.session.get_session()
     validator = ParamValidator()
     covered: set[str] = set()

@@ -11,6 +11,7 @@ Where things are:
     runtime.py    GetRecommendations, GetPersonalizedRanking, PutEvents
     batch.py      batch inference jobs
     deletion.py   data deletion jobs: their resource kind and operations in one module
+    attribution.py  metric attributions, and the metrics events and imports report to CloudWatch/S3
     tags.py       TagResource, UntagResource, ListTagsForResource
     access.py     can the service read or write this S3 location with this role
     protocol.py   the wire formats (awsJson1_1, restJson1, errors)

@@ -12,6 +12,7 @@ from typing import Any
 
 from local.emulator.clock import Clock
 from local.emulator.faults import FaultInjector
+from local.emulator.personalize.attribution import Attribution
 from local.emulator.personalize.batch import Batch
 from local.emulator.personalize.datasets import Datasets
 from local.emulator.personalize.deletion import DataDeletion
@@ -23,7 +24,7 @@ from local.emulator.personalize.store import Part, Store
 from local.emulator.personalize.tags import Tags
 
 #: The parts answering the control plane, in the order they are built.
-PARTS: tuple[type[Part], ...] = (Datasets, Solutions, Serving, Tags, Batch, DataDeletion)
+PARTS: tuple[type[Part], ...] = (Datasets, Solutions, Serving, Tags, Batch, DataDeletion, Attribution)
 
 
 def _control_plane() -> dict[str, type[Part]]:
@@ -55,7 +56,7 @@ class PersonalizeBackend(Store):
     def _assemble(self) -> None:
         parts = [part(self) for part in PARTS]
         self._operations = {name: getattr(part, f"op_{name}") for part in parts for name in part.operations()}
-        self.runtime = Runtime(self)
+        self.runtime = Runtime(self, next(p for p in parts if isinstance(p, Attribution)))
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in super().__getstate__().items() if k not in _WIRING}

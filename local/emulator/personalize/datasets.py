@@ -27,6 +27,7 @@ from local.emulator.personalize.resources import (
     DatasetUpdate,
     EventTracker,
     Filter,
+    MetricAttribution,
     Schema,
     Solution,
 )
@@ -87,8 +88,9 @@ class Datasets(Part):
         group = store.find(DatasetGroup, p.get("datasetGroupArn"))
         store.check_deletable(group)
         children: list[str] = []
+        # and its metric attribution ("Before a dataset group: ... metric attributions", gs-cleanup)
         for kind, label in ((Dataset, "datasets"), (Solution, "solutions"), (EventTracker, "event trackers"),
-                            (Filter, "filters")):
+                            (Filter, "filters"), (MetricAttribution, "metric attributions")):
             found = store.all_of(kind, lambda r: getattr(r, "dataset_group_arn", None) == group.arn)
             if found:
                 children.append(f"{len(found)} {label}")
@@ -315,6 +317,7 @@ class Datasets(Part):
 
     def _on_import_done(self, job: DatasetImportJob, at: float, _: Any) -> None:
         dataset = self.store.resources.get(job.dataset_arn)
+        imported = job.pending_data
         if isinstance(dataset, Dataset):
             if job.import_mode == "INCREMENTAL" and dataset.data is not None:
                 try:
@@ -328,6 +331,9 @@ class Datasets(Part):
                 dataset.data = job.pending_data
         job.pending_data = None
         self.store.set_status(job, "ACTIVE", at)
+        if isinstance(dataset, Dataset) and dataset.dataset_type.lower() == "interactions":
+            # what the group's metric attribution reports of them (local.emulator.personalize.attribution)
+            self.store.schedule(at, "attribution_import", job, imported)
 
     def op_DescribeDatasetImportJob(self, ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         job = self.store.find(DatasetImportJob, p.get("datasetImportJobArn"))

@@ -56,6 +56,9 @@ DEFAULTS: dict[str, float] = {
     "delete_dataset_group": 60.0,
     "delete_campaign": 180.0,
     "import_failure": 90.0,
+    # metric attribution: short, like the other small creates (no page gives a figure)
+    "metric_attribution": 60.0,
+    "metric_attribution_update": 60.0,
 }
 
 #: every kind `override` accepts

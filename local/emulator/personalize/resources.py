@@ -329,3 +329,26 @@ class BatchInferenceJob(Resource):
             "failureReason": self.failure_reason, "solutionVersionArn": self.solution_version_arn,
             "batchInferenceJobMode": "BATCH_INFERENCE",
         })
+
+
+@dataclass
+class MetricAttribution(Resource):
+    KIND: ClassVar[str] = "metric-attribution"
+    ARN_KEY: ClassVar[str] = "metricAttributionArn"
+    dataset_group_arn: str = ""
+    #: MetricAttribute dicts, names and event types upper-cased as the service stores them
+    metrics: list[dict[str, str]] = field(default_factory=list)
+    output: dict[str, Any] = field(default_factory=dict)
+    #: an update waiting to apply: (metrics after it, output after it)
+    pending: tuple[list[dict[str, str]], dict[str, Any]] | None = None
+    #: event attribution sources reported so far (at most MAX_SOURCES)
+    sources: set[str] = field(default_factory=set)
+    #: publications refused (the role may not PutMetricData): what the service would log
+    refused: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        return clean({**self.base(), "datasetGroupArn": self.dataset_group_arn,
+                      "metricsOutputConfig": self.output, "failureReason": self.failure_reason})
+
+    def summary(self) -> dict[str, Any]:
+        return clean({**self.base(), "failureReason": self.failure_reason})

@@ -9,7 +9,7 @@ user's interactions as the model knows them (training data plus recorded events)
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local.emulator.personalize import borrowed
 from local.emulator.personalize.errors import invalid, not_found
@@ -24,14 +24,18 @@ from local.emulator.personalize.resources import (
 )
 from local.emulator.personalize.store import Store
 
+if TYPE_CHECKING:
+    from local.emulator.personalize.attribution import Attribution
+
 Family = borrowed.RecipeFamily
 
 
 class Runtime:
     """The runtime and events APIs (no account context: the ARN or tracking id names the target)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, attribution: Attribution | None = None) -> None:
         self.store = store
+        self.attribution = attribution
 
     def get_recommendations(self, p: dict[str, Any]) -> dict[str, Any]:
         with self.store.settled():
@@ -115,6 +119,9 @@ class Runtime:
                         # the service adds recorded events to the Item interactions dataset
                         interactions.data.add(user_id, item, int(when), event_type,
                                               None if value is None else float(value))
+                if self.attribution is not None:
+                    self.attribution.record(tracker.dataset_group_arn, user_id, p.get("sessionId"), event,
+                                            store.recommendation_sources)
             return {}
 
     # --- helpers --------------------------------------------------------------------------------
@@ -170,10 +177,12 @@ class Runtime:
             values = {name: items.value(entry["itemId"], name) for name in wanted}
             entry["metadata"] = {k: str(v) for k, v in values.items() if v is not None}
 
-    def _recommendation_id(self, *parts: Any) -> str:
+    def _recommendation_id(self, source: str, *parts: Any) -> str:
         self.store.served += 1
-        digest = hashlib.sha256(f"{self.store.served}:{parts}".encode()).hexdigest()
-        return f"RID-{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+        digest = hashlib.sha256(f"{self.store.served}:{(source, *parts)}".encode()).hexdigest()
+        rid = f"RID-{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+        self.store.recommendation_sources[rid] = source
+        return rid
 
     def _group_models(self, group_arn: str) -> list[Any]:
         models: dict[int, Any] = {}

@@ -75,6 +75,9 @@ class Store:
         self.resources: dict[str, Resource] = {}
         #: how many recommendations were served (runtime calls): part of each recommendationId
         self.served = 0
+        #: recommendationId -> the campaign that answered it (metric attribution's source of an
+        #: event that carries only a recommendationId)
+        self.recommendation_sources: dict[str, str] = {}
         self._timeline: list[tuple[float, int, str, str, int, Any]] = []
         self._seq = 0
         #: held by every operation; World.save holds it too, so nothing changes while pickling
@@ -94,6 +97,7 @@ class Store:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("recommendation_sources", {})  # worlds saved before it existed
         self.lock = threading.RLock()
         self._transitions = {}
         self._register_own()
