@@ -24,6 +24,7 @@ from .dataset_group import DatasetGroup
 from .event_tracker import EventTracker
 from .filter import Filter
 from .import_job import DatasetImportJob
+from .recommender import Recommender
 from .schema import Schema
 from .solution import Solution
 from .solution_metrics import SolutionMetrics
@@ -32,7 +33,8 @@ from .solution_version import SolutionVersion
 KINDS: dict[str, Kind] = {
     kind.resource_type: kind
     for kind in (DatasetGroup(), Schema(), Dataset(), DatasetImportJob(), Solution(), SolutionVersion(),
-                 Campaign(), EventTracker(), Filter(), SolutionMetrics(), BatchInferenceJob(), DataObject())
+                 Campaign(), EventTracker(), Filter(), SolutionMetrics(), BatchInferenceJob(), DataObject(),
+                 Recommender())
 }
 
 
