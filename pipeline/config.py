@@ -578,13 +578,20 @@ def recommender_checks(raw: dict[str, Any]) -> list[tuple[tuple[int | str, ...],
     recommender at all, unique names, the use case of the dataset group's domain, the per-group
     quota, and exploration only where the use case takes it."""
     errors: list[tuple[tuple[int | str, ...], Any, str]] = []
-    group = raw.get("dataset_group") if isinstance(raw.get("dataset_group"), dict) else {}
-    domain = group.get("domain") if isinstance(group.get("domain"), str) else None
+    def section(key: str) -> dict[str, Any]:
+        value = raw.get(key)
+        return value if isinstance(value, dict) else {}
+
+    def entries(key: str) -> list[Any]:
+        value = raw.get(key)
+        return value if isinstance(value, list) else []
+
+    domain = section("dataset_group").get("domain")
     domain = domain if domain in DOMAINS else None
-    datasets = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
+    datasets = section("datasets")
     has_items = isinstance(datasets.get("items"), dict)
-    recommenders = raw.get("recommenders") if isinstance(raw.get("recommenders"), list) else []
-    solutions = raw.get("solutions") if isinstance(raw.get("solutions"), list) else []
+    recommenders = entries("recommenders")
+    solutions = entries("solutions")
     if not solutions and not recommenders:
         errors.append((("solutions",), None, "nothing to train: add at least one [[solutions]] entry, or "
                        "[[recommenders]] in a domain dataset group"))
