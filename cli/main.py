@@ -28,6 +28,7 @@ COMMANDS = {
     "destroy": "delete the local deployment in reverse dependency order, then list what is left",
     "review": "what a change does to the deployed pipeline, simulated: per resource, hours, dollars, IAM",
     "recommend": "ask a deployed campaign for recommendations (the local deploy, or --target aws)",
+    "recommender": "stop or start a domain recommender (billed every hour it is ACTIVE), or its status",
     "serve": "serve S3, IAM, STS and Personalize on 127.0.0.1 for the AWS CLI and SDKs",
     "demo": "the whole pipeline offline: synth, deploy, recommend, solution metrics, destroy",
 }
