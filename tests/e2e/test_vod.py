@@ -123,7 +123,7 @@ def test_without_its_statement_the_handler_cannot_create_a_recommender(
     try:
         result = local.runner.deploy(artifact)
         assert result.status == "ROLLBACK_COMPLETE", result.reason
-        assert "personalize:CreateRecommender" in "\n".join(local.lines), result.reason
+        assert "not authorized to perform: personalize:CreateRecommender" in result.reason, result.reason
         assert local.left(ENV) == {}
     finally:
         local.runner.close()
