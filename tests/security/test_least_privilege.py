@@ -1,5 +1,5 @@
 """Least privilege derived from what the handlers call, checked on the synthesized templates (dev,
-prod, a KMS key, batch jobs).
+prod, a KMS key, batch jobs, the VIDEO_ON_DEMAND example with recommenders).
 
 Both directions, from sources that are not the stack's own lists:
 - every API call a handler module can make (read from its source: tests/security/helpers.py) is allowed to
@@ -85,9 +85,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Variant:
     return Variant("batch", synth("dev", tmp / "out", config=config, root=root).template, "ap-southeast-2")
 
 
-@pytest.fixture(scope="module", params=["dev", "prod", "kms", "batch"])
+@pytest.fixture(scope="module", params=["dev", "prod", "kms", "batch", "vod"])
 def variant(request: pytest.FixtureRequest, shipped_templates: Any) -> Variant:
-    if request.param in ("dev", "prod"):
+    if request.param in ("dev", "prod", "vod"):
         return _shipped(shipped_templates(request.param))
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
 
@@ -133,7 +133,7 @@ def examples(v: Variant, resolve: Resolver) -> dict[str, list[str]]:
         group = names[p["DatasetGroupArn"].split(".")[0]]
         add("dataset", f"{group}/{p['DatasetType'].upper()}")
     for kind, segment in (("Schema", "schema"), ("Solution", "solution"), ("Campaign", "campaign"),
-                          ("Filter", "filter")):
+                          ("Filter", "filter"), ("Recommender", "recommender")):
         for _, p in props(kind):
             add(segment, p["Name"])
     for _, p in props("SolutionVersion"):
