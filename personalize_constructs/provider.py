@@ -73,6 +73,7 @@ LIST_ACTIONS = [
     "ListCampaigns",
     "ListEventTrackers",
     "ListFilters",
+    "ListRecommenders",  # the dataset group's delete lists a domain group's leftovers
 ]
 #: What the waiter's Poll function describes, and the kind each describe is authorized on.
 POLL_ACTIONS = {
@@ -297,10 +298,10 @@ class PersonalizeProvider(Construct):
     def grant_recommenders(self) -> None:
         """What the Custom::PersonalizeRecommender handler and the waiter call, for a domain dataset
         group: each action on this environment's `recommender/<prefix>-*` ARNs (the Service
-        Authorization Reference authorizes every recommender operation on the recommender type),
-        ListRecommenders on "*" (List operations take no resource). The dataset group's Delete lists
-        and removes leftover recommenders with the same actions. Start/StopRecommender are not here:
-        the handlers never call them (`pz recommender` does, with the caller's credentials)."""
+        Authorization Reference authorizes every recommender operation on the recommender type), and
+        CreateRecommender on the dataset group it names. ListRecommenders is among LIST_ACTIONS: the
+        dataset group's Delete lists a domain group's leftover recommenders. Start/StopRecommender are
+        not here: the handlers never call them (`pz recommender` does, with the caller's credentials)."""
         arns = self.resource_arns("recommender")
         self.handler_document.add_statements(
             iam.PolicyStatement(
@@ -313,8 +314,13 @@ class PersonalizeProvider(Construct):
                 actions=[f"personalize:{a}" for a in TAG_ACTIONS],
                 resources=arns,
             ),
-            iam.PolicyStatement(sid="PersonalizeListRecommenders",
-                                actions=["personalize:ListRecommenders"], resources=["*"]),
+            # CreateRecommender names its dataset group, which the Service Authorization Reference
+            # lists among the resource types the action is authorized on.
+            iam.PolicyStatement(
+                sid="PersonalizeCreateRecommenderInDatasetGroup",
+                actions=["personalize:CreateRecommender"],
+                resources=self.resource_arns("dataset-group"),
+            ),
         )
         self.waiter_document.add_statements(
             iam.PolicyStatement(sid="DescribeRecommender", actions=["personalize:DescribeRecommender"],

@@ -131,6 +131,7 @@ PERSONALIZE_LIST = frozenset(
         "Datasets",
         "EventTrackers",
         "Filters",
+        "Recommenders",
         "Schemas",
         "SolutionVersions",
         "Solutions",

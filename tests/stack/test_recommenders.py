@@ -56,13 +56,16 @@ def test_handler_and_waiter_may_touch_only_this_environments_recommenders(vod: S
     assert sorted(main["Action"]) == sorted(f"personalize:{a}" for a in (
         "CreateRecommender", "DescribeRecommender", "UpdateRecommender", "DeleteRecommender"))
     assert json.dumps(main["Resource"]).count(":recommender/vod-streaming-*") == 1
-    assert by_sid["PersonalizeListRecommenders"]["Resource"] == "*"
+    assert "personalize:ListRecommenders" in by_sid["PersonalizeList"]["Action"]
+    assert by_sid["PersonalizeList"]["Resource"] == "*"
+    assert by_sid["PersonalizeCreateRecommenderInDatasetGroup"]["Action"] == "personalize:CreateRecommender"
     everything = json.dumps(_statements(vod, "ProviderHandlerRole"))
     assert "StopRecommender" not in everything and "StartRecommender" not in everything
     waiter = {s["Sid"]: s for s in _statements(vod, "ProviderWaiterRole")}
     assert waiter["DescribeRecommender"]["Action"] == "personalize:DescribeRecommender"
-    # a custom dataset group's stack grants nothing about recommenders
-    assert "Recommender" not in json.dumps(_statements(dev, "ProviderHandlerRole"))
+    # a custom dataset group's stack grants nothing on recommenders (ListRecommenders takes none)
+    custom = [s for s in _statements(dev, "ProviderHandlerRole") if s["Sid"] != "PersonalizeList"]
+    assert "Recommender" not in json.dumps(custom)
 
 
 def test_each_recommender_has_an_idle_alarm_and_outputs(vod: Synth) -> None:
