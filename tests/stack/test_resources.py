@@ -382,6 +382,7 @@ recipe = "aws-popularity-count"
         "Custom::PersonalizeSolutionMetrics": 1,
         "Custom::PersonalizeBatchInferenceJob": 0,
         "Custom::PersonalizeDataObject": 1,
+        "Custom::PersonalizeRecommender": 0,
     }
     assert len(result.of_type("AWS::CloudFormation::WaitCondition")) == 2
     assert result.resources["DatasetGroup"]["Properties"]["Name"] == "dev-mini"
