@@ -83,6 +83,9 @@ def operation_state(kind: str, arn: str, resource: str, pz: Api) -> tuple[str, s
     status = str(obj.get("status", ""))
     if status == "ACTIVE":
         return SUCCEEDED, f"{kind} {resource} is ACTIVE"
+    if status == "INACTIVE" and kind == "RecommenderUpdate":
+        # stopped (StopRecommender) and nothing to update: a new wait of a stopped recommender ends
+        return SUCCEEDED, f"{kind} {resource} is INACTIVE (stopped)"
     if status in ("CREATE FAILED", "CREATE STOPPED"):
         why = obj.get("failureReason") or ("training was stopped" if status == "CREATE STOPPED" else status)
         return FAILED, truncate(f"{kind} {resource}: {op} failed: {why}", 1024)

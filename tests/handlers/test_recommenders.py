@@ -171,3 +171,22 @@ def test_a_domain_dataset_refuses_a_schema_that_breaks_the_domain_rules(world: A
         provider.create("Custom::PersonalizeDataset", {"Name": "test-vod-items", "DatasetGroupArn": group,
                                                       "DatasetType": "Items", "SchemaArn": schema})
     assert "GENRES" in str(refused.value)
+
+
+def test_the_waiter_ends_a_new_wait_of_a_stopped_recommender(world: Any) -> None:
+    """A deploy that only renews the WaitCondition of a stopped recommender (nothing to update) must
+    not wait until the timeout: the waiter reads INACTIVE as done for an update's wait."""
+    from personalize_handlers import waiter
+    from personalize_handlers.clients import Api
+
+    setup_data_access(vod_files())
+    provider = Provider(world)
+    pipe = vod_pipeline(provider, ("interactions",))
+    arn = provider.create(RECOMMENDER, recommender_props(pipe, use_case="aws-vod-most-popular"))[
+        "PhysicalResourceId"]
+    personalize().stop_recommender(recommenderArn=arn)
+    api = Api("personalize", "Recommender", "test")
+    assert waiter.operation_state("RecommenderUpdate", arn, "R", api)[0] == waiter.PENDING  # STOP PENDING
+    world.clock.advance(3600)
+    assert waiter.operation_state("RecommenderUpdate", arn, "R", api)[0] == waiter.SUCCEEDED
+    assert waiter.operation_state("Recommender", arn, "R", api)[0] == waiter.PENDING
