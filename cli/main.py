@@ -29,6 +29,7 @@ COMMANDS = {
     "review": "what a change does to the deployed pipeline, simulated: per resource, hours, dollars, IAM",
     "recommend": "ask a deployed campaign for recommendations (the local deploy, or --target aws)",
     "delete-users": "delete users and their data from the deployed dataset group (a data deletion job)",
+    "recommender": "stop or start a domain recommender (billed every hour it is ACTIVE), or its status",
     "serve": "serve S3, IAM, STS and Personalize on 127.0.0.1 for the AWS CLI and SDKs",
     "demo": "the whole pipeline offline: synth, deploy, recommend, solution metrics, destroy",
 }

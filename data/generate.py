@@ -22,6 +22,7 @@ import random
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 SEED = 20260501
 DATA_DIR = Path(__file__).resolve().parent
@@ -272,6 +273,74 @@ def generate() -> dict[str, bytes]:
     }
 
 
+# ---- the VIDEO_ON_DEMAND example (config/vod.toml): a small domain dataset group -----------------
+VOD_SEED = 20261201
+VOD_USERS = 160
+VOD_ITEMS = 90
+VOD_START = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())
+VOD_END = int(datetime(2026, 6, 1, tzinfo=UTC).timestamp())
+VOD_GENRES = ["drama", "comedy", "action", "documentary", "kids", "thriller"]
+VOD_CLASSIFICATIONS = ["G", "PG", "M", "MA15"]
+VOD_SUBSCRIPTIONS = ["free", "basic", "premium"]
+
+
+def generate_vod() -> dict[str, bytes]:
+    """Videos in genres (GENRES, CREATION_TIMESTAMP: the VIDEO_ON_DEMAND Items dataset's required
+    fields), viewers with a subscription and one or two liked genres, and `Watch`/`Click` events
+    (the event types the VIDEO_ON_DEMAND use cases count); files are small, for the example only."""
+    rng = random.Random(VOD_SEED)
+    items = []
+    by_genre: dict[str, list[int]] = {g: [] for g in VOD_GENRES}
+    for index in range(VOD_ITEMS):
+        genre = VOD_GENRES[index % len(VOD_GENRES)]
+        by_genre[genre].append(index)
+        items.append({
+            "ITEM_ID": f"v{index + 1:03d}",
+            "CREATION_TIMESTAMP": str(rng.randrange(VOD_START - 400 * 86400, VOD_START)),
+            "GENRES": genre,
+            "DURATION": f"{rng.choice([22, 45, 90, 110, 130]) * 60.0:.1f}",
+            "CONTENT_CLASSIFICATION": rng.choice(VOD_CLASSIFICATIONS),
+        })
+    popularity = {i: w for g in VOD_GENRES for i, w in zip(by_genre[g], _zipf_weights(len(by_genre[g])),
+                                                            strict=True)}
+    users, rows = [], []
+    for index in range(VOD_USERS):
+        user = f"p{index + 1:04d}"
+        users.append({"USER_ID": user, "SUBSCRIPTION_MODEL": rng.choice(VOD_SUBSCRIPTIONS),
+                      "AGE_GROUP": rng.choice(AGE_GROUPS)})
+        liked = rng.sample(VOD_GENRES, rng.choice([1, 2]))
+        when = rng.randrange(VOD_START, VOD_END - 30 * 86400)
+        for _ in range(rng.randint(6, 16)):
+            genre = rng.choice(liked) if rng.random() < 0.85 else rng.choice(VOD_GENRES)
+            pool = by_genre[genre]
+            item = items[rng.choices(pool, weights=[popularity[i] for i in pool])[0]]["ITEM_ID"]
+            when += rng.randint(600, 86400)
+            rows.append((user, item, when, "Click"))
+            if rng.random() < 0.75:
+                rows.append((user, item, when + rng.randint(5, 300), "Watch"))
+    rows.sort(key=lambda r: (r[2], r[0], r[1]))
+
+    def write(header: list[str], records: list[Any]) -> bytes:
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        for record in records:
+            writer.writerow([record[h] for h in header] if isinstance(record, dict) else record)
+        return buffer.getvalue().encode("utf-8")
+
+    return {
+        "users.csv": write(["USER_ID", "SUBSCRIPTION_MODEL", "AGE_GROUP"], users),
+        "items.csv": write(["ITEM_ID", "CREATION_TIMESTAMP", "GENRES", "DURATION", "CONTENT_CLASSIFICATION"],
+                           items),
+        "interactions.csv": write(["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE"], rows),
+    }
+
+
+def all_files() -> dict[str, bytes]:
+    """Every generated file by its path under data/: the retail sample and the vod/ example."""
+    return {**generate(), **{f"vod/{name}": content for name, content in generate_vod().items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -279,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail unless the committed files match")
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="directory to write (default: data/)")
     args = parser.parse_args(argv)
-    files = generate()
+    files = all_files()
     if args.check:
         stale = [
             name
@@ -291,8 +360,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("data/*.csv match the generator")
         return 0
-    args.out.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
+        (args.out / name).parent.mkdir(parents=True, exist_ok=True)
         (args.out / name).write_bytes(content)
         rows = content.count(b"\n") - 1
         print(f"wrote {args.out / name} ({len(content):,} bytes, {rows:,} rows)")

@@ -74,6 +74,25 @@ class WatchedCampaign:
     arn: str
     api: str  # "GetRecommendations" | "GetPersonalizedRanking"
     min_provisioned_tps: int
+    #: "campaign", or "recommender" (a domain recommender bills its minRecommendationRequestsPerSecond
+    #: every hour it is ACTIVE, like a campaign: same alarm and widgets, its own dimension).
+    kind: str = "campaign"
+
+    @property
+    def dimension(self) -> str:
+        """The metric table (cloudwatch-metrics) documents `CampaignArn` only; for a recommender the
+        `RecommenderArn` dimension is this project's assumption (docs/recommenders.md)."""
+        return "CampaignArn" if self.kind == "campaign" else "RecommenderArn"
+
+    @property
+    def floor(self) -> str:
+        """The billed minimum's API name."""
+        return "minProvisionedTPS" if self.kind == "campaign" else "minRecommendationRequestsPerSecond"
+
+    @property
+    def key(self) -> str:
+        """Unique among campaigns and recommenders (alarm names and construct ids)."""
+        return self.name if self.kind == "campaign" else f"recommender-{self.name}"
 
 
 def metric(
@@ -83,7 +102,7 @@ def metric(
     return cw.Metric(
         namespace=NAMESPACE,
         metric_name=f"{campaign.api}{suffix}",
-        dimensions_map={"CampaignArn": campaign.arn},
+        dimensions_map={campaign.dimension: campaign.arn},
         statistic=statistic,
         period=period,
         label=label,
@@ -121,7 +140,7 @@ class CampaignMonitoring(Construct):
                 alarm = self._idle_alarm(campaign, config.idle_alarm_hours)
                 alarm.add_alarm_action(action)
                 alarm.add_ok_action(action)
-                self.alarms[campaign.name] = alarm
+                self.alarms[campaign.key] = alarm
 
         if config.dashboard and (campaigns or attribution is not None):
             self.dashboard = self._dashboard(campaigns)
@@ -193,12 +212,14 @@ class CampaignMonitoring(Construct):
         requests = metric(campaign, "", "Sum", IDLE_PERIOD)
         return cw.Alarm(
             self,
-            f"Idle{logical_label(campaign.name)}",
-            alarm_name=f"{self.prefix}-{campaign.name}-idle",
+            f"Idle{logical_label(campaign.key)}",
+            alarm_name=f"{self.prefix}-{campaign.key}-idle",
             alarm_description=(
-                f"Campaign {campaign.name} served no {campaign.api} request for {hours} h; it still bills "
-                f"{campaign.min_provisioned_tps} TPS every hour. Delete it or lower minProvisionedTPS if "
-                "it is not needed."
+                f"{campaign.kind.capitalize()} {campaign.name} served no {campaign.api} request for {hours} "
+                f"h; it still bills {campaign.min_provisioned_tps} TPS every hour. "
+                + ("Stop it (pz recommender stop), delete it or lower minRecommendationRequestsPerSecond if "
+                   if campaign.kind == "recommender" else "Delete it or lower minProvisionedTPS if ")
+                + "it is not needed."
             ),
             metric=requests,
             threshold=1,
@@ -294,12 +315,12 @@ class CampaignMonitoring(Construct):
                 width=6,
             ),
             cw.GraphWidget(
-                title=f"{name}: TPS vs minProvisionedTPS",
+                title=f"{name}: TPS vs {campaign.floor}",
                 left=[tps],
                 left_annotations=[
                     cw.HorizontalAnnotation(
                         value=campaign.min_provisioned_tps,
-                        label=f"minProvisionedTPS {campaign.min_provisioned_tps} (billed)",
+                        label=f"{campaign.floor} {campaign.min_provisioned_tps} (billed)",
                         color=cw.Color.RED,
                     )
                 ],

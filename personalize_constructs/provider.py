@@ -56,6 +56,8 @@ ACTIONS_BY_KIND: dict[str, list[str]] = {
     # The rest: grant_metric_attribution.
     "metric-attribution": ["DeleteMetricAttribution"],
 }
+#: What the recommender handler calls (lambda/personalize_handlers/recommender.py), on recommender ARNs.
+RECOMMENDER_ACTIONS = ["CreateRecommender", "DescribeRecommender", "UpdateRecommender", "DeleteRecommender"]
 #: The parents a Create names, by the parent's kind: the Service Authorization Reference lists, for
 #: each Create, the resource types IAM authorizes it on (its own kind, granted above, and these);
 #: CreateSolution names a recipe, but IAM does not authorize it on recipe ARNs.
@@ -80,6 +82,7 @@ LIST_ACTIONS = [
     "ListEventTrackers",
     "ListFilters",
     "ListMetricAttributions",
+    "ListRecommenders",  # the dataset group's delete lists a domain group's leftovers
 ]
 #: What the waiter's Poll function describes, and the kind each describe is authorized on.
 POLL_ACTIONS = {
@@ -173,26 +176,26 @@ class PersonalizeProvider(Construct):
         # (a separate AWS::IAM::Policy would need DependsOn from everything that invokes it).
 
         # --- waiter: Poll + Signal and the state machine -------------------------------------
+        # Kept: grant_recommenders adds the recommenders' describe later (still inline).
+        self.waiter_document = iam.PolicyDocument(
+            statements=[
+                *(
+                    iam.PolicyStatement(
+                        sid=action,
+                        actions=[f"personalize:{action}"],
+                        resources=self.resource_arns(kind),
+                    )
+                    for action, kind in POLL_ACTIONS.items()
+                ),
+                logs_statement("Poll", "Signal"),
+            ]
+        )
         self.waiter_role = iam.Role(
             self,
             "WaiterRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Personalize pipeline waiter: describes long operations, signals WaitConditions",
-            inline_policies={
-                "Waiter": iam.PolicyDocument(
-                    statements=[
-                        *(
-                            iam.PolicyStatement(
-                                sid=action,
-                                actions=[f"personalize:{action}"],
-                                resources=self.resource_arns(kind),
-                            )
-                            for action, kind in POLL_ACTIONS.items()
-                        ),
-                        logs_statement("Poll", "Signal"),
-                    ]
-                )
-            },
+            inline_policies={"Waiter": self.waiter_document},
         )
         self.poll_function = function("Poll", "poll", self.waiter_role, 60)
         self.signal_function = function("Signal", "signal", self.waiter_role, 60)
@@ -322,6 +325,38 @@ class PersonalizeProvider(Construct):
                     resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
                 )
             )
+
+    def grant_recommenders(self) -> None:
+        """What the Custom::PersonalizeRecommender handler and the waiter call, for a domain dataset
+        group: each action on this environment's `recommender/<prefix>-*` ARNs (the Service
+        Authorization Reference authorizes every recommender operation on the recommender type), and
+        CreateRecommender on the dataset group it names. ListRecommenders is among LIST_ACTIONS: the
+        dataset group's Delete lists a domain group's leftover recommenders. Start/StopRecommender are
+        not here: the handlers never call them (`pz recommender` does, with the caller's credentials)."""
+        arns = self.resource_arns("recommender")
+        self.handler_document.add_statements(
+            iam.PolicyStatement(
+                sid="PersonalizeRecommender",
+                actions=[f"personalize:{a}" for a in RECOMMENDER_ACTIONS],
+                resources=arns,
+            ),
+            iam.PolicyStatement(
+                sid="PersonalizeRecommenderTags",
+                actions=[f"personalize:{a}" for a in TAG_ACTIONS],
+                resources=arns,
+            ),
+            # CreateRecommender names its dataset group, which the Service Authorization Reference
+            # lists among the resource types the action is authorized on.
+            iam.PolicyStatement(
+                sid="PersonalizeCreateRecommenderInDatasetGroup",
+                actions=["personalize:CreateRecommender"],
+                resources=self.resource_arns("dataset-group"),
+            ),
+        )
+        self.waiter_document.add_statements(
+            iam.PolicyStatement(sid="DescribeRecommender", actions=["personalize:DescribeRecommender"],
+                                resources=arns)
+        )
 
     def resource_arns(self, kind: str) -> list[str]:
         """ARN patterns of this environment's resources of one kind (names start with the prefix)."""

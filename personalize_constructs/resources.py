@@ -144,10 +144,18 @@ class DatasetGroup(Construct):
     """`Custom::PersonalizeDatasetGroup`; exposes `resource`, `arn`, `name`."""
 
     def __init__(
-        self, scope: Construct, id: str, *, ctx: PersonalizeContext, kms_key_arn: str | None, role_arn: str
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PersonalizeContext,
+        kms_key_arn: str | None,
+        role_arn: str,
+        domain: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.name = ctx.prefix
+        self.domain = domain
         self.resource = personalize_resource(
             self,
             "Resource",
@@ -158,6 +166,7 @@ class DatasetGroup(Construct):
                 "Name": self.name,
                 "KmsKeyArn": kms_key_arn,
                 "RoleArn": role_arn if kms_key_arn else None,
+                "Domain": domain,
             },
         )
         self.arn = self.resource.data("Arn")
@@ -193,7 +202,15 @@ class Dataset(Construct):
             ctx,
             "Schema",
             f"Schema{label}",
-            {"Name": ctx.name(dataset_type, version_of=schema_text), "Schema": schema_text},
+            {
+                # A domain schema is another schema (CreateSchema's `domain`): the domain is in the name.
+                "Name": ctx.name(
+                    dataset_type, version_of=(schema_text, dataset_group.domain) if dataset_group.domain
+                    else schema_text
+                ),
+                "Schema": schema_text,
+                "Domain": dataset_group.domain,
+            },
         )
         depends(self.schema, dataset_group.resource)
         self.dataset = personalize_resource(

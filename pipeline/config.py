@@ -22,6 +22,13 @@ from pydantic import (
 )
 
 from pipeline.datafiles import validate_datasets
+from pipeline.domains import (
+    DOMAINS,
+    MAX_RECOMMENDERS_PER_DATASET_GROUP,
+    USE_CASES,
+    Domain,
+    use_case_problem,
+)
 from pipeline.naming import ENV_NAME_PATTERN, NAME_MAX, NAME_PATTERN, REPO_ROOT
 from pipeline.problems import Problem, ProblemReport, display_path
 from pipeline.recipes import RECIPES, RecipeFamily, recipe_problem
@@ -102,6 +109,9 @@ class EnvironmentConfig(_Model):
 class DatasetGroupConfig(_Model):
     name: str
     kms_key_arn: OptionalStr = None
+    #: A domain dataset group (CreateDatasetGroup's `domain`): its schemas follow the domain's rules and
+    #: it can hold recommenders (pipeline.domains). None: a custom dataset group.
+    domain: Domain | None = None
 
     _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
 
@@ -418,17 +428,114 @@ class MetricAttributionConfig(_Model):
         return prefix
 
 
+# ---- domain recommenders ---------------------------------------------------------------------------------
+#: A dataset type key of trainingDataConfig.excludedDatasetColumns (the API's `Interactions`, `Items`,
+#: `Users`), written lowercase like [datasets.*].
+DATASET_KEYS = {"interactions": "Interactions", "items": "Items", "users": "Users"}
+#: botocore's ColumnName pattern (personalize TrainingDataConfig) and its list's 50-column limit.
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z\d_]*$")
+MAX_EXCLUDED_COLUMNS = 50
+
+
+class RecommenderConfig(_Model):
+    """`[[recommenders]]`: a recommender of a domain use case (CreateRecommender). It bills every hour
+    it is ACTIVE, at max(min_recommendation_requests_per_second, actual) averaged over each hour."""
+
+    name: str
+    #: The use case (a domain recipe name, e.g. aws-vod-top-picks): pipeline.domains.USE_CASES.
+    recipe: str
+    min_recommendation_requests_per_second: int = 1
+    #: Item exploration (Recommended for you / Top picks for you only): explorationWeight 0..1 (the
+    #: service's default 0.3) and explorationItemAgeCutOff in days, at least 1 (default 30).
+    exploration_weight: float | None = None
+    exploration_item_age_cutoff: int | None = None
+    #: trainingDataConfig.excludedDatasetColumns: dataset type -> columns left out of training.
+    excluded_columns: dict[str, list[str]] = Field(default_factory=dict)
+    #: enableMetadataWithRecommendations (item fields in responses; billed extra).
+    enable_metadata: bool = False
+    #: WaitCondition timeout for creating (training) the recommender and for each update.
+    create_timeout: Seconds = 3 * 3600
+
+    _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+
+    @field_validator("min_recommendation_requests_per_second")
+    @classmethod
+    def _rps(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1 (TransactionsPerSecond's minimum in CreateRecommender)")
+        return value
+
+    @field_validator("exploration_weight")
+    @classmethod
+    def _weight(cls, value: float | None) -> float | None:
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ValueError("explorationWeight is a decimal value between 0 and 1 (default 0.3)")
+        return value
+
+    @field_validator("exploration_item_age_cutoff")
+    @classmethod
+    def _cutoff(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError("explorationItemAgeCutOff is a number of days; the minimum is 1 (default 30)")
+        return value
+
+    @field_validator("excluded_columns")
+    @classmethod
+    def _excluded(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, columns in value.items():
+            if key not in DATASET_KEYS:
+                raise ValueError(
+                    f"excluded_columns: {key!r} is not a dataset type; expected {list(DATASET_KEYS)}")
+            if not columns or len(columns) > MAX_EXCLUDED_COLUMNS:
+                raise ValueError(f"excluded_columns.{key}: expected 1 to {MAX_EXCLUDED_COLUMNS} column names")
+            bad = [c for c in columns if not _COLUMN.match(c) or len(c) > 150]
+            if bad:
+                raise ValueError(f"excluded_columns.{key}: {bad} are not column names "
+                                 "(letters, digits and '_', not starting with a digit, at most 150)")
+        return value
+
+    @field_validator("create_timeout")
+    @classmethod
+    def _timeout(cls, value: int) -> int:
+        return _check_wait(value)
+
+    @property
+    def exploration(self) -> dict[str, str]:
+        """itemExplorationConfig as the API takes it (string values)."""
+        out: dict[str, str] = {}
+        if self.exploration_weight is not None:
+            out["explorationWeight"] = str(self.exploration_weight)
+        if self.exploration_item_age_cutoff is not None:
+            out["explorationItemAgeCutOff"] = str(self.exploration_item_age_cutoff)
+        return out
+
+    @property
+    def recommender_config(self) -> dict[str, Any]:
+        """CreateRecommender's / UpdateRecommender's recommenderConfig for this entry."""
+        config: dict[str, Any] = {
+            "minRecommendationRequestsPerSecond": self.min_recommendation_requests_per_second,
+            "enableMetadataWithRecommendations": self.enable_metadata,
+        }
+        if self.exploration:
+            config["itemExplorationConfig"] = self.exploration
+        if self.excluded_columns:
+            config["trainingDataConfig"] = {"excludedDatasetColumns": {
+                DATASET_KEYS[k]: list(v) for k, v in sorted(self.excluded_columns.items())}}
+        return config
+
+
 class PipelineConfig(_Model):
     environment: EnvironmentConfig
     dataset_group: DatasetGroupConfig
     datasets: DatasetsConfig
-    solutions: list[SolutionConfig] = Field(min_length=1)
+    solutions: list[SolutionConfig] = Field(default_factory=list)
     campaigns: list[CampaignConfig] = Field(default_factory=list)
     filters: list[FilterConfig] = Field(default_factory=list)
     event_tracker: EventTrackerConfig | None = None
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     batch_jobs: list[BatchJobConfig] = Field(default_factory=list)
     metric_attribution: MetricAttributionConfig | None = None
+    recommenders: list[RecommenderConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PipelineConfig:
@@ -560,6 +667,64 @@ def cross_checks(raw: Any) -> list[tuple[tuple[int | str, ...], Any, str]]:
                     "jobs only, never a campaign",
                 )
             )
+    errors.extend(recommender_checks(raw))
+    return errors
+
+
+def recommender_checks(raw: dict[str, Any]) -> list[tuple[tuple[int | str, ...], Any, str]]:
+    """The cross checks of [[recommenders]] (pipeline.domains cites the rules): a solution or a
+    recommender at all, unique names, the use case of the dataset group's domain, the per-group
+    quota, and exploration only where the use case takes it."""
+    errors: list[tuple[tuple[int | str, ...], Any, str]] = []
+    def section(key: str) -> dict[str, Any]:
+        value = raw.get(key)
+        return value if isinstance(value, dict) else {}
+
+    def entries(key: str) -> list[Any]:
+        value = raw.get(key)
+        return value if isinstance(value, list) else []
+
+    domain = section("dataset_group").get("domain")
+    domain = domain if domain in DOMAINS else None
+    datasets = section("datasets")
+    has_items = isinstance(datasets.get("items"), dict)
+    recommenders = entries("recommenders")
+    solutions = entries("solutions")
+    if not solutions and not recommenders:
+        errors.append((("solutions",), None, "nothing to train: add at least one [[solutions]] entry, or "
+                       "[[recommenders]] in a domain dataset group"))
+    seen: set[str] = set()
+    for index, item in enumerate(recommenders):
+        if not isinstance(item, dict):
+            continue
+        name = item.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                errors.append((("recommenders", index, "name"), name,
+                               "duplicate recommender name: names must be unique"))
+            seen.add(name)
+        recipe = item.get("recipe")
+        if isinstance(recipe, str):
+            problem = use_case_problem(recipe, domain, has_items)
+            if problem:
+                errors.append((("recommenders", index, "recipe"), recipe, problem))
+            case = USE_CASES.get(recipe)
+            for key in ("exploration_weight", "exploration_item_age_cutoff"):
+                if case is not None and not case.exploration and item.get(key) is not None:
+                    takes = [n for n, c in USE_CASES.items() if c.exploration]
+                    errors.append((("recommenders", index, key), item.get(key),
+                                   f"{recipe} takes no item exploration (itemExplorationConfig is for "
+                                   f"use cases that recommend items for a user: {takes})"))
+        excluded = item.get("excluded_columns")
+        if isinstance(excluded, dict):
+            for key in excluded:
+                if key in DATASET_KEYS and not isinstance(datasets.get(key), dict):
+                    errors.append((("recommenders", index, "excluded_columns"), key,
+                                   f"the {key} dataset is not configured ([datasets.{key}])"))
+    if len(recommenders) > MAX_RECOMMENDERS_PER_DATASET_GROUP:
+        errors.append((("recommenders",), len(recommenders),
+                       f"{len(recommenders)} recommenders; a dataset group allows at most "
+                       f"{MAX_RECOMMENDERS_PER_DATASET_GROUP} (quota)"))
     return errors
 
 

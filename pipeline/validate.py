@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.config import PipelineConfig, config_path
 from pipeline.csvcheck import MIN_INTERACTIONS
 from pipeline.datafiles import ValidationResult, adder, validate_datasets
+from pipeline.domains import check_domain_schema
 from pipeline.naming import physical_name
 from pipeline.problems import display_path
 from pipeline.recipes import RECIPES, RETIRED
@@ -31,11 +32,25 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
     result = validate_datasets(config.datasets, root, config_file)
     add = adder(result.problems)
 
+    _domain_schemas(config, result)
     _recipe_needs(config, result, config_file, add)
     _filters(config, result, config_file, add)
     _metric_attribution(config, result, config_file, add)
     _names(config, config_file, add)
     return result
+
+
+def _domain_schemas(config: PipelineConfig, result: ValidationResult) -> None:
+    """In a domain dataset group, each schema against the domain's required fields and reserved
+    keywords (pipeline.domains): each problem names the schema file, the field and what the domain
+    expects."""
+    domain = config.dataset_group.domain
+    if domain is None:
+        return
+    for dataset_type, schema in result.schemas.items():
+        summary = result.datasets.get(dataset_type)
+        file = summary.schema if summary is not None else dataset_type
+        result.problems.extend(check_domain_schema(schema, dataset_type, domain, file))
 
 
 def _textual_fields(schema: dict[str, Any] | None) -> list[str]:

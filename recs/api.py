@@ -14,6 +14,7 @@ the local target imports local/ (and so moto) when it is chosen, not before.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.config import CONFIG_DIR, PipelineConfig, config_path, load_config
+from pipeline.domains import USE_CASES
 from pipeline.filters import filter_parameters
 from pipeline.naming import REPO_ROOT
 from pipeline.problems import ProblemReport
@@ -125,6 +127,8 @@ class Recommender:
         session: Any = None,
         activate: Callable[[], AbstractContextManager[Any]] | None = None,
         on_close: Callable[[], None] | None = None,
+        sleep: Callable[[float], Any] | None = None,
+        persist: Callable[[], Any] | None = None,
     ) -> None:
         import boto3
         from botocore.config import Config
@@ -138,6 +142,9 @@ class Recommender:
         self._reuse_clients = activate is None
         self._clients: dict[str, Any] = {}
         self._on_close = on_close
+        #: how waiting passes (the local world: its virtual clock) and how a change is kept (its save)
+        self._sleep = sleep or time.sleep
+        self._persist = persist
         self._filters: dict[str, Filter] | None = None
         self._expressions: dict[str, str] = {}
         self._client_config = Config(
@@ -170,8 +177,10 @@ class Recommender:
         if target == "local":
             from recs.local_target import open_local
 
-            stack, world = open_local(env, Path(state_dir) if state_dir else base / ".local")
-            return cls(stack, config=config, root=base, activate=world.active, on_close=world.close)
+            local = Path(state_dir) if state_dir else base / ".local"
+            stack, world = open_local(env, local)
+            return cls(stack, config=config, root=base, activate=world.active, on_close=world.close,
+                       sleep=world.clock.advance, persist=lambda: world.save(local / "world.pkl"))
         if target != "aws":
             raise BadRequest(f"target must be 'aws' or 'local', got {target!r}")
         session = aws_session(profile)
@@ -403,6 +412,102 @@ class Recommender:
             answer = self._call("personalize", "get_solution_metrics", solutionVersionArn=arn)
             metrics[label] = {k: float(v) for k, v in answer.get("metrics", {}).items()}
         return metrics
+
+    # ---------------------------------------------------------------- recommenders
+    def recommender(self, name: str) -> str:
+        """The ARN of the deployed recommender `name` (its config name, e.g. top-picks)."""
+        deployed = self.stack.recommenders()
+        if name in deployed:
+            return deployed[name]
+        configured = [r.name for r in self.config.recommenders]
+        if name in configured:
+            raise CampaignNotDeployed(
+                f"recommender {name!r} is in config/{self.env}.toml but not in the deployed stack "
+                f"{self.stack.name}: deploy it first"
+            )
+        raise CampaignNotDeployed(
+            f"recommender {name!r} is not in the deployed stack {self.stack.name}; recommenders: "
+            f"{sorted(deployed) or 'none'}"
+        )
+
+    def recommend_from(
+        self,
+        recommender: str,
+        user_id: str | None = None,
+        item_id: str | None = None,
+        *,
+        num: int = DEFAULT_NUM,
+        filter: str | None = None,
+        filter_values: Mapping[str, str | Sequence[str]] | None = None,
+    ) -> Result:
+        """GetRecommendations from a domain recommender (recommenderArn): what it needs, a user id, an
+        item id or both, depends on its use case (ECOMMERCE-use-cases, VIDEO_ON_DEMAND-use-cases)."""
+        arn = self.recommender(recommender)
+        if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_RESULTS:
+            raise BadRequest(f"num must be an integer from 1 to {MAX_RESULTS}, got {num!r}")
+        _check_id("user id", user_id)
+        _check_id("item id", item_id)
+        configured = next((r for r in self.config.recommenders if r.name == recommender), None)
+        case = USE_CASES.get(configured.recipe) if configured is not None else None
+        if case is not None:
+            if case.user_id == "required" and user_id is None:
+                raise BadRequest(f"recommender {recommender!r} ({case.title}) needs a user id (--user-id)")
+            if case.item_id == "required" and item_id is None:
+                raise BadRequest(f"recommender {recommender!r} ({case.title}) needs an item id (--item-id)")
+        params: dict[str, Any] = {"recommenderArn": arn, "numResults": num}
+        if user_id is not None:
+            params["userId"] = user_id
+        if item_id is not None:
+            params["itemId"] = item_id
+        values = self._filter_params(filter, filter_values, params)
+        answer = self._call("personalize-runtime", "get_recommendations", **params)
+        cold = self.catalog.is_cold(user_id)
+        return Result(
+            recommender,
+            arn,
+            "related-items" if item_id is not None and user_id is None else "user",
+            self._items(answer.get("itemList", [])),
+            user_id,
+            item_id,
+            filter,
+            values,
+            answer.get("recommendationId"),
+            cold,
+            (),
+            (COLD_START_NOTE.format(user=user_id),) if cold else (),
+        )
+
+    def recommender_status(self, name: str) -> str:
+        """DescribeRecommender's status (ACTIVE, INACTIVE, STOP PENDING, ...)."""
+        answer = self._call("personalize", "describe_recommender", recommenderArn=self.recommender(name))
+        return str(answer["recommender"]["status"])
+
+    def set_running(
+        self, name: str, running: bool, *, wait: bool = True, poll_seconds: float = 30.0,
+        timeout_seconds: float = 3 * 3600, progress: Callable[[str], Any] | None = None,
+    ) -> str:
+        """StartRecommender (running) or StopRecommender, then (with `wait`) DescribeRecommender until
+        it is ACTIVE or INACTIVE; returns the last status. Already there: nothing is called."""
+        arn = self.recommender(name)
+        goal = "ACTIVE" if running else "INACTIVE"
+        status = self.recommender_status(name)
+        if status != goal:
+            operation = "start_recommender" if running else "stop_recommender"
+            self._call("personalize", operation, recommenderArn=arn)
+            waited = 0.0
+            while wait and waited <= timeout_seconds:
+                status = self.recommender_status(name)
+                if progress is not None:
+                    progress(status)
+                if status == goal:
+                    break
+                self._sleep(poll_seconds)
+                waited += poll_seconds
+            else:
+                status = self.recommender_status(name)
+        if self._persist is not None:
+            self._persist()
+        return status
 
     # ---------------------------------------------------------------- internals
     def _filter_params(

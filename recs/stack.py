@@ -94,6 +94,20 @@ class DeployedStack:
     def dataset_group_arn(self) -> str | None:
         return self.outputs.get("DatasetGroupArn")
 
+    def recommenders(self) -> dict[str, str]:
+        """Config recommender name -> ARN (outputs `RecommenderNames` and `RecommenderArn<Label>`)."""
+        try:
+            names = json.loads(self.outputs.get("RecommenderNames") or "{}")
+        except ValueError:
+            names = {}
+        found: dict[str, str] = {}
+        for config_name, personalize_name in names.items():
+            arn = next((str(v) for k, v in self.outputs.items() if k.startswith("RecommenderArn")
+                        and str(v).endswith(f":recommender/{personalize_name}")), None)
+            if arn is not None:
+                found[config_name] = arn
+        return found
+
     def campaigns(self) -> dict[str, Campaign]:
         """Config campaign name -> Campaign, for every campaign with an ARN output."""
         try:

@@ -182,6 +182,14 @@ def monthly(facts: Facts, prices: Prices) -> Cost:
             tps = int(described.get("minProvisionedTPS", 1))
             campaigns.append((described.get("name", ""), tps))
             tps_hours += tps * hours
+        if observed.kind == "recommender" and described.get("status") == "ACTIVE":
+            # Billed every hour it is ACTIVE at max(minRecommendationRequestsPerSecond, actual): no
+            # verified recommender price table exists (pricing.toml), so the line has no dollars.
+            rps = int((described.get("recommenderConfig") or {}).get("minRecommendationRequestsPerSecond", 1))
+            name = described.get("name", "")
+            cost.lines.append(Line(f"recommender {name} at {rps} requests/s", rps * hours,
+                                   "request-per-second hours", None,
+                                   "the floor, billed every ACTIVE hour; stop it to pause billing"))
         if observed.kind == "solution" and described.get("performAutoTraining"):
             expression = ((described.get("solutionConfig") or {}).get("autoTrainingConfig") or {}).get(
                 "schedulingExpression", "rate(7 days)")

@@ -303,6 +303,17 @@ KINDS: dict[str, Kind] = {
         },
         detail=_campaign,
     ),
+    "Custom::PersonalizeRecommender": Kind(
+        "recommender",
+        says={
+            "updated": "updated in place (UpdateRecommender: {changed}); it serves its old configuration "
+            "until the update is ACTIVE",
+            "replaced": "replaced: a new recommender ARN (a new use case trains from scratch); clients must "
+            "switch",
+            "deleted": "recommender {name} deleted: clients calling it fail; its hourly billing stops",
+            "created": "new recommender {name} ({new}): it trains, then bills every hour it is ACTIVE",
+        },
+    ),
     "Custom::PersonalizeFilter": Kind(
         "filter",
         says={

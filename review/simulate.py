@@ -214,6 +214,7 @@ DESCRIBE = {
     "filter": ("describe_filter", "filterArn", "filter"),
     "event-tracker": ("describe_event_tracker", "eventTrackerArn", "eventTracker"),
     "batch-inference-job": ("describe_batch_inference_job", "batchInferenceJobArn", "batchInferenceJob"),
+    "recommender": ("describe_recommender", "recommenderArn", "recommender"),
 }
 
 

@@ -145,7 +145,7 @@ ACCOUNT = r"(?:<AWS::AccountId>|\d{12})"
 def _personalize_reasons(prefix: str) -> list[tuple[str, str]]:
     return [
         (
-            rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:(schema|dataset-import-job|solution|campaign|filter|metric-attribution)/"
+            rf"^Resource::arn:[^:]+:personalize:[^:]*:{ACCOUNT}:(schema|dataset-import-job|solution|campaign|filter|metric-attribution|recommender)/"
             rf"{re.escape(prefix)}-\*$",
             f"Scoped to this environment's resources: every name the stack creates starts with '{prefix}-' "
             "and ends in a content hash chosen at synth time (solution versions are solution/<name>/<id>).",

@@ -32,6 +32,7 @@ from personalize_constructs.monitoring import (
     SolutionMetrics,
     WatchedCampaign,
 )
+from personalize_constructs.recommenders import Recommenders
 from personalize_constructs.service_role import key_policy_statement
 from personalize_constructs.upload import DATA_PREFIX
 from pipeline.config import PipelineConfig
@@ -90,7 +91,12 @@ class PersonalizeStack(cdk.Stack):
         )
         role_arn = self.service_role.role.role_arn
         self.dataset_group = DatasetGroup(
-            self, "DatasetGroup", ctx=ctx, kms_key_arn=config.dataset_group.kms_key_arn, role_arn=role_arn
+            self,
+            "DatasetGroup",
+            ctx=ctx,
+            kms_key_arn=config.dataset_group.kms_key_arn,
+            role_arn=role_arn,
+            domain=config.dataset_group.domain,
         )
 
         self.datasets: dict[str, Dataset] = {}
@@ -204,6 +210,20 @@ class PersonalizeStack(cdk.Stack):
             else None
         )
 
+        self.recommenders = (
+            Recommenders(
+                self,
+                "Recommenders",
+                ctx=ctx,
+                configs=config.recommenders,
+                dataset_group=self.dataset_group,
+                datasets=datasets,
+                provider=self.provider,
+            )
+            if config.dataset_group.domain
+            else None
+        )
+
         # What was deployed, made visible: each trained version's metrics, the campaigns' dashboard
         # and idle alarms, and the offline scoring jobs.
         self.metrics = {
@@ -233,7 +253,8 @@ class PersonalizeStack(cdk.Stack):
                     min_provisioned_tps=c.min_provisioned_tps,
                 )
                 for c in config.campaigns
-            ],
+            ]
+            + (self.recommenders.watched if self.recommenders else []),
             attribution=(
                 AttributedMetrics(self.dataset_group.arn, self.metric_attribution.metrics)
                 if self.metric_attribution is not None
@@ -304,6 +325,8 @@ class PersonalizeStack(cdk.Stack):
             )
         if self.metric_attribution is not None:
             out["MetricAttributionArn"] = (self.metric_attribution.arn, "Metric attribution")
+        for name, recommender in (self.recommenders.recommenders if self.recommenders else {}).items():
+            out[f"RecommenderArn{logical_label(name)}"] = (recommender.arn, f"Recommender {name}")
         if self.event_tracker is not None:
             out["EventTrackingId"] = (self.event_tracker.tracking_id, "Tracking id for PutEvents")
         for name, metrics in self.metrics.items():
@@ -355,6 +378,15 @@ class PersonalizeStack(cdk.Stack):
             value=json.dumps({n: c.name for n, c in self.campaigns.items()}, sort_keys=True),
             description="Config campaign name -> Personalize campaign name",
         )
+        if self.recommenders is not None:
+            cdk.CfnOutput(
+                self,
+                "RecommenderNames",
+                value=json.dumps(
+                    {n: r.name for n, r in self.recommenders.recommenders.items()}, sort_keys=True
+                ),
+                description="Config recommender name -> Personalize recommender name",
+            )
 
 
 #: Types CDK's CustomResourceProvider (the auto-delete handler) emits as raw CfnResources, which

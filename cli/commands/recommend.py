@@ -1,5 +1,6 @@
 """`pz recommend -c env=dev --campaign user-recs --user-id u0246 [options]` (also `./recommend`): ask a
-deployed campaign through recs.Recommender and print item id, score and item fields.
+deployed campaign (or, with --recommender, a domain recommender) through recs.Recommender and print
+item id, score and item fields.
 
 Exit status: 0 answered; 2 something the caller can fix (arguments, config, deployment,
 credentials, permissions: the message says what to do); 1 the service failed (retry later): each
@@ -26,12 +27,16 @@ EXAMPLES = """
   pz recommend -c env=dev --campaign user-recs --user-id u0246 --filter in-category \\
       --filter-value CATEGORY=books,garden
   pz recommend -c env=dev --target aws --campaign user-recs --user-id u0246
+  pz recommend -c env=vod --recommender top-picks --user-id p0001
+  pz recommend -c env=vod --recommender because-you-watched --user-id p0001 --item-id v001
   ./recommend ...                            # the same command (an alias of pz recommend)
 """
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--campaign", required=True, help="campaign name from the config (e.g. user-recs)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--campaign", help="campaign name from the config (e.g. user-recs)")
+    source.add_argument("--recommender", help="domain recommender name from the config (e.g. top-picks)")
     parser.add_argument("--user-id", help="user to recommend for (or to rank for, with --rank)")
     parser.add_argument("--item-id", help="item to find related items for (related-items campaigns)")
     parser.add_argument(
@@ -83,7 +88,18 @@ def run(args: argparse.Namespace) -> int:
             profile=args.profile,
             state_dir=args.state_dir,
         ) as rec:
-            if args.rank is not None:
+            if args.recommender is not None:
+                if args.rank is not None:
+                    raise _usage("--rank needs a ranking campaign; recommenders serve GetRecommendations")
+                result = rec.recommend_from(
+                    args.recommender,
+                    args.user_id,
+                    args.item_id,
+                    num=DEFAULT_NUM if args.num is None else args.num,
+                    filter=args.filter,
+                    filter_values=values,
+                )
+            elif args.rank is not None:
                 result = rec.rank(
                     args.campaign,
                     args.user_id,

@@ -460,6 +460,8 @@ DATASET_GROUP = ResourceType(
         _NAME,
         Prop("KmsKeyArn", member="kmsKeyArn"),
         Prop("RoleArn", member="roleArn", doc="needed with KmsKeyArn"),
+        Prop("Domain", Choice(("ECOMMERCE", "VIDEO_ON_DEMAND")), member="domain",
+             doc="a domain dataset group"),
         _TAGS,
     ),
     data=("Arn", "Name"),
@@ -632,12 +634,27 @@ METRIC_ATTRIBUTION = ResourceType(
     operation="CreateMetricAttribution",
 )
 
+RECOMMENDER = ResourceType(
+    "Recommender",
+    (
+        _NAME,
+        Prop("DatasetGroupArn", required=True, member="datasetGroupArn"),
+        Prop("RecipeArn", required=True, member="recipeArn", doc="a domain use case"),
+        Prop("RecommenderConfig", Struct(shape="RecommenderConfig"), update=Update.IN_PLACE,
+             via="UpdateRecommender", member="recommenderConfig"),
+        _WAIT,
+        _TAGS,
+    ),
+    data=("Arn", "Name"),
+    operation="CreateRecommender",
+)
+
 #: Every type, in the order of the documentation's table.
 TYPES: dict[str, ResourceType] = {
     spec.type: spec
     for spec in (DATASET_GROUP, SCHEMA, DATASET, DATASET_IMPORT_JOB, SOLUTION, SOLUTION_VERSION, CAMPAIGN,
                  EVENT_TRACKER, FILTER, SOLUTION_METRICS, BATCH_INFERENCE_JOB, DATA_OBJECT,
-                 METRIC_ATTRIBUTION)
+                 METRIC_ATTRIBUTION, RECOMMENDER)
 }
 
 

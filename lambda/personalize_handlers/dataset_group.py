@@ -31,11 +31,14 @@ class DatasetGroup(Kind):
             params["kmsKeyArn"] = kms
         if role:
             params["roleArn"] = role
+        domain = self.prop(ctx, "Domain")
+        if domain:
+            params["domain"] = domain
         return params
 
     def mismatches(self, ctx: Ctx, existing: Mapping[str, Any]) -> list[str]:
         out = []
-        for prop, key in (("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn")):
+        for prop, key in (("KmsKeyArn", "kmsKeyArn"), ("RoleArn", "roleArn"), ("Domain", "domain")):
             wanted = self.prop(ctx, prop)
             if prop == "RoleArn" and not self.prop(ctx, "KmsKeyArn"):
                 continue  # the role only matters with a key
@@ -99,6 +102,11 @@ class DatasetGroup(Kind):
         if not blocking:
             for solution in solutions:
                 self.remove(ctx, "Solution", "solutionArn", solution)
+        if group.get("domain"):  # only a domain dataset group holds recommenders
+            for recommender in list_all(ctx, "list_recommenders", "recommenders", datasetGroupArn=arn):
+                if ours(recommender, "recommender"):
+                    self.remove(ctx, "Recommender", "recommenderArn", recommender)
+                left = True
         for tracker in list_all(ctx, "list_event_trackers", "eventTrackers", datasetGroupArn=arn):
             if ours(tracker, "event tracker"):
                 self.remove(ctx, "EventTracker", "eventTrackerArn", tracker)

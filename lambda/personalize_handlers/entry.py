@@ -25,6 +25,7 @@ from .event_tracker import EventTracker
 from .filter import Filter
 from .import_job import DatasetImportJob
 from .metric_attribution import MetricAttribution
+from .recommender import Recommender
 from .schema import Schema
 from .solution import Solution
 from .solution_metrics import SolutionMetrics
@@ -34,7 +35,7 @@ KINDS: dict[str, Kind] = {
     kind.resource_type: kind
     for kind in (DatasetGroup(), Schema(), Dataset(), DatasetImportJob(), Solution(), SolutionVersion(),
                  Campaign(), EventTracker(), Filter(), SolutionMetrics(), BatchInferenceJob(), DataObject(),
-                 MetricAttribution())
+                 MetricAttribution(), Recommender())
 }
 
 

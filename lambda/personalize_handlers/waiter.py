@@ -17,7 +17,8 @@ from .clients import Api, error_code, error_message, log
 from .common import HandlerError, digest, truncate
 from .schedule import next_delay
 
-KINDS = ("DatasetImportJob", "SolutionVersion", "Campaign", "CampaignUpdate", "BatchInferenceJob")
+KINDS = ("DatasetImportJob", "SolutionVersion", "Campaign", "CampaignUpdate", "BatchInferenceJob",
+         "Recommender", "RecommenderUpdate")
 ENV_STATE_MACHINE = "WAITER_STATE_MACHINE_ARN"
 PENDING, SUCCEEDED, FAILED = "PENDING", "SUCCEEDED", "FAILED"
 SIGNAL_TIMEOUT_SECONDS = 30
@@ -62,6 +63,11 @@ def operation_state(kind: str, arn: str, resource: str, pz: Api) -> tuple[str, s
         elif kind == "BatchInferenceJob":
             obj = pz("describe_batch_inference_job", batchInferenceJobArn=arn)["batchInferenceJob"]
             op = "CreateBatchInferenceJob"
+        elif kind in ("Recommender", "RecommenderUpdate"):
+            recommender = pz("describe_recommender", recommenderArn=arn)["recommender"]
+            obj, op = recommender, "CreateRecommender"
+            if kind == "RecommenderUpdate" and recommender.get("latestRecommenderUpdate"):
+                obj, op = recommender["latestRecommenderUpdate"], "UpdateRecommender"
         elif kind == "SolutionVersion":
             obj = pz("describe_solution_version", solutionVersionArn=arn)["solutionVersion"]
             op = "CreateSolutionVersion"
@@ -77,6 +83,9 @@ def operation_state(kind: str, arn: str, resource: str, pz: Api) -> tuple[str, s
     status = str(obj.get("status", ""))
     if status == "ACTIVE":
         return SUCCEEDED, f"{kind} {resource} is ACTIVE"
+    if status == "INACTIVE" and kind == "RecommenderUpdate":
+        # stopped (StopRecommender) and nothing to update: a new wait of a stopped recommender ends
+        return SUCCEEDED, f"{kind} {resource} is INACTIVE (stopped)"
     if status in ("CREATE FAILED", "CREATE STOPPED"):
         why = obj.get("failureReason") or ("training was stopped" if status == "CREATE STOPPED" else status)
         return FAILED, truncate(f"{kind} {resource}: {op} failed: {why}", 1024)

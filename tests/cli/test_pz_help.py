@@ -81,7 +81,7 @@ def test_usage_errors_exit_2(argv: list[str], message: str, capsys: pytest.Captu
 def test_unknown_environment_exits_2_with_the_environments(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "-c", "env=nope"]) == ExitCode.USAGE
     err = capsys.readouterr().err
-    assert "config/nope.toml: no such config file; environments: ['dev', 'prod']" in err
+    assert "config/nope.toml: no such config file; environments: ['dev', 'prod', 'vod']" in err
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,7 +45,7 @@ def test_destroy_with_nothing_deployed_and_a_bad_environment_exits_2(
     assert main(["destroy", "-c", "env=nope", "--state-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "pz destroy: environment 'nope': config rejected" in err
-    assert "no such config file; environments: ['dev', 'prod']" in err
+    assert "no such config file; environments: ['dev', 'prod', 'vod']" in err
 
 
 def test_validate_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -136,5 +136,5 @@ def test_a_rejected_config_stops_before_synth(tmp_path: Path, capsys: pytest.Cap
     assert main(["synth", "-c", "env=nope", "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "pz synth: config/nope.toml rejected (nothing synthesized)" in err
-    assert "no such config file; environments: ['dev', 'prod']" in err
+    assert "no such config file; environments: ['dev', 'prod', 'vod']" in err
     assert not (tmp_path / "out").exists()

@@ -226,3 +226,38 @@ class Pipeline:
         self.version = self.provider.create(VERSION, {"SolutionArn": self.solution, "Trigger": "t1"})[
             "PhysicalResourceId"]
         return self.version
+
+
+# ---- domain dataset groups (the VIDEO_ON_DEMAND example's schemas and data) ------------------------
+RECOMMENDER = "Custom::PersonalizeRecommender"
+VOD_KINDS = ("interactions", "items", "users")
+
+
+def vod_files() -> dict[str, bytes]:
+    """The example's CSVs, under the keys Pipeline.import_props reads (`<kind>.csv`)."""
+    return {f"{kind}.csv": (REPO_ROOT / "data" / "vod" / f"{kind}.csv").read_bytes() for kind in VOD_KINDS}
+
+
+def vod_pipeline(provider: Provider, kinds: tuple[str, ...] = VOD_KINDS) -> Pipeline:
+    """A VIDEO_ON_DEMAND dataset group with domain schemas and datasets of `kinds`, imported (the
+    data access is the test's: setup_data_access(vod_files()))."""
+    pipe = Pipeline(provider)
+    pipe.group = provider.create(DG, {"Name": "test-vod", "Domain": "VIDEO_ON_DEMAND"},
+                                 logical_id="Group")["PhysicalResourceId"]
+    for kind in kinds:
+        text = (REPO_ROOT / "data" / "schemas" / "vod" / f"{kind}.json").read_text()
+        pipe.schemas[kind] = provider.create(SCHEMA, {"Name": f"test-vod-{kind}-s1", "Schema": text,
+                                                      "Domain": "VIDEO_ON_DEMAND"})["PhysicalResourceId"]
+        pipe.datasets[kind] = provider.create(DATASET, {
+            "Name": f"test-vod-{kind}", "DatasetGroupArn": pipe.group, "DatasetType": kind.title(),
+            "SchemaArn": pipe.schemas[kind]})["PhysicalResourceId"]
+    pipe.imported(kinds)
+    return pipe
+
+
+def recommender_props(pipe: Pipeline, name: str = "test-vod-top-picks", use_case: str = "aws-vod-top-picks",
+                      **config: Any) -> dict[str, Any]:
+    """Properties as CloudFormation hands them: every nested scalar a string."""
+    settings = {"minRecommendationRequestsPerSecond": "1", **config}
+    return {"Name": name, "DatasetGroupArn": pipe.group,
+            "RecipeArn": f"arn:aws:personalize:::recipe/{use_case}", "RecommenderConfig": settings}

@@ -137,8 +137,8 @@ def test_event_parse_rejects_bad_events(bad: dict[str, object], message: str) ->
 
 
 def test_unknown_resource_type_is_named() -> None:
-    with pytest.raises(HandlerError, match=r"unknown resource type 'Custom::PersonalizeRecommender'"):
-        on_event(_event(ResourceType="Custom::PersonalizeRecommender"))
+    with pytest.raises(HandlerError, match=r"unknown resource type 'Custom::PersonalizeNoSuchKind'"):
+        on_event(_event(ResourceType="Custom::PersonalizeNoSuchKind"))
 
 
 def test_every_contract_type_has_a_handler() -> None:
@@ -149,6 +149,7 @@ def test_every_contract_type_has_a_handler() -> None:
         "Custom::PersonalizeEventTracker", "Custom::PersonalizeFilter",
         "Custom::PersonalizeSolutionMetrics", "Custom::PersonalizeBatchInferenceJob",
         "Custom::PersonalizeDataObject", "Custom::PersonalizeMetricAttribution",
+        "Custom::PersonalizeRecommender",
     }
 
 

@@ -301,3 +301,24 @@ def serving(world_path: Path) -> Iterator[int]:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def vod_group(world: World, pz: Any, role_arn: str, name: str = "vod-dg") -> str:
+    """A VIDEO_ON_DEMAND dataset group with the example's domain schemas and data
+    (data/schemas/vod/, data/vod/) imported: its ARN."""
+    s3 = boto3.client("s3", region_name=REGION)
+    group = pz.create_dataset_group(name=name, domain="VIDEO_ON_DEMAND")["datasetGroupArn"]
+    wait_for(world, lambda: pz.describe_dataset_group(datasetGroupArn=group)["datasetGroup"])
+    for kind in ("interactions", "items", "users"):
+        text = (DATA / "schemas" / "vod" / f"{kind}.json").read_text()
+        schema = pz.create_schema(name=f"{name}-{kind}", schema=text, domain="VIDEO_ON_DEMAND")["schemaArn"]
+        dataset = pz.create_dataset(name=f"{name}-{kind}", schemaArn=schema, datasetGroupArn=group,
+                                    datasetType=kind.upper())["datasetArn"]
+        wait_for(world, lambda d=dataset: pz.describe_dataset(datasetArn=d)["dataset"])
+        location = upload(s3, f"vod/{kind}.csv", (DATA / "vod" / f"{kind}.csv").read_bytes())
+        job = pz.create_dataset_import_job(jobName=f"{name}-{kind}", datasetArn=dataset, roleArn=role_arn,
+                                           dataSource={"dataLocation": location})["datasetImportJobArn"]
+        done = wait_for(world, lambda j=job: pz.describe_dataset_import_job(datasetImportJobArn=j)[
+            "datasetImportJob"])
+        assert done["status"] == "ACTIVE", done
+    return group

@@ -15,7 +15,7 @@ from botocore.validate import ParamValidator
 
 from local.emulator.personalize.backend import CONTROL_PLANE
 from local.emulator.world import World
-from tests.local.helpers import BUCKET, REGION, Trained, schema_text, wait_for
+from tests.local.helpers import BUCKET, REGION, Trained, schema_text, vod_group, wait_for
 
 
 @pytest.fixture
@@ -201,6 +201,28 @@ def test_every_response_matches_the_service_model(recorded: tuple[World, Trained
     wait_for(world, attribution_now)
     pz.list_metric_attribution_metrics(metricAttributionArn=attribution)
     pz.delete_metric_attribution(metricAttributionArn=attribution)
+
+    # domain recommenders (a VIDEO_ON_DEMAND dataset group of their own)
+    group = vod_group(world, pz, t.role, "shape-vod")
+    recommender = pz.create_recommender(
+        name="shape-top-picks", datasetGroupArn=group,
+        recipeArn="arn:aws:personalize:::recipe/aws-vod-top-picks",
+        recommenderConfig={"minRecommendationRequestsPerSecond": 1},
+    )["recommenderArn"]
+    assert wait_for(world, lambda: pz.describe_recommender(recommenderArn=recommender)["recommender"])[
+        "status"] == "ACTIVE"
+    pz.list_recommenders(datasetGroupArn=group)
+    rt.get_recommendations(recommenderArn=recommender, userId="p0001", numResults=3)
+    pz.update_recommender(recommenderArn=recommender,
+                          recommenderConfig={"minRecommendationRequestsPerSecond": 2})
+    updated = wait_for(world, lambda: pz.describe_recommender(recommenderArn=recommender)["recommender"][
+        "latestRecommenderUpdate"])
+    assert updated["status"] == "ACTIVE", updated
+    pz.stop_recommender(recommenderArn=recommender)
+    wait_for(world, lambda: pz.describe_recommender(recommenderArn=recommender)["recommender"], ("INACTIVE",))
+    pz.start_recommender(recommenderArn=recommender)
+    wait_for(world, lambda: pz.describe_recommender(recommenderArn=recommender)["recommender"])
+    pz.delete_recommender(recommenderArn=recommender)
 
     session = botocore.session.get_session()
     validator = ParamValidator()

@@ -108,7 +108,8 @@ def test_typed_errors(rec: Recommender) -> None:
 
 
 def test_environment_and_stack_errors(deployed: Deployed, tmp_path: Path) -> None:
-    with pytest.raises(NoSuchEnvironment, match=r"no environment 'qa'.*environments: \['dev', 'prod'\]"):
+    shipped = r"environments: \['dev', 'prod', 'vod'\]"
+    with pytest.raises(NoSuchEnvironment, match=r"no environment 'qa'.*" + shipped):
         Recommender.for_environment("qa", target="local", state_dir=deployed.state_dir)
     bad = tmp_path / "config"
     bad.mkdir()

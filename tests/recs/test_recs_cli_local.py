@@ -358,7 +358,7 @@ def test_campaign_in_config_but_not_deployed(
 def test_unknown_environment(deployed: Deployed, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(deployed, capsys, "--campaign", "user-recs", "--user-id", "u1", env="nope")
     assert (code, out) == (2, "")
-    assert "no environment 'nope'" in err and "environments: ['dev', 'prod'] (-c env=NAME)" in err
+    assert "no environment 'nope'" in err and "environments: ['dev', 'prod', 'vod'] (-c env=NAME)" in err
 
 
 def test_stack_not_deployed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

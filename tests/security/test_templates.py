@@ -132,6 +132,7 @@ PERSONALIZE_LIST = frozenset(
         "EventTrackers",
         "Filters",
         "MetricAttributions",
+        "Recommenders",
         "Schemas",
         "SolutionVersions",
         "Solutions",

@@ -22,6 +22,12 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synth("prod", tmp_path_factory.mktemp("prod"))
 
 
+@pytest.fixture(scope="session")
+def vod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The VIDEO_ON_DEMAND example (a domain dataset group with recommenders)."""
+    return synth("vod", tmp_path_factory.mktemp("vod"))
+
+
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def shipped(request: pytest.FixtureRequest, dev: Synth, prod: Synth) -> Synth:
     return dev if request.param == "dev" else prod

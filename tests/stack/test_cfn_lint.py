@@ -12,9 +12,10 @@ from tests.stack.helpers import Synth
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
 
-def test_cfn_lint_reports_no_errors(dev: Synth, prod: Synth) -> None:
+def test_cfn_lint_reports_no_errors(dev: Synth, prod: Synth, vod: Synth) -> None:
     result = subprocess.run(
-        [str(CFN_LINT), "--format", "parseable", str(dev.template_path), str(prod.template_path)],
+        [str(CFN_LINT), "--format", "parseable", str(dev.template_path), str(prod.template_path),
+         str(vod.template_path)],
         capture_output=True,
         text=True,
         timeout=300,

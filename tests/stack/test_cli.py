@@ -53,6 +53,6 @@ def test_cdk_synth_without_credentials(env_name: str, tmp_path: Path) -> None:
 def test_bad_environment_fails_fast_with_the_message(tmp_path: Path) -> None:
     result = _synth("nope", tmp_path)
     assert result.returncode != 0
-    assert "config/nope.toml: no such config file; environments: ['dev', 'prod']" in result.stderr
+    assert "config/nope.toml: no such config file; environments: ['dev', 'prod', 'vod']" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "out").glob("*.template.json")) if (tmp_path / "out").exists() else True

@@ -20,6 +20,11 @@ def test_shipped_configs_are_nag_clean(shipped: Synth) -> None:
     assert nag_violations(shipped.outdir) == []
 
 
+def test_the_domain_example_is_nag_clean(vod: Synth) -> None:
+    assert vod.template_path.exists()
+    assert nag_violations(vod.outdir) == []
+
+
 def test_nag_runs_and_fails_without_acknowledgments(tmp_path: Path) -> None:
     from stacks import build_app
 

@@ -383,6 +383,7 @@ recipe = "aws-popularity-count"
         "Custom::PersonalizeBatchInferenceJob": 0,
         "Custom::PersonalizeDataObject": 1,
         "Custom::PersonalizeMetricAttribution": 0,
+        "Custom::PersonalizeRecommender": 0,
     }
     assert len(result.of_type("AWS::CloudFormation::WaitCondition")) == 2
     assert result.resources["DatasetGroup"]["Properties"]["Name"] == "dev-mini"

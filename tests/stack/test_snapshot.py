@@ -28,3 +28,7 @@ def test_dev_template_snapshot(dev: Synth, snapshot: SnapshotAssertion) -> None:
 
 def test_prod_template_snapshot(prod: Synth, snapshot: SnapshotAssertion) -> None:
     assert masked(prod.template) == snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_vod_template_snapshot(vod: Synth, snapshot: SnapshotAssertion) -> None:
+    assert masked(vod.template) == snapshot.use_extension(JSONSnapshotExtension)

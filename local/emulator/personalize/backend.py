@@ -17,6 +17,7 @@ from local.emulator.personalize.batch import Batch
 from local.emulator.personalize.datasets import Datasets
 from local.emulator.personalize.deletion import DataDeletion
 from local.emulator.personalize.errors import PersonalizeError
+from local.emulator.personalize.recommenders import Recommenders
 from local.emulator.personalize.runtime import Runtime
 from local.emulator.personalize.serving import Serving
 from local.emulator.personalize.solutions import Solutions
@@ -24,7 +25,9 @@ from local.emulator.personalize.store import Part, Store
 from local.emulator.personalize.tags import Tags
 
 #: The parts answering the control plane, in the order they are built.
-PARTS: tuple[type[Part], ...] = (Datasets, Solutions, Serving, Tags, Batch, DataDeletion, Attribution)
+PARTS: tuple[type[Part], ...] = (
+    Datasets, Solutions, Serving, Tags, Batch, DataDeletion, Attribution, Recommenders
+)
 
 
 def _control_plane() -> dict[str, type[Part]]:

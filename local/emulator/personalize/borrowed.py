@@ -1,18 +1,27 @@
-"""The one rule the local Personalize still borrows from this project's own pipeline package.
+"""The rules the local Personalize still borrows from this project's own pipeline package.
 
 The local world should hold no rule of ours: what it enforces must come from sources outside this
 project's code, or a test would pass against a wrong emulator and a wrong handler alike. The recipe
 catalogue (`pipeline.recipes`: which recipes exist, their families, the retired ones and their
 successors) still comes from `pipeline/`, and this module is the only place that imports it, so
 that replacing it with an independent source (the service's recipe list) is a change to this file
-alone. (The import job's data check is the emulator's own: local.emulator.personalize.importcheck.)
+alone. So do the domain tables (`pipeline.domains`: each domain's required fields and reserved
+keywords, and its use cases), which are read off the service's domain pages and cite them. (The
+import job's data check is the emulator's own: local.emulator.personalize.importcheck.)
 """
 
 from __future__ import annotations
 
+from pipeline.domains import USE_CASES, UseCase, check_domain_schema, use_cases_of
 from pipeline.recipes import RECIPES, RETIRED, RecipeFamily
 
-__all__ = ["RETIRED", "RecipeFamily", "family", "is_recipe_arn", "recipe_name", "recipes"]
+__all__ = ["RETIRED", "RecipeFamily", "check_domain_schema", "family", "is_recipe_arn", "recipe_name",
+           "recipes", "use_case", "use_cases_of"]
+
+
+def use_case(recipe_arn: str) -> UseCase | None:
+    """The domain use case a recipe ARN (or name) names, None for any other recipe."""
+    return USE_CASES.get(recipe_name(recipe_arn))
 
 
 def recipe_name(recipe_arn: str) -> str:

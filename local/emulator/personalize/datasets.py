@@ -15,10 +15,11 @@ import re
 from typing import Any
 
 from local.emulator import moto_internals
-from local.emulator.personalize import data, importcheck
+from local.emulator.personalize import borrowed, data, importcheck
 from local.emulator.personalize import durations as dur
 from local.emulator.personalize.access import check_import_access, check_key_access
 from local.emulator.personalize.errors import exists, in_use, invalid, limit
+from local.emulator.personalize.recommenders import recommenders_of
 from local.emulator.personalize.resources import (
     IN_PROGRESS,
     Dataset,
@@ -94,6 +95,9 @@ class Datasets(Part):
             found = store.all_of(kind, lambda r: getattr(r, "dataset_group_arn", None) == group.arn)
             if found:
                 children.append(f"{len(found)} {label}")
+        recommenders = recommenders_of(store, group.arn)
+        if recommenders:
+            children.append(f"{len(recommenders)} recommenders")
         if children:
             raise in_use(f"Dataset group {group.arn} cannot be deleted: it still has "
                          f"{', '.join(children)}. Delete them first.")
@@ -150,6 +154,14 @@ class Datasets(Part):
         if schema.domain != group.domain:
             raise invalid(f"The domain of schema {schema.arn} ({schema.domain or 'none'}) does not match "
                           f"the domain of dataset group {group.arn} ({group.domain or 'none'}).")
+        if group.domain:
+            # The domain's required fields and reserved keywords for this dataset type
+            # (<DOMAIN>-datasets-and-schemas, read through `borrowed`).
+            problems = borrowed.check_domain_schema(schema.parsed, kind.lower(), group.domain, schema.arn)
+            if problems:
+                raise invalid(f"Schema {schema.arn} does not meet the {group.domain} domain's requirements "
+                              f"for a {kind} dataset: "
+                              + "; ".join(f"{p.field}: {p.message}" for p in problems))
         arn = store.arn(ctx, "dataset", f"{group.name}/{kind.upper()}")
         if arn in store.resources:
             raise exists(f"Another resource with Arn {arn} already exists.")
@@ -431,3 +443,4 @@ def concat(first: Any, second: Any) -> Any:
     combined = copy.deepcopy(first)
     combined.append(second)
     return combined
+

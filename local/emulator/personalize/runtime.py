@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from local.emulator.personalize import borrowed
+from local.emulator.personalize import borrowed, recommenders
 from local.emulator.personalize.errors import invalid, not_found
 from local.emulator.personalize.resources import (
     DELETING,
@@ -38,6 +38,8 @@ class Runtime:
         self.attribution = attribution
 
     def get_recommendations(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p.get("recommenderArn"):
+            return self._from_recommender(p)
         with self.store.settled():
             campaign, model, recipe = self._serving(p.get("campaignArn"))
             family = borrowed.family(recipe)
@@ -123,6 +125,30 @@ class Runtime:
                     self.attribution.record(tracker.dataset_group_arn, user_id, p.get("sessionId"), event,
                                             store.recommendation_sources)
             return {}
+
+    def _from_recommender(self, p: dict[str, Any]) -> dict[str, Any]:
+        """GetRecommendations with recommenderArn: "For recommenders, the recommender's ARN is required
+        and the required item and user input depends on the use case" (botocore's doc)."""
+        store = self.store
+        with store.settled():
+            if p.get("campaignArn"):
+                raise invalid("Specify either campaignArn or recommenderArn, not both.")
+            recommender = recommenders.serving(store, p.get("recommenderArn"))
+            user_id, item_id = p.get("userId"), p.get("itemId")
+            recommenders.check_inputs(recommender, user_id, item_id)
+            num = int(p.get("numResults") or 25)
+            if not 1 <= num <= 500:
+                raise invalid(f"numResults must be between 1 and 500, got {num}.")
+            compiled = recommenders.filter_of(store, recommender, p.get("filterArn"))
+            context = filter_data(store, recommender.dataset_group_arn) if compiled is not None else {}
+            try:
+                ranked = recommender.model.recommend(user_id, item_id, num, filter=compiled,
+                                                     filter_values=p.get("filterValues") or {}, **context)
+            except ValueError as error:
+                raise invalid(str(error)) from None
+            listed = [{"itemId": i, "score": round(float(s), 7)} for i, s in ranked]
+            return {"itemList": listed,
+                    "recommendationId": self._recommendation_id(recommender.arn, user_id, item_id)}
 
     # --- helpers --------------------------------------------------------------------------------
     def _serving(self, campaign_arn: Any) -> tuple[Campaign, Any, str]:
