@@ -23,7 +23,7 @@ from pipeline.config import load_config
 from pipeline.naming import stack_name
 from recs.api import Recommender
 from recs.stack import DeployedStack
-from tests.e2e.helpers import Local, synth
+from tests.e2e.helpers import Local, send_attributed_events, synth
 
 pytestmark = pytest.mark.slow
 ENV = "vod"
@@ -91,6 +91,28 @@ def test_a_stopped_recommender_refuses_recommendations_and_serves_again_once_sta
         assert rec.recommend_from("because-you-watched", "p0001", "v001").items
         assert rec.set_running("top-picks", True) == "ACTIVE"
         assert rec.recommend_from("top-picks", "p0001").items
+
+
+def test_events_attributed_to_a_recommender_move_its_metrics(vod: Deployed) -> None:
+    """A page showing top picks names itself as the source; events carrying only the recommendation
+    id are attributed to the recommender that answered it (metric-attribution docs)."""
+    with vod.recs() as rec:
+        arn = rec.recommender("top-picks")
+    with vod.local.world.active():
+        runtime = boto3.client("personalize-runtime", region_name=vod.local.runner.region)
+        common = {
+            "tracking_id": vod.outputs["EventTrackingId"],
+            "dataset_group_arn": vod.outputs["DatasetGroupArn"],
+            "served_by": arn,
+            "user_id": "p0002",
+        }
+        answer = runtime.get_recommendations(recommenderArn=arn, userId="p0002", numResults=5)
+        assert send_attributed_events(vod.local.world, vod.local.runner.region, recommendation=answer,
+                                      event_type="Watch", metric="watches", source="home-row",
+                                      **common) == 3
+        answer = runtime.get_recommendations(recommenderArn=arn, userId="p0002", numResults=5)
+        assert send_attributed_events(vod.local.world, vod.local.runner.region, recommendation=answer,
+                                      event_type="Click", metric="clicks", count=2, **common) == 2
 
 
 def test_destroy_leaves_nothing(vod: Deployed) -> None:
