@@ -118,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             row_tmp.mkdir()
             print(f"[{n}/{len(chosen)}] {change.name} ...", file=sys.stderr, flush=True)
             results.append(run_row(change, bases(change.env), shared, row_tmp))
-            print(f"    {results[-1].verdict()}", file=sys.stderr, flush=True)
+            row = results[-1]
+            looks = f"clients looked {row.looks[0]} times, {row.looks[1]:.1f} s of {row.real_seconds:.1f} s"
+            print(f"    {row.verdict()} ({looks})", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     table = markdown(results, seconds)
     print(table)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +128,8 @@ class Clients:
         }
         self._recipes: dict[str, str] = {}
         self._clients: tuple[Any, Any] | None = None
+        #: how many moments the clients looked at, and the real seconds it took them
+        self.moments, self.seconds = 0, 0.0
         rows = list(csv.DictReader(io.StringIO((REPO / "data" / "interactions.csv").read_text())))
         self.user, self.item = rows[0]["USER_ID"], rows[0]["ITEM_ID"]
         self.items = sorted({r["ITEM_ID"] for r in rows})[:10]
@@ -144,6 +147,12 @@ class Clients:
         return self._clients
 
     def __call__(self, moment: Moment) -> None:
+        started = time.perf_counter()
+        self._look(moment)
+        self.moments += 1
+        self.seconds += time.perf_counter() - started
+
+    def _look(self, moment: Moment) -> None:
         if self.t0 is None:
             self.t0 = moment.at
         at = moment.at - self.t0

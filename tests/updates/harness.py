@@ -114,6 +114,8 @@ class Update:
     out: str
     #: logical id (`<id> (old)`: the ARN it had before a replacement) -> what its clients saw
     seen: dict[str, Watched]
+    #: the moments the clients looked at and the real seconds they took
+    looks: tuple[int, float] = (0, 0.0)
 
 
 def local_update(change: Change, base_state: Path, head_artifact: StackArtifact, state: Path) -> Update:
@@ -144,7 +146,8 @@ def local_update(change: Change, base_state: Path, head_artifact: StackArtifact,
         world.save(state / "world.pkl")
         world.close()
     seen = clients.report(campaigns_of(store.load(name)))
-    return Update(code, outcomes_from_events(lines, change.env), "\n".join(lines), seen)
+    outcomes = outcomes_from_events(lines, change.env)
+    return Update(code, outcomes, "\n".join(lines), seen, (clients.moments, clients.seconds))
 
 
 def served(state: Path, env: str = ENV) -> dict[str, str]:
@@ -218,6 +221,7 @@ class Row:
     #: each campaign's clients during the update (availability.py), and their verdicts
     seen: dict[str, Watched] = field(default_factory=dict)
     during: dict[str, str] = field(default_factory=dict)
+    looks: tuple[int, float] = (0, 0.0)
     left: dict[str, list[str]] = field(default_factory=dict)
     virtual_seconds: float = 0.0
     real_seconds: float = 0.0
@@ -320,7 +324,7 @@ def run_row(change: Change, base: tuple[StackArtifact, Path], shared: Path, tmp:
     update = local_update(change, base_state, head_artifact, state)
     row.deploy_exit = update.exit
     row.actual = personalize_only(update.outcomes, *templates)
-    row.seen = update.seen
+    row.seen, row.looks = update.seen, update.looks
     row.during = judge(update.seen, row.expected, dict(change.moves))
     row.served = served(state, change.env)
     row.left = destroy(state, change.env)
