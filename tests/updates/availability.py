@@ -162,12 +162,19 @@ class Clients:
             for watched in self.watched.values():
                 if watched.logical_id == lid and watched.known_before and watched.deleting_at is None:
                     watched.deleting_at = at
-        control, _runtime = self._boto()
-        for listed in control.list_campaigns()["campaigns"]:
-            if listed["status"] == "ACTIVE" and listed["name"].startswith(f"{self.env}-"):
-                self.watched.setdefault(listed["campaignArn"], Watched(listed["campaignArn"]))
+        for arn in self.active().values():
+            self.watched.setdefault(arn, Watched(arn))
         for watched in self.watched.values():
             watched.looks.append((at, self.ask(watched.arn)))
+
+    def active(self) -> dict[str, str]:
+        """The environment's ACTIVE campaigns: name -> ARN (a client reads it from the outputs)."""
+        control, _runtime = self._boto()
+        return {
+            c["name"]: c["campaignArn"]
+            for c in control.list_campaigns()["campaigns"]
+            if c["status"] == "ACTIVE" and c["name"].startswith(f"{self.env}-")
+        }
 
     def ask(self, arn: str) -> str:
         """One client's request: "ok", or the error (an empty answer is one too)."""

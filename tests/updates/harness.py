@@ -10,7 +10,6 @@ retained; a rolled-back update is `rolled back` for every resource it had starte
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import io
 import json
@@ -152,47 +151,14 @@ def local_update(change: Change, base_state: Path, head_artifact: StackArtifact,
 
 def served(state: Path, env: str = ENV) -> dict[str, str]:
     """Every ACTIVE campaign of the world in `state` asked for recommendations the way its recipe
-    is asked (GetRecommendations by user or by item, GetPersonalizedRanking): campaign name ->
-    "ok" or the error (an empty answer is an error too)."""
-    rows = list(csv.DictReader(io.StringIO((REPO / "data" / "interactions.csv").read_text())))
-    user, item = rows[0]["USER_ID"], rows[0]["ITEM_ID"]
-    items = sorted({r["ITEM_ID"] for r in rows})[:10]
-    found: dict[str, str] = {}
+    is asked (`Clients.ask`): campaign name -> "ok" or the error (an empty answer is an error too)."""
     world = World.load(state / "world.pkl")
     try:
-        import boto3
-        from botocore.exceptions import ClientError
-
         with world.active():
-            pz_ = boto3.client("personalize", region_name=REGION)
-            runtime = boto3.client("personalize-runtime", region_name=REGION)
-            for listed in pz_.list_campaigns()["campaigns"]:
-                if listed["status"] != "ACTIVE" or not listed["name"].startswith(f"{env}-"):
-                    continue
-                campaign = pz_.describe_campaign(campaignArn=listed["campaignArn"])["campaign"]
-                version_arn = campaign["solutionVersionArn"]
-                if version_arn.endswith("/$LATEST"):  # a campaign synced with the latest version
-                    solution_arn = version_arn.rsplit("/", 1)[0]
-                else:
-                    version = pz_.describe_solution_version(solutionVersionArn=version_arn)
-                    solution_arn = version["solutionVersion"]["solutionArn"]
-                solution = pz_.describe_solution(solutionArn=solution_arn)
-                recipe = solution["solution"]["recipeArn"].rsplit("/", 1)[-1]
-                arn = listed["campaignArn"]
-                try:
-                    if "ranking" in recipe:
-                        got = runtime.get_personalized_ranking(campaignArn=arn, userId=user, inputList=items)
-                        answer = got["personalizedRanking"]
-                    elif "sims" in recipe or "similar" in recipe:
-                        answer = runtime.get_recommendations(campaignArn=arn, itemId=item)["itemList"]
-                    else:
-                        answer = runtime.get_recommendations(campaignArn=arn, userId=user)["itemList"]
-                    found[listed["name"]] = "ok" if answer else "empty answer"
-                except ClientError as error:
-                    found[listed["name"]] = str(error)
+            clients = Clients(env, REGION, {})
+            return {name: clients.ask(arn) for name, arn in clients.active().items()}
     finally:
         world.close()
-    return found
 
 
 def destroy(state: Path, env: str = ENV) -> dict[str, list[str]]:
