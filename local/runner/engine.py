@@ -33,7 +33,7 @@ from local.runner.assets import Assets, publish_file_assets
 from local.runner.deletion import Action, Deletion
 from local.runner.intrinsics import Context, Resolver, TemplateError
 from local.runner.lambdas import LambdaService
-from local.runner.observe import Attribution, OperationObserver
+from local.runner.observe import Attribution, Moment, OperationObserver, Watchers
 from local.runner.resources import LambdaFunctionType, Op, ResourceFailed
 from local.runner.results import Journal, OperationResult, Timing
 from local.runner.rollback import Rollback, Touched
@@ -80,6 +80,8 @@ class Runner:
         self.quiet_events = quiet_events
         #: deliver every custom resource request to onEvent twice (at-least-once delivery)
         self.duplicate_deliveries = False
+        #: called after every stack event and every `watchers.every` virtual seconds (observe.py)
+        self.watchers = Watchers()
 
     def close(self) -> None:
         self.signals.close()
@@ -167,6 +169,20 @@ class Engine:
         self.cancel_after: float | None = None
         self.touched: dict[str, Touched] = {}
         self.lambdas.after_invoke = [self._after_invoke]
+        self._ticker: Task | None = None
+
+    def _watch(self) -> None:
+        """Show the runner's watchers every stack event and, on a daemon task, every tick."""
+        watchers = self.runner.watchers
+        if not watchers:
+            return
+        self.journal.listeners.append(lambda event: watchers.show(Moment(event.at, event)))
+        self._ticker = self.sim.spawn(watchers.ticks(self.now), "watchers", observer=True)
+
+    def _unwatch(self) -> None:
+        if self._ticker is not None:
+            self.sim.cancel(self._ticker)
+            self._ticker = None
 
     @property
     def artifact(self) -> StackArtifact:
@@ -294,6 +310,7 @@ class Engine:
             self.state = state
             self.deletion = Deletion(self.sim, self.journal, state, self._perform)
             self.journal.phase(len(resources))
+            self._watch()
             self.journal.event(self.stack_name, state.status)
             self._save()
             self.failing = False
@@ -328,6 +345,7 @@ class Engine:
             ended = self.now()
             state.resources = self.resources
             self._save()
+            self._unwatch()
             left = [t.name for t in self.sim.drain(DRAIN_SECONDS)]
             self.observer.close(self.now())
             calls_after = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}
@@ -543,6 +561,7 @@ class Engine:
             state.retained = []
             self.journal.phase(len(state.resources))
             state.status = "DELETE_IN_PROGRESS"
+            self._watch()
             self.journal.event(self.stack_name, state.status)
             self._save()
             keys = list(state.resources)
@@ -559,6 +578,7 @@ class Engine:
             self.journal.event(self.stack_name, state.status)
             ended = self.now()
             self._save()
+            self._unwatch()
             left = [t.name for t in self.sim.drain(DRAIN_SECONDS)]
             self.observer.close(self.now())
             calls_after = dict(self.world.stats.calls) if hasattr(self.world, "stats") else {}

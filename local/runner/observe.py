@@ -10,16 +10,23 @@ every Lambda invocation the runner compares the local Personalize's resources wi
 snapshot: a new ARN (or a new campaign update) is an operation started by the resource that invocation
 served. Its end is the resource's `updated` time when it is first seen in a terminal status; the local
 Personalize stamps that with the exact virtual time of the transition, not the time it was noticed.
+
+`Watchers` is for whoever wants to look at the world while a stack operation runs (a client asking a
+campaign for recommendations during an update, say): each watcher is called with a `Moment` after
+every stack event and, while the operation waits (a training of hours), every `every` virtual
+seconds. Watching changes nothing the operation does: the ticks only wake the scheduler, which
+moves the clock to the same wake-ups either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from local.runner.sim import Proc
+from local.runner.results import Event
+from local.runner.sim import Proc, Sleep
 
 TERMINAL = ("ACTIVE", "CREATE FAILED")
 
@@ -118,3 +125,40 @@ class Attribution:
                 raise
             except BaseException as thrown:
                 error = thrown
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A point of a stack operation a watcher is shown: the virtual time, and the stack event just
+    recorded (None on a tick of a wait)."""
+
+    at: float
+    event: Event | None = None
+
+
+Watcher = Callable[[Moment], None]
+
+
+class Watchers:
+    """The runner's watchers (`Runner.watchers`) and how often they look during waits."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self.watchers: list[Watcher] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.watchers)
+
+    def append(self, watcher: Watcher) -> None:
+        self.watchers.append(watcher)
+
+    def show(self, moment: Moment) -> None:
+        for watcher in self.watchers:
+            watcher(moment)
+
+    def ticks(self, now: Callable[[], float]) -> Proc:
+        """A daemon task of the operation's simulation: a `Moment` every `every` virtual seconds
+        (the engine cancels it before the background executions drain)."""
+        while True:
+            yield Sleep(self.every)
+            self.show(Moment(now()))

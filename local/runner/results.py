@@ -94,6 +94,8 @@ class Journal:
         self.notes: list[str] = []
         self.progress_total = 0
         self.progress_done = 0
+        #: called with each event once it is recorded (the runner's watchers)
+        self.listeners: list[Callable[[Event], None]] = []
 
     def note(self, message: str) -> None:
         if message not in self.notes:
@@ -106,6 +108,8 @@ class Journal:
         self.events.append(Event(self.now(), logical_id, status, reason))
         if count:
             self.progress_done += 1
+        for listener in self.listeners:
+            listener(self.events[-1])
         if self.out is None:
             return
         progress = f"[{self.progress_done}/{self.progress_total}]"

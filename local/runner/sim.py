@@ -51,6 +51,8 @@ class Task:
     name: str
     gen: Proc
     daemon: bool = False
+    #: only looks (a watcher's ticks): never keeps `run` going, never hides a deadlock
+    observer: bool = False
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -77,9 +79,10 @@ class Simulation:
     def now(self) -> float:
         return self.clock.now()
 
-    def spawn(self, gen: Proc, name: str, daemon: bool = False) -> Task:
-        """Start a task; a daemon task does not keep `run` going (background executions)."""
-        task = Task(name=name, gen=gen, daemon=daemon)
+    def spawn(self, gen: Proc, name: str, daemon: bool = False, observer: bool = False) -> Task:
+        """Start a task; a daemon task does not keep `run` going (background executions); an
+        observer task is a daemon whose wake-ups alone never move the clock on."""
+        task = Task(name=name, gen=gen, daemon=daemon or observer, observer=observer)
         self.tasks.append(task)
         return task
 
@@ -108,11 +111,12 @@ class Simulation:
             live = [t for t in self.tasks if not t.done]
             if not any(not t.daemon for t in live):
                 return
-            wakes = [t.wake_at for t in live if t.wake_at is not None]
+            wakes = [t.wake_at for t in live if t.wake_at is not None and not t.observer]
             if not wakes:
-                waiting = ", ".join(t.name for t in live)
+                waiting = ", ".join(t.name for t in live if not t.observer)
                 raise Deadlock(f"waiting forever (nothing scheduled): {waiting}")
-            target = min(wakes)
+            looks = [t.wake_at for t in live if t.observer and t.wake_at is not None]
+            target = min(wakes + looks)
             now = self.clock.now()
             if target > now:
                 self.clock.advance(target - now)
@@ -122,7 +126,7 @@ class Simulation:
         returns the ones still running."""
         deadline = self.clock.now() + horizon_seconds
         for task in self.tasks:
-            task.daemon = False
+            task.daemon = task.observer
         guard = self.spawn(_sleep_until(self.clock, deadline), "drain-horizon", daemon=True)
 
         def all_done() -> bool:

@@ -4,13 +4,17 @@ Provider framework semantics, rollback, updates, retain, wait conditions."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from local.emulator.clock import VirtualClock
 from local.runner import StackError
 from local.runner.custom import CREATE_FAILED_MARKER
+from local.runner.observe import Moment
+from local.runner.sim import Deadlock, Proc, Simulation, Sleep, Until
 from tests.runner.helpers import (
     REGION,
     SFN_ROLE,
@@ -418,6 +422,59 @@ def test_step_functions_failure_path_signals_failure_and_rolls_back(harness: Har
     assert result.status == "ROLLBACK_COMPLETE"
     assert "WaitCondition received failed message" in result.reason
     assert [e["status"] for e in harness.events() if e["fn"] == "signal"] == ["FAILURE"]
+
+
+def test_watchers_see_every_event_and_a_tick_every_interval_of_a_long_wait(harness: Harness) -> None:
+    seen: list[Moment] = []
+    harness.runner.watchers.every = 60
+    harness.runner.watchers.append(seen.append)
+    result = harness.deploy(waiter_stack("train", polls=4))
+    assert result.status == "CREATE_COMPLETE", result.reason
+    events = [m.event for m in seen if m.event is not None]
+    assert events == result.events  # every stack event, as recorded, in order
+    assert all(m.at == m.event.at for m in seen if m.event is not None)
+    ticks = [round(m.at - result.started) for m in seen if m.event is None]
+    # the Wait runs from 0 to 305 s (test above): a look every 60 s while it waits
+    assert ticks[:5] == [60, 120, 180, 240, 300]
+    assert [m.at for m in seen] == sorted(m.at for m in seen)  # in virtual time order
+
+
+def test_watching_changes_nothing_the_operation_does(tmp_path: Path) -> None:
+    """The same deploy and destroy with and without a watcher: the same events at the same virtual
+    times (the ticks only wake the scheduler)."""
+    runs = []
+    for watched in (False, True):
+        (tmp_path / str(watched)).mkdir()
+        harness = Harness(tmp_path / str(watched))
+        if watched:
+            harness.runner.watchers.every = 7
+            harness.runner.watchers.append(lambda _moment: None)
+        try:
+            deployed = harness.deploy(waiter_stack("train", polls=4))
+            destroyed = harness.runner.destroy("Test-dev")
+        finally:
+            harness.runner.close()
+        assert destroyed is not None
+        runs.append(
+            [(e.logical_id, e.status, e.at - r.started) for r in (deployed, destroyed) for e in r.events]
+        )
+    assert runs[0] == runs[1]
+
+
+def test_an_observer_task_does_not_hide_a_deadlock() -> None:
+    sim = Simulation(VirtualClock())
+
+    def stuck() -> Proc:
+        yield Until(lambda: False)
+
+    def look() -> Proc:
+        while True:
+            yield Sleep(60)
+
+    sim.spawn(look(), "watchers", observer=True)
+    sim.spawn(stuck(), "stuck")
+    with pytest.raises(Deadlock, match="stuck"):
+        sim.run()
 
 
 def test_bucket_deployment_and_auto_delete(harness: Harness) -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.updates.changes import CHANGES, REPO
-from tests.updates.harness import Row, deployed_base, run_row
+from tests.updates.harness import Bases, Row, run_row
 
 DOC = REPO / "docs" / "reliability.md"
 START, END = "<!-- update-matrix:start -->", "<!-- update-matrix:end -->"
@@ -20,8 +20,9 @@ HEADER = [
     "change",
     "expected outcome (Personalize resources)",
     "review predicted it",
+    "served during (longest outage)",
     "served after",
-    "destroy leaves nothing",
+    "destroy leaves only what is retained",
     "verdict",
     "virtual h",
     "real s",
@@ -35,6 +36,25 @@ def _outcome(expected: dict[str, str]) -> str:
     return "; ".join(f"{o}: {', '.join(ids)}" for o, ids in by.items()) or "nothing changes"
 
 
+def _during(r: Row) -> str:
+    """yes/NO, the longest outage of a campaign clients should reach, and the ARNs that stopped
+    answering (for a deleted campaign: once the stack deleted it, as the service allows)."""
+    ok = bool(r.during) and all(v == "ok" for v in r.during.values())
+    text = f"{'yes' if ok else 'NO'} ({r.longest_outage():.0f} s)"
+    stopped = sorted(k for k, w in r.seen.items() if w.stopped)
+    if stopped:
+        text += "; stopped answering: " + ", ".join(stopped)
+    return text
+
+
+def _left(r: Row) -> str:
+    if r.unretained_left:
+        return "NO"
+    if r.retained:
+        return "yes (retained: " + ", ".join(b.split(" (", 1)[0] for b in r.retained) + ")"
+    return "yes" if not r.left else "NO"
+
+
 def rows(results: list[Row]) -> list[list[str]]:
     out = []
     for r in results:
@@ -46,8 +66,9 @@ def rows(results: list[Row]) -> list[list[str]]:
                 r.change.name,
                 f"refused, rolled back ({r.change.refused})" if r.change.refused else _outcome(r.expected),
                 "yes" if r.predicted == r.actual else "NO",
+                _during(r),
                 "yes" if r.served and all(v == "ok" for v in r.served.values()) else "NO",
-                "yes" if not r.left else "NO",
+                _left(r),
                 verdict,
                 f"{r.virtual_seconds / 3600:.2f}",
                 f"{r.real_seconds:.1f}",
@@ -91,13 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="pz-updates-") as tmp:
         shared = Path(tmp) / "shared"
-        base = deployed_base(shared)
+        bases = Bases(shared)
         for n, change in enumerate(chosen, 1):
             row_tmp = Path(tmp) / f"row{n}"
             row_tmp.mkdir()
             print(f"[{n}/{len(chosen)}] {change.name} ...", file=sys.stderr, flush=True)
-            results.append(run_row(change, base, shared, row_tmp))
-            print(f"    {results[-1].verdict()}", file=sys.stderr, flush=True)
+            results.append(run_row(change, bases(change.env), shared, row_tmp))
+            row = results[-1]
+            looks = f"clients looked {row.looks[0]} times, {row.looks[1]:.1f} s of {row.real_seconds:.1f} s"
+            print(f"    {row.verdict()} ({looks})", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     table = markdown(results, seconds)
     print(table)

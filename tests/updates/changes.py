@@ -1,9 +1,10 @@
 """The update matrix's change list, written once: each row a named change a team makes to a live
-pipeline (a mutation of config/dev.toml or its data), and what an update from the shipped dev to
-it must do to each Personalize resource (logical id -> outcome; every resource not named stays
-untouched). Every row expects what AWS does; a row that needs a product fix to get there names the
-defect in `known_defect`, which the table in docs/reliability.md shows beside a failing row (the
-test asserts the right outcome all the same: no row is skipped or expected to fail).
+pipeline (a mutation of config/dev.toml or its data; `env="prod"`: of config/prod.toml), and what
+an update from the shipped environment to it must do to each Personalize resource (logical id ->
+outcome; every resource not named stays untouched). Every row expects what AWS does; a row that
+needs a product fix to get there names the defect in `known_defect`, which the table in
+docs/reliability.md shows beside a failing row (the test asserts the right outcome all the same:
+no row is skipped or expected to fail).
 
 Used by tests/updates (the update matrix, in `make test`, and `make updates` for the table):
 `CHANGES` is a plain list, `Workspace` applies a row to a copy of the
@@ -21,7 +22,7 @@ import json
 import shutil
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +56,16 @@ EXTERNAL_BUCKET = "dev-external-items"
 
 
 class Workspace:
-    """A copy of config/ and data/ (the root a synth reads them from) with helpers to change them."""
+    """A copy of config/ and data/ (the root a synth reads them from) with helpers to change them;
+    `config` is config/<env>.toml's."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, env: str = ENV) -> None:
+        self.root, self.env = root, env
         for folder in ("config", "data"):
             shutil.copytree(
                 REPO / folder, root / folder, ignore=shutil.ignore_patterns("*.py", "__pycache__")
             )
-        self.config_path = root / "config" / f"{ENV}.toml"
+        self.config_path = root / "config" / f"{env}.toml"
         self.config: dict[str, Any] = tomllib.loads(self.config_path.read_text())
 
     def save(self) -> None:
@@ -128,6 +130,11 @@ class Change:
     #: the update is refused, as AWS refuses it: the reason contains this text, and the stack rolls
     #: back to the base (UPDATE_ROLLBACK_COMPLETE) with every campaign still serving
     refused: str | None = None
+    #: the environment changed (config/<env>.toml, deployed as the row's base); prod retains its data
+    env: str = ENV
+    #: a campaign deleted whose clients switch to a new one (old logical id -> new): the new one
+    #: must answer before the old one goes
+    moves: Mapping[str, str] = field(default_factory=dict)
 
 
 def retrain_all(*also: tuple[str, str]) -> dict[str, str]:
@@ -265,6 +272,19 @@ def seed_external_items(world: Any, region: str) -> None:
     s3.put_bucket_policy(Bucket=EXTERNAL_BUCKET, Policy=json.dumps(policy))
 
 
+#: renaming similar-items to related-items: a new solution, version and campaign beside the old ones,
+#: which go in the cleanup phase (a new campaign ARN: its clients switch to it)
+RENAMED = {
+    "SolutionRelatedItems": "created",
+    "TrainRelatedItems": "created",
+    "CampaignRelatedItems": "created",
+    "MetricsRelatedItems": "created",
+    "SolutionSimilarItems": "deleted",
+    "TrainSimilarItems": "deleted",
+    "CampaignSimilarItems": "deleted",
+    "MetricsSimilarItems": "deleted",
+}
+
 KMS_KEY = "arn:aws:kms:ap-southeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 CHANGES: list[Change] = [
@@ -377,16 +397,8 @@ CHANGES: list[Change] = [
     Change(
         "solutions: rename one with its campaign",
         edit(_rename_solution),
-        {
-            "SolutionRelatedItems": "created",
-            "TrainRelatedItems": "created",
-            "CampaignRelatedItems": "created",
-            "MetricsRelatedItems": "created",
-            "SolutionSimilarItems": "deleted",
-            "TrainSimilarItems": "deleted",
-            "CampaignSimilarItems": "deleted",
-            "MetricsSimilarItems": "deleted",
-        },
+        RENAMED,
+        moves={"CampaignSimilarItems": "CampaignRelatedItems"},
     ),
     Change(
         "solutions: remove one with its campaign",
@@ -422,5 +434,15 @@ CHANGES: list[Change] = [
         external_items,
         retrain_all((DATA_OBJECTS["items"], "deleted"), ("ImportItems", "replaced")),
         seed=seed_external_items,
+    ),
+    Change(
+        "prod: rename a solution with its campaign",
+        edit(_rename_solution),
+        RENAMED,
+        env="prod",
+        # production (removal_policy = retain): the review warns first that a production campaign
+        # goes and its clients break; destroy afterwards keeps the retained buckets and their data
+        flags=("production-campaign-replaced", "campaign-deleted"),
+        moves={"CampaignSimilarItems": "CampaignRelatedItems"},
     ),
 ]

@@ -1,4 +1,5 @@
-"""The deployed dev every test here starts from, deployed once per session (xdist workers share it)."""
+"""The deployed environments the tests here start from, each deployed once per session when a test
+first needs it (xdist workers share them)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from local.runner import StackArtifact
-from tests.updates.harness import deployed_base
+from tests.updates.harness import Bases
 
 
 @pytest.fixture(scope="session")
@@ -22,5 +23,11 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def base(shared: Path) -> tuple[StackArtifact, Path]:
-    return deployed_base(shared)
+def bases(shared: Path) -> Bases:
+    return Bases(shared)
+
+
+@pytest.fixture(scope="session")
+def base(bases: Bases) -> tuple[StackArtifact, Path]:
+    """The deployed dev."""
+    return bases()

@@ -1,15 +1,15 @@
 """Running a row of the change list both ways: the review's simulation, and a plain local update as a
-user makes it (`pz deploy` of the base, then `pz deploy` of the head into the same state folder),
-whose outcome per resource is read from the event lines `pz deploy` prints, as a reader of
-CloudFormation's stack events would: CREATE_COMPLETE is created; an UPDATE_COMPLETE is updated in
-place unless the cleanup phase deletes the old physical resource (`<id> (old)`: replaced); a
-DELETE_COMPLETE in the cleanup phase is deleted, DELETE_SKIPPED retained; a rolled-back update is
-`rolled back` for every resource it had started."""
+user makes it (`pz deploy` of the base, then a deploy of the head into the same state folder by the
+runner `pz deploy` drives, with the stack's clients asking its campaigns for recommendations all
+along: tests/updates/availability.py), whose outcome per resource is read from the event lines
+`pz deploy` prints, as a reader of CloudFormation's stack events would: CREATE_COMPLETE is created;
+an UPDATE_COMPLETE is updated in place unless the cleanup phase deletes the old physical resource
+(`<id> (old)`: replaced); a DELETE_COMPLETE in the cleanup phase is deleted, DELETE_SKIPPED
+retained; a rolled-back update is `rolled back` for every resource it had started."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import io
 import json
@@ -23,22 +23,23 @@ from typing import Any
 
 from cli.main import main
 from local.emulator.world import World
-from local.runner import CloudAssembly, StackArtifact
+from local.runner import CloudAssembly, Runner, StackArtifact, StackError, StackStore
 from pipeline.naming import stack_name
+from tests.updates.availability import LOOK_EVERY, Clients, Watched, campaigns_of, judge
 from tests.updates.changes import ENV, REPO, Change, Workspace
 
 EVENT = re.compile(r"^\s*\[\d+/\d+\]\s+([A-Z_]+)\s+(.+?)\s+\d+:\d\d:\d\d(?:\s|$)")
 
 
-def synth(root: Path, outdir: Path) -> StackArtifact:
+def synth(root: Path, outdir: Path, env: str = ENV) -> StackArtifact:
     """The app built in-process from `root`'s config/ and data/ (the repository's code)."""
     from pipeline.config import load_config
     from stacks import build_app
 
-    config = load_config(ENV, root / "config" / f"{ENV}.toml", root=root)
-    app = build_app(ENV, str(outdir), config=config, root=root, asset_dir=REPO / "lambda", nag=False)
+    config = load_config(env, root / "config" / f"{env}.toml", root=root)
+    app = build_app(env, str(outdir), config=config, root=root, asset_dir=REPO / "lambda", nag=False)
     app.synth()
-    return CloudAssembly.load(outdir).stack(stack_name(ENV))
+    return CloudAssembly.load(outdir).stack(stack_name(env))
 
 
 @contextlib.contextmanager
@@ -61,99 +62,109 @@ def pz(*args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def deployed_base(shared: Path) -> tuple[StackArtifact, Path]:
-    """The shipped dev synthesized and deployed once with `pz deploy` (shared by the workers)."""
-    with locked(shared / "base.lock"):
-        assembly, state = shared / "base.out", shared / "base-state"
+def deployed_base(shared: Path, env: str = ENV) -> tuple[StackArtifact, Path]:
+    """The shipped environment synthesized and deployed once with `pz deploy` (shared by the
+    workers; each environment only when a row of it runs)."""
+    with locked(shared / f"{env}-base.lock"):
+        assembly, state = shared / f"{env}-base.out", shared / f"{env}-base-state"
         if not (state / "world.pkl").is_file():
             shutil.rmtree(assembly, ignore_errors=True)
             shutil.rmtree(state, ignore_errors=True)
-            root = shared / "base-root"
+            root = shared / f"{env}-base-root"
             shutil.rmtree(root, ignore_errors=True)
-            Workspace(root)
-            synth(root, assembly)
+            Workspace(root, env)
+            synth(root, assembly, env)
             code, out = pz(
-                "deploy", "-c", f"env={ENV}", "--app", str(assembly), "--state-dir", str(state), "--quiet"
+                "deploy", "-c", f"env={env}", "--app", str(assembly), "--state-dir", str(state), "--quiet"
             )
             assert code == 0, out
-        return CloudAssembly.load(assembly).stack(stack_name(ENV)), state
+        return CloudAssembly.load(assembly).stack(stack_name(env)), state
+
+
+class Bases:
+    """The deployed base of each environment, deployed on first use (a run of dev rows only never
+    deploys prod)."""
+
+    def __init__(self, shared: Path) -> None:
+        self.shared = shared
+        self._done: dict[str, tuple[StackArtifact, Path]] = {}
+
+    def __call__(self, env: str = ENV) -> tuple[StackArtifact, Path]:
+        if env not in self._done:
+            self._done[env] = deployed_base(self.shared, env)
+        return self._done[env]
 
 
 def head(change: Change, tmp: Path) -> StackArtifact:
-    workspace = Workspace(tmp / "head-root")
+    workspace = Workspace(tmp / "head-root", change.env)
     change.mutate(workspace)
-    return synth(workspace.root, tmp / "head.out")
+    return synth(workspace.root, tmp / "head.out", change.env)
 
 
 REGION = "ap-southeast-2"  # config/dev.toml's
 
 
-def local_update(
-    change: Change, base_state: Path, head_artifact: StackArtifact, state: Path
-) -> tuple[int, dict[str, str], str]:
-    """`pz deploy` of the head into a copy (`state`) of the deployed base's state folder: its exit
-    status, the outcome per resource from its event lines, and its output."""
+@dataclass
+class Update:
+    """The local update of a row: as `pz deploy` would exit and print, and what clients saw."""
+
+    exit: int
+    outcomes: dict[str, str]
+    out: str
+    #: logical id (`<id> (old)`: the ARN it had before a replacement) -> what its clients saw
+    seen: dict[str, Watched]
+    #: the moments the clients looked at and the real seconds they took
+    looks: tuple[int, float] = (0, 0.0)
+
+
+def local_update(change: Change, base_state: Path, head_artifact: StackArtifact, state: Path) -> Update:
+    """The head deployed into a copy (`state`) of the deployed base's state folder by the runner, as
+    `pz deploy` does it (the same world, store, region and event lines), with the stack's clients
+    watching (`Clients`): the exit status `pz deploy` would give, the outcome per resource from the
+    event lines, and what every campaign's clients got during the update."""
     shutil.copytree(base_state, state, ignore=shutil.ignore_patterns("waitcondition.port"))
+    world = World.load(state / "world.pkl")
     if change.seed is not None:
-        world = World.load(state / "world.pkl")
         with world.active():
             change.seed(world, REGION)
+    store = StackStore(state)
+    name = stack_name(change.env)
+    clients = Clients(change.env, REGION, campaigns_of(store.load(name)))
+    lines: list[str] = []
+    runner = Runner(world, store, out=lines.append, region=REGION)
+    runner.watchers.every = LOOK_EVERY
+    runner.watchers.append(clients)
+    try:
+        try:
+            code = 0 if runner.deploy(head_artifact).ok else 1
+        except StackError as error:
+            lines.append(f"{name}: {error}")
+            code = 1
+    finally:
+        runner.close()
         world.save(state / "world.pkl")
         world.close()
-    code, out = pz(
-        "deploy", "-c", f"env={ENV}", "--app", str(head_artifact.directory), "--state-dir", str(state)
-    )
-    return code, outcomes_from_events(out.splitlines()), out
+    seen = clients.report(campaigns_of(store.load(name)))
+    outcomes = outcomes_from_events(lines, change.env)
+    return Update(code, outcomes, "\n".join(lines), seen, (clients.moments, clients.seconds))
 
 
-def served(state: Path) -> dict[str, str]:
+def served(state: Path, env: str = ENV) -> dict[str, str]:
     """Every ACTIVE campaign of the world in `state` asked for recommendations the way its recipe
-    is asked (GetRecommendations by user or by item, GetPersonalizedRanking): campaign name ->
-    "ok" or the error (an empty answer is an error too)."""
-    rows = list(csv.DictReader(io.StringIO((REPO / "data" / "interactions.csv").read_text())))
-    user, item = rows[0]["USER_ID"], rows[0]["ITEM_ID"]
-    items = sorted({r["ITEM_ID"] for r in rows})[:10]
-    found: dict[str, str] = {}
+    is asked (`Clients.ask`): campaign name -> "ok" or the error (an empty answer is an error too)."""
     world = World.load(state / "world.pkl")
     try:
-        import boto3
-        from botocore.exceptions import ClientError
-
         with world.active():
-            pz_ = boto3.client("personalize", region_name=REGION)
-            runtime = boto3.client("personalize-runtime", region_name=REGION)
-            for listed in pz_.list_campaigns()["campaigns"]:
-                if listed["status"] != "ACTIVE" or not listed["name"].startswith(f"{ENV}-"):
-                    continue
-                campaign = pz_.describe_campaign(campaignArn=listed["campaignArn"])["campaign"]
-                version_arn = campaign["solutionVersionArn"]
-                if version_arn.endswith("/$LATEST"):  # a campaign synced with the latest version
-                    solution_arn = version_arn.rsplit("/", 1)[0]
-                else:
-                    version = pz_.describe_solution_version(solutionVersionArn=version_arn)
-                    solution_arn = version["solutionVersion"]["solutionArn"]
-                solution = pz_.describe_solution(solutionArn=solution_arn)
-                recipe = solution["solution"]["recipeArn"].rsplit("/", 1)[-1]
-                arn = listed["campaignArn"]
-                try:
-                    if "ranking" in recipe:
-                        got = runtime.get_personalized_ranking(campaignArn=arn, userId=user, inputList=items)
-                        answer = got["personalizedRanking"]
-                    elif "sims" in recipe or "similar" in recipe:
-                        answer = runtime.get_recommendations(campaignArn=arn, itemId=item)["itemList"]
-                    else:
-                        answer = runtime.get_recommendations(campaignArn=arn, userId=user)["itemList"]
-                    found[listed["name"]] = "ok" if answer else "empty answer"
-                except ClientError as error:
-                    found[listed["name"]] = str(error)
+            clients = Clients(env, REGION, {})
+            return {name: clients.ask(arn) for name, arn in clients.active().items()}
     finally:
         world.close()
-    return found
 
 
-def destroy(state: Path) -> dict[str, list[str]]:
-    """`pz destroy` of the updated stack: what is left of it in the world (nothing, for dev)."""
-    _code, out = pz("destroy", "-c", f"env={ENV}", "--state-dir", str(state), "--json", "--quiet")
+def destroy(state: Path, env: str = ENV) -> dict[str, list[str]]:
+    """`pz destroy` of the updated stack: what is left of it in the world (nothing for dev; prod's
+    retained buckets with their data)."""
+    _code, out = pz("destroy", "-c", f"env={env}", "--state-dir", str(state), "--json", "--quiet")
     left: dict[str, list[str]] = json.loads(out)["left"]
     return left
 
@@ -165,13 +176,18 @@ class Row:
     change: Change
     expected: dict[str, str]
     predicted: dict[str, str] = field(default_factory=dict)
-    #: the review's categories (what --fail-on matches)
+    #: the review's categories (what --fail-on matches) and its warnings (shown first)
     categories: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     actual: dict[str, str] = field(default_factory=dict)
     status: str = ""
     reason: str = ""
     deploy_exit: int = -1
     served: dict[str, str] = field(default_factory=dict)
+    #: each campaign's clients during the update (availability.py), and their verdicts
+    seen: dict[str, Watched] = field(default_factory=dict)
+    during: dict[str, str] = field(default_factory=dict)
+    looks: tuple[int, float] = (0, 0.0)
     left: dict[str, list[str]] = field(default_factory=dict)
     virtual_seconds: float = 0.0
     real_seconds: float = 0.0
@@ -199,12 +215,45 @@ class Row:
             return f"review predicted {_diff(self.actual, self.predicted)}"
         elif self.missing_flags:
             return f"review did not flag {self.missing_flags} (it flagged {self.categories})"
+        bad = {k: v for k, v in self.during.items() if v != "ok"}
+        if not self.during or bad:
+            return f"recommendations not served during the update: {bad or 'no campaign asked'}"
         bad = {k: v for k, v in self.served.items() if v != "ok"}
         if not self.served or bad:
             return f"recommendations not served: {bad or 'no active campaign'}"
-        if self.left:
-            return f"destroy left {self.left}"
+        if self.unretained_left:
+            return f"destroy left {self.unretained_left}"
+        if self.change.env != ENV and not self.retained:
+            return "destroy kept no retained data"
         return "PASS"
+
+    @property
+    def retained(self) -> list[str]:
+        """Buckets destroy kept because the stack retains them (DeletionPolicy Retain)."""
+        return [b for b in self.left.get("s3 bucket", []) if "(retained: DeletionPolicy Retain)" in b]
+
+    @property
+    def unretained_left(self) -> dict[str, list[str]]:
+        """What destroy left that the stack does not retain: the retained buckets' objects are their
+        data; anything else (a campaign, a role, a bucket not retained) should be gone."""
+        out = {k: v for k, v in self.left.items() if k not in ("s3 bucket", "s3 object")}
+        other = [b for b in self.left.get("s3 bucket", []) if b not in self.retained]
+        if other:
+            out["s3 bucket"] = other
+        kept = {line.split(":", 1)[0] for line in self.retained}
+        objects = self.left.get("s3 object", [])
+        loose = [o for o in objects if o.removeprefix("s3://").split("/", 1)[0] not in kept]
+        if loose:
+            out["s3 object"] = loose
+        return out
+
+    def longest_outage(self) -> float:
+        """The longest time a campaign its clients should reach did not answer (virtual seconds)."""
+        reachable = [
+            w for key, w in self.seen.items()
+            if not key.endswith(" (old)") and self.expected.get(key) != "deleted"
+        ]
+        return max((w.outage() for w in reachable), default=0.0)
 
 def _diff(want: dict[str, str], got: dict[str, str]) -> str:
     keys = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
@@ -213,7 +262,8 @@ def _diff(want: dict[str, str], got: dict[str, str]) -> str:
 
 def run_row(change: Change, base: tuple[StackArtifact, Path], shared: Path, tmp: Path) -> Row:
     """The row end to end: the head synthesized; the review's simulation; the same update as a user
-    makes it (`pz deploy`); recommendations after it; `pz destroy` and what it leaves."""
+    makes it (`pz deploy`), with recommendations asked all along; recommendations after it;
+    `pz destroy` and what it leaves. `base`: the deployed base of the row's environment."""
     from review import Request, run
 
     started = time.perf_counter()
@@ -222,7 +272,7 @@ def run_row(change: Change, base: tuple[StackArtifact, Path], shared: Path, tmp:
     head_artifact = head(change, tmp)
     review = run(
         Request(
-            env=ENV,
+            env=change.env,
             base=base_artifact.directory,
             head=head_artifact.directory,
             checkov=False,
@@ -233,22 +283,26 @@ def run_row(change: Change, base: tuple[StackArtifact, Path], shared: Path, tmp:
     templates = (base_artifact.template, head_artifact.template)
     row.predicted = personalize_only({c.logical_id: c.outcome for c in review.changes}, *templates)
     row.categories = review.categories
+    row.warnings = [w.message for w in review.warnings]
     row.status, row.reason = review.update.status, review.update.reason
     row.virtual_seconds = review.update.virtual_seconds
     state = tmp / "state"
-    row.deploy_exit, actual, _out = local_update(change, base_state, head_artifact, state)
-    row.actual = personalize_only(actual, *templates)
-    row.served = served(state)
-    row.left = destroy(state)
+    update = local_update(change, base_state, head_artifact, state)
+    row.deploy_exit = update.exit
+    row.actual = personalize_only(update.outcomes, *templates)
+    row.seen, row.looks = update.seen, update.looks
+    row.during = judge(update.seen, row.expected, dict(change.moves))
+    row.served = served(state, change.env)
+    row.left = destroy(state, change.env)
     row.real_seconds = time.perf_counter() - started
     return row
 
 
-def outcomes_from_events(lines: list[str]) -> dict[str, str]:
+def outcomes_from_events(lines: list[str], env: str = ENV) -> dict[str, str]:
     """What each resource went through, from `pz deploy`'s event lines (every resource that had an
     event; the stack's own lines are left out)."""
     events = [(m.group(1), m.group(2)) for line in lines if (m := EVENT.match(line))]
-    stack = stack_name(ENV)
+    stack = stack_name(env)
     phase = "forward"
     started: set[str] = set()
     outcome: dict[str, str] = {}
