@@ -305,6 +305,13 @@ class PersonalizeProvider(Construct):
                 ],
                 resources=self.resource_arns("metric-attribution"),
             ),
+            # CreateMetricAttribution names its dataset group, which the Service Authorization
+            # Reference lists among the resource types the action is authorized on.
+            iam.PolicyStatement(
+                sid="PersonalizeCreateMetricAttributionInDatasetGroup",
+                actions=["personalize:CreateMetricAttribution"],
+                resources=self.resource_arns("dataset-group"),
+            ),
             iam.PolicyStatement(
                 sid="PersonalizeMetricAttributionMetrics",
                 actions=["personalize:ListMetricAttributionMetrics"],

@@ -113,11 +113,14 @@ class Exception_:
     resource: str
     why: str
 
+    condition: dict[str, Any] | None = None  # the statement must hold exactly this Condition
+
     def matches(self, s: Statement, resource: Any) -> bool:
         return (
             base_id(s.logical_id) == self.logical_id
             and s.document == self.document
             and frozenset(s.actions) == self.actions
+            and (self.condition is None or s.body.get("Condition") == self.condition)
             and re.fullmatch(self.resource, json.dumps(resource, sort_keys=True)) is not None
         )
 
@@ -197,6 +200,22 @@ def exceptions(t: Template) -> list[Exception_]:
             ),
             tracker,
             "tags on our event tracker: the same id-based ARN (the other kinds' tag grants are name-scoped)",
+        ),
+        Exception_(
+            "ProviderHandlerRole",
+            "PolicyDocument",
+            frozenset({"personalize:ListMetricAttributionMetrics"}),
+            r'"\*"',
+            "ListMetricAttributionMetrics authorizes on no resource type (Service Authorization Reference)",
+        ),
+        Exception_(
+            "ServiceRole",
+            "PolicyDocument",
+            frozenset({"cloudwatch:PutMetricData"}),
+            r'"\*"',
+            "PutMetricData has no resource-level permissions (Service Authorization Reference, Amazon "
+            "CloudWatch); held to the namespace the metric attribution publishes in",
+            condition={"StringEquals": {"cloudwatch:namespace": "AWS/Personalize"}},
         ),
         Exception_(
             "ProviderWaiterStateMachineRoleDefaultPolicy",
