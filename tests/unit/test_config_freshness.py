@@ -64,7 +64,8 @@ def test_typed_keys_become_the_api_configs(tmp_path: Path) -> None:
 
 def test_defaults_bill_nothing_more(tmp_path: Path) -> None:
     solution = loaded(tmp_path, text()).solutions[0]
-    assert (solution.auto_training, solution.training_mode, solution.api_solution_config) == (False, "FULL", {})
+    assert (solution.auto_training, solution.training_mode) == (False, "FULL")
+    assert solution.api_solution_config == {}
 
 
 def test_event_weights_on_a_v2_recipe(tmp_path: Path) -> None:
@@ -152,7 +153,8 @@ def test_raw_solution_config_alone_still_works(tmp_path: Path) -> None:
 
 
 def test_sync_set_both_ways_is_refused(tmp_path: Path) -> None:
-    body = text(campaign="sync_with_latest = true\ncampaign_config = { syncWithLatestSolutionVersion = false }")
+    both = "sync_with_latest = true\ncampaign_config = { syncWithLatestSolutionVersion = false }"
+    body = text(campaign=both)
     (problem,) = problems(tmp_path, body)
     assert (problem.field, problem.value) == ("campaigns[0].campaign_config", "syncWithLatestSolutionVersion")
 
