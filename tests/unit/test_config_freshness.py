@@ -164,3 +164,18 @@ def test_source_version_is_a_short_string(tmp_path: Path) -> None:
                           f'source = "data/interactions.csv"\nsource_version = "{"x" * 129}"')
     (problem,) = problems(tmp_path, body)
     assert problem.field == "datasets.interactions.source_version" and "at most 128" in problem.message
+
+
+def test_auto_training_without_a_synced_campaign_warns(tmp_path: Path) -> None:
+    from pipeline.naming import REPO_ROOT
+    from pipeline.validate import summary, validate
+
+    config = loaded(tmp_path, text('auto_training = true\nauto_training_schedule = "rate(3 days)"'))
+    result = validate(config, REPO_ROOT)
+    (warning,) = [p for p in result.warnings if p.field == "solutions[0].auto_training"]
+    assert "reach no campaign: recs" in warning.message and "sync_with_latest = true" in warning.message
+    assert "auto-training ON, rate(3 days) (billed each run)" in summary(config, result)
+    synced = loaded(tmp_path, text('auto_training = true', "sync_with_latest = true"))
+    synced_result = validate(synced, REPO_ROOT)
+    assert not [p for p in synced_result.warnings if p.field == "solutions[0].auto_training"]
+    assert "follows the newest version" in summary(synced, synced_result)
