@@ -202,6 +202,19 @@ def test_auto_training_on_a_schedule_and_a_campaign_that_follows_it(tmp_path: Pa
         with local.world.active():
             served = local.world.personalize.runtime._serving(campaign)  # type: ignore[attr-defined]
         assert served[1] is newest.model  # the synced campaign serves the newest ACTIVE version
+
+        # a refresh by deploy (here: a source_version marker on the repo's file) retrains; the synced
+        # campaign needs no UpdateCampaign and the deploy completes
+        marked = AUTO_CONFIG.replace('source = "data/interactions.csv"',
+                                     'source = "data/interactions.csv"\nsource_version = "2"')
+        again = local.runner.deploy(synth(tmp_path, marked, "auto-marked"))
+        assert again.status == "UPDATE_COMPLETE", again.reason
+        assert again.api_calls.get("personalize:CreateSolutionVersion", 0) == 1
+        assert again.api_calls.get("personalize:UpdateCampaign", 0) == 0
+        listed(local, manual.solution_arn)
+        with local.world.active():
+            served = local.world.personalize.runtime._serving(campaign)  # type: ignore[attr-defined]
+        assert served[1] is versions(local, "dev-auto-up")[-1].model
         gone = local.runner.destroy(stack_name("dev"))
         assert gone is not None and gone.ok, gone.reason
     finally:
