@@ -278,7 +278,7 @@ class Solution(Construct):
             "performHPO": config.perform_hpo,
             "performAutoTraining": config.auto_training,
             "eventType": config.event_type,
-            "solutionConfig": config.solution_config,
+            "solutionConfig": config.api_solution_config,
         }
         self.name = ctx.name(config.name, version_of=immutable)
         self.solution = personalize_resource(
@@ -293,7 +293,7 @@ class Solution(Construct):
                 "RecipeArn": self.recipe.arn_in(cdk.Aws.PARTITION),
                 "PerformHPO": str(config.perform_hpo).lower(),
                 "PerformAutoTraining": str(config.auto_training).lower(),
-                "SolutionConfig": config.solution_config or None,
+                "SolutionConfig": config.api_solution_config or None,
                 "EventType": config.event_type,
             },
         )
@@ -302,7 +302,10 @@ class Solution(Construct):
         depends(self.solution, *(d.import_job for d in datasets))
 
         # Training uses every dataset in the group: any new data, or a new solution, retrains.
-        self.trigger = digest(self.name, sorted(d.import_hash for d in datasets))
+        # The training mode too: a new mode is a new training (its own wait ids).
+        self.training_mode = config.training_mode
+        mode = () if config.training_mode == "FULL" else (config.training_mode,)
+        self.trigger = digest(self.name, sorted(d.import_hash for d in datasets), *mode)
         self.wait = LongWait(
             self,
             "Wait",
@@ -318,7 +321,7 @@ class Solution(Construct):
             f"Train{label}",
             {
                 "SolutionArn": self.solution.data("Arn"),
-                "TrainingMode": "FULL",
+                "TrainingMode": config.training_mode,
                 "Trigger": self.trigger,
                 "WaitHandle": self.wait.handle_ref,
             },
@@ -345,7 +348,7 @@ class Campaign(Construct):
         label = logical_label(config.name)
         self.solution = solution
         self.name = ctx.name(config.name)
-        inputs = digest(solution.trigger, config.min_provisioned_tps, config.campaign_config, self.name)
+        inputs = digest(solution.trigger, config.min_provisioned_tps, config.api_campaign_config, self.name)
         self.wait = LongWait(
             self, "Wait", label=f"Campaign{label}", inputs_hash=inputs, timeout_seconds=config.create_timeout
         )
@@ -359,7 +362,7 @@ class Campaign(Construct):
                 "Name": self.name,
                 "SolutionVersionArn": self.version_arn(config, solution),
                 "MinProvisionedTPS": str(config.min_provisioned_tps),
-                "CampaignConfig": config.campaign_config or None,
+                "CampaignConfig": config.api_campaign_config or None,
                 "WaitHandle": self.wait.handle_ref,
             },
         )
@@ -372,7 +375,7 @@ class Campaign(Construct):
         """The trained version, or with syncWithLatestSolutionVersion the `<solution ARN>/$LATEST`
         form Personalize requires then (CreateCampaignRequest.solutionVersionArn); the campaign still
         waits for the first training (DependsOn its wait)."""
-        if config.campaign_config.get("syncWithLatestSolutionVersion") is True:
+        if config.follows_latest:
             return cdk.Fn.join("", [solution.solution.data("Arn"), "/$LATEST"])
         return solution.version_arn
 

@@ -31,7 +31,13 @@ from pipeline.domains import (
 )
 from pipeline.naming import ENV_NAME_PATTERN, NAME_MAX, NAME_PATTERN, REPO_ROOT
 from pipeline.problems import Problem, ProblemReport, display_path
-from pipeline.recipes import RECIPES, RecipeFamily, recipe_problem
+from pipeline.recipes import (
+    EVENTS_CONFIG_RECIPES,
+    RECIPES,
+    UPDATE_TRAINING_RECIPES,
+    RecipeFamily,
+    recipe_problem,
+)
 
 CONFIG_DIR = REPO_ROOT / "config"
 #: CloudFormation's WaitCondition timeout ceiling.
@@ -128,6 +134,10 @@ class DatasetConfig(_Model):
     source: str
     import_mode: Literal["FULL", "INCREMENTAL"] = "FULL"
     import_timeout: Seconds = Field(default=4 * 3600, description="WaitCondition timeout for the import")
+    #: A marker of the source's version (docs/fresh-models.md): a new value imports the source again
+    #: with import_mode, then retrains and moves the campaigns. For an s3:// object that changed
+    #: outside the repo; hashed into the import's inputs, never sent to Personalize.
+    source_version: OptionalStr = Field(default=None, max_length=128)
 
     @field_validator("import_timeout")
     @classmethod
@@ -166,6 +176,44 @@ def _check_wait(value: int) -> int:
     return value
 
 
+# ---- fresh data and models: typed keys for training modes, schedules and event weights ----------
+
+#: botocore personalize SchedulingExpression: pattern `rate\(\d+ days?\)`, at most 16 characters;
+#: AutoTrainingConfig.schedulingExpression's documentation: "For value, specify a number between 1
+#: and 30. For unit, specify day or days."
+_SCHEDULE = re.compile(r"rate\((\d+) days?\)")
+MIN_SCHEDULE_DAYS, MAX_SCHEDULE_DAYS = 1, 30
+#: botocore personalize EventsConfig.eventParametersList: at most 10 entries.
+MAX_EVENT_WEIGHTS = 10
+
+
+def schedule_days(expression: str) -> int:
+    """Days between automatic trainings for `rate(N days)`; ValueError naming what is expected."""
+    match = _SCHEDULE.fullmatch(expression)
+    if match is None or not MIN_SCHEDULE_DAYS <= int(match.group(1)) <= MAX_SCHEDULE_DAYS:
+        raise ValueError(
+            f"{expression!r} is not a schedule the service takes: expected 'rate(N days)' with N from "
+            f"{MIN_SCHEDULE_DAYS} to {MAX_SCHEDULE_DAYS}, e.g. 'rate(7 days)' (AutoTrainingConfig)"
+        )
+    return int(match.group(1))
+
+
+class EventWeight(_Model):
+    """One entry of `event_weights`: solutionConfig.eventsConfig.eventParametersList (botocore
+    personalize EventParameters: eventType at most 256 characters, weight 0..1, eventValueThreshold
+    "Only events with a value greater or equal to this threshold will be considered")."""
+
+    event_type: str = Field(min_length=1, max_length=256)
+    weight: float = Field(ge=0.0, le=1.0)
+    value_threshold: float | None = None
+
+    def api(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"eventType": self.event_type, "weight": self.weight}
+        if self.value_threshold is not None:
+            entry["eventValueThreshold"] = self.value_threshold
+        return entry
+
+
 class SolutionConfig(_Model):
     name: str
     recipe: str
@@ -175,6 +223,15 @@ class SolutionConfig(_Model):
     event_type: OptionalStr = None
     #: Passed to CreateSolution's solutionConfig as-is (camelCase keys, as the API takes them).
     solution_config: dict[str, Any] = Field(default_factory=dict)
+    #: How a deploy with new data trains (CreateSolutionVersion trainingMode): FULL, a new model on
+    #: all the data, or UPDATE, the last model with the items added since (aws-user-personalization
+    #: only; the first version of a solution is always FULL).
+    training_mode: Literal["FULL", "UPDATE"] = "FULL"
+    #: The service's automatic training every N days, `rate(N days)` with N 1..30
+    #: (solutionConfig.autoTrainingConfig.schedulingExpression); needs auto_training = true.
+    auto_training_schedule: OptionalStr = None
+    #: Event weighting (solutionConfig.eventsConfig.eventParametersList), at most 10 event types.
+    event_weights: list[EventWeight] = Field(default_factory=list, max_length=MAX_EVENT_WEIGHTS)
 
     _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
 
@@ -182,6 +239,24 @@ class SolutionConfig(_Model):
     @classmethod
     def _timeout(cls, value: int) -> int:
         return _check_wait(value)
+
+    @field_validator("auto_training_schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is not None:
+            schedule_days(value)
+        return value
+
+    @property
+    def api_solution_config(self) -> dict[str, Any]:
+        """CreateSolution's solutionConfig: the raw dict with the typed keys put in place
+        (cross_checks refuses a config that sets one both ways)."""
+        config = dict(self.solution_config)
+        if self.auto_training_schedule:
+            config["autoTrainingConfig"] = {"schedulingExpression": self.auto_training_schedule}
+        if self.event_weights:
+            config["eventsConfig"] = {"eventParametersList": [w.api() for w in self.event_weights]}
+        return config
 
     @property
     def family(self) -> RecipeFamily:
@@ -195,8 +270,23 @@ class CampaignConfig(_Model):
     create_timeout: Seconds = 2 * 3600
     #: Passed to CreateCampaign's campaignConfig (e.g. {"itemExplorationConfig": {...}}).
     campaign_config: dict[str, Any] = Field(default_factory=dict)
+    #: The campaign follows the solution's newest ACTIVE version by itself
+    #: (campaignConfig.syncWithLatestSolutionVersion with `<solution ARN>/$LATEST`).
+    sync_with_latest: bool = False
 
     _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+
+    @property
+    def api_campaign_config(self) -> dict[str, Any]:
+        """CreateCampaign's campaignConfig: the raw dict with sync_with_latest put in place."""
+        config = dict(self.campaign_config)
+        if self.sync_with_latest:
+            config["syncWithLatestSolutionVersion"] = True
+        return config
+
+    @property
+    def follows_latest(self) -> bool:
+        return self.api_campaign_config.get("syncWithLatestSolutionVersion") is True
 
     @field_validator("campaign_config")
     @classmethod
@@ -597,6 +687,8 @@ def cross_checks(raw: Any) -> list[tuple[tuple[int | str, ...], Any, str]]:
             problem = recipe_problem(recipe, _Datasets(has_items), item.get("solution_config") or {})
             if problem:
                 errors.append((("solutions", index, "recipe"), recipe, problem))
+        errors.extend(freshness_checks(index, item))
+    errors.extend(sync_checks(entries("campaigns")))
     filters = {item.get("name") for _, item in entries("filters")}
     outputs: dict[str, int] = {}
     job_names: set[str] = set()
@@ -725,6 +817,63 @@ def recommender_checks(raw: dict[str, Any]) -> list[tuple[tuple[int | str, ...],
         errors.append((("recommenders",), len(recommenders),
                        f"{len(recommenders)} recommenders; a dataset group allows at most "
                        f"{MAX_RECOMMENDERS_PER_DATASET_GROUP} (quota)"))
+    return errors
+
+
+def freshness_checks(index: int, item: dict[str, Any]) -> list[tuple[tuple[int | str, ...], Any, str]]:
+    """A solution's training mode, schedule and event weights against its recipe and its raw
+    solution_config (sources in pipeline.recipes and docs/fresh-models.md)."""
+    errors: list[tuple[tuple[int | str, ...], Any, str]] = []
+    recipe = item.get("recipe")
+    known = isinstance(recipe, str) and recipe in RECIPES
+    if item.get("training_mode") == "UPDATE" and known and recipe not in UPDATE_TRAINING_RECIPES:
+        errors.append((
+            ("solutions", index, "training_mode"),
+            "UPDATE",
+            f"training_mode UPDATE is supported only by {', '.join(UPDATE_TRAINING_RECIPES)} "
+            f"(User-Personalization; CreateSolutionVersion trainingMode), not by {recipe}; use FULL",
+        ))
+    schedule = item.get("auto_training_schedule")
+    if schedule not in (None, "") and item.get("auto_training") is not True:
+        errors.append((
+            ("solutions", index, "auto_training_schedule"),
+            schedule,
+            "a schedule for the service's automatic training, which is off (auto_training = false): set "
+            "auto_training = true (each automatic training is billed) or remove the schedule",
+        ))
+    weights = item.get("event_weights")
+    if isinstance(weights, list) and weights and known and recipe not in EVENTS_CONFIG_RECIPES:
+        errors.append((
+            ("solutions", index, "event_weights"),
+            recipe,
+            f"event weighting (eventsConfig) is supported only by {', '.join(EVENTS_CONFIG_RECIPES)}",
+        ))
+    raw = item.get("solution_config")
+    if isinstance(raw, dict):
+        for key, typed, given in (("autoTrainingConfig", "auto_training_schedule", schedule),
+                                  ("eventsConfig", "event_weights", weights)):
+            if key in raw and given not in (None, "", []):
+                errors.append((
+                    ("solutions", index, "solution_config"),
+                    key,
+                    f"set both as solution_config.{key} and as {typed}: keep one "
+                    f"({typed} is checked at synth)",
+                ))
+    return errors
+
+
+def sync_checks(campaigns: list[tuple[int, dict[str, Any]]]) -> list[tuple[tuple[int | str, ...], Any, str]]:
+    """sync_with_latest and campaign_config.syncWithLatestSolutionVersion are one setting: one way only."""
+    errors: list[tuple[tuple[int | str, ...], Any, str]] = []
+    for index, item in campaigns:
+        raw = item.get("campaign_config")
+        both = isinstance(raw, dict) and "syncWithLatestSolutionVersion" in raw
+        if item.get("sync_with_latest") is True and both:
+            errors.append((
+                ("campaigns", index, "campaign_config"),
+                "syncWithLatestSolutionVersion",
+                "set both as campaign_config.syncWithLatestSolutionVersion and as sync_with_latest: keep one",
+            ))
     return errors
 
 

@@ -34,6 +34,10 @@ class Recipe:
     needs_items: bool = False
     needs_textual_item_field: bool = False
     needs_actions: bool = False
+    #: CreateSolutionVersion trainingMode UPDATE (see UPDATE_TRAINING_RECIPES).
+    update_training: bool = False
+    #: solutionConfig.eventsConfig, event weighting (see EVENTS_CONFIG_RECIPES).
+    events_config: bool = False
 
     @property
     def arn(self) -> str:
@@ -48,9 +52,9 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
-        Recipe("aws-user-personalization-v2", RecipeFamily.USER_PERSONALIZATION),
-        Recipe("aws-user-personalization", RecipeFamily.USER_PERSONALIZATION),
-        Recipe("aws-personalized-ranking-v2", RecipeFamily.PERSONALIZED_RANKING),
+        Recipe("aws-user-personalization-v2", RecipeFamily.USER_PERSONALIZATION, events_config=True),
+        Recipe("aws-user-personalization", RecipeFamily.USER_PERSONALIZATION, update_training=True),
+        Recipe("aws-personalized-ranking-v2", RecipeFamily.PERSONALIZED_RANKING, events_config=True),
         Recipe("aws-personalized-ranking", RecipeFamily.PERSONALIZED_RANKING),
         Recipe("aws-popularity-count", RecipeFamily.POPULAR_ITEMS),
         Recipe("aws-trending-now", RecipeFamily.POPULAR_ITEMS),
@@ -67,6 +71,17 @@ RECIPES: dict[str, Recipe] = {
         Recipe("aws-item-attribute-affinity", RecipeFamily.USER_SEGMENTATION, needs_items=True),
     )
 }
+
+#: trainingMode UPDATE: "The UPDATE option can only be used when you already have an active solution
+#: version created from the input solution using the FULL option and the input solution was trained
+#: with the User-Personalization recipe or the legacy HRNN-Coldstart recipe" (botocore personalize,
+#: CreateSolutionVersionRequest.trainingMode). HRNN-Coldstart is retired, so aws-user-personalization
+#: alone remains; no source names User-Personalization-v2.
+UPDATE_TRAINING_RECIPES = tuple(sorted(r.name for r in RECIPES.values() if r.update_training))
+#: "If you use the User-Personalization-v2 recipe or Personalized-Ranking-v2 recipe, you can optimize
+#: an Amazon Personalize solution with an events configuration" (developer guide,
+#: optimizing-solution-events-config).
+EVENTS_CONFIG_RECIPES = tuple(sorted(r.name for r in RECIPES.values() if r.events_config))
 
 #: Recipes the service no longer accepts for new solutions, and what replaces them.
 RETIRED: dict[str, str] = {

@@ -37,6 +37,7 @@ def validate(config: PipelineConfig, root: Path) -> ValidationResult:
     _filters(config, result, config_file, add)
     _metric_attribution(config, result, config_file, add)
     _names(config, config_file, add)
+    _freshness(config, config_file, add)
     return result
 
 
@@ -51,6 +52,22 @@ def _domain_schemas(config: PipelineConfig, result: ValidationResult) -> None:
         summary = result.datasets.get(dataset_type)
         file = summary.schema if summary is not None else dataset_type
         result.problems.extend(check_domain_schema(schema, dataset_type, domain, file))
+
+
+def _freshness(config: PipelineConfig, config_file: str, add: Any) -> None:
+    """Automatic trainings that bill without reaching a campaign (docs/fresh-models.md)."""
+    for index, solution in enumerate(config.solutions):
+        static = [c.name for c in config.campaigns if c.solution == solution.name and not c.follows_latest]
+        if solution.auto_training and static:
+            add(
+                config_file,
+                f"solutions[{index}].auto_training",
+                True,
+                f"the versions the service trains on its schedule (each billed) reach no campaign: "
+                f"{', '.join(static)} serve(s) only the version a deploy trains; set sync_with_latest = true "
+                "on them, or auto_training = false",
+                "warning",
+            )
 
 
 def _textual_fields(schema: dict[str, Any] | None) -> list[str]:
@@ -252,9 +269,11 @@ def summary(config: PipelineConfig, result: ValidationResult) -> str:
     lines.append("Solutions:")
     for solution in config.solutions:
         extras = []
-        extras.append(
-            "auto-training ON (retrains weekly, billed)" if solution.auto_training else "no auto-training"
-        )
+        schedule = solution.auto_training_schedule or "rate(7 days)"
+        auto = f"auto-training ON, {schedule} (billed each run)"
+        extras.append(auto if solution.auto_training else "no auto-training")
+        if solution.training_mode != "FULL":
+            extras.append(f"deploys train {solution.training_mode}")
         if solution.perform_hpo:
             extras.append("HPO")
         if solution.event_type:
@@ -271,9 +290,10 @@ def summary(config: PipelineConfig, result: ValidationResult) -> str:
     if not config.campaigns:
         lines.append("  (none)")
     for campaign in config.campaigns:
+        follows = ", follows the newest version" if campaign.follows_latest else ""
         lines.append(
-            f"  {campaign.name:<24} solution {campaign.solution}, min {campaign.min_provisioned_tps} TPS -> "
-            f"{physical_name(env, group, campaign.name)}"
+            f"  {campaign.name:<24} solution {campaign.solution}, min {campaign.min_provisioned_tps} TPS"
+            f"{follows} -> {physical_name(env, group, campaign.name)}"
         )
     if config.filters:
         lines.append("Filters:")

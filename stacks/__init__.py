@@ -81,6 +81,7 @@ def build_app(
     asset_dir: Path | None = None,
     nag: bool = True,
     builtin_validation: bool = False,
+    context: dict[str, object] | None = None,
 ) -> cdk.App:
     """The app for one environment, ready to `synth()`.
 
@@ -100,7 +101,7 @@ def build_app(
     debug = os.environ.get("CDK_DEBUG", "").lower() in ("1", "on", "true")  # `cdk --debug`
     app = cdk.App(
         outdir=outdir,
-        context={**cdk_json_context(), DISABLE_CREATION_STACK_TRACES: not debug},
+        context={**cdk_json_context(), **(context or {}), DISABLE_CREATION_STACK_TRACES: not debug},
         stack_traces=debug,
         builtin_cloud_formation_validation=builtin_validation,
     )

@@ -99,18 +99,21 @@ class PersonalizeStack(cdk.Stack):
             domain=config.dataset_group.domain,
         )
 
+        # `cdk deploy -c refresh=<token>`: a new token imports each s3:// source again
+        # (docs/fresh-models.md).
+        refresh = refresh_token(self)
         self.datasets: dict[str, Dataset] = {}
         self.uploads: dict[str, DatasetUpload] = {}
         bucket_policy = self.data.bucket.policy
         for dataset_type, dataset in config.datasets.present().items():
             if dataset.is_s3:
-                # Not ours to upload: the URI (and an optional version marker in it) is the input.
-                source_hash = digest(dataset.source, length=16)
+                # Not ours to upload: the URI and the refresh markers are the input.
+                source_hash = refreshed(digest(dataset.source, length=16), dataset.source_version, refresh)
                 location = dataset.source
                 after: list[Construct] = []
             else:
                 path = root / dataset.source
-                source_hash = file_digest(path)
+                source_hash = refreshed(file_digest(path), dataset.source_version, None)
                 upload = DatasetUpload(
                     self,
                     f"Upload{logical_label(dataset_type)}",
@@ -409,3 +412,21 @@ def _tag_raw_resources(stack: cdk.Stack, tags: dict[str, str]) -> None:
                 and not cdk.TagManager.is_taggable(child)
             ):
                 child.add_property_override("Tags", [{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+
+
+#: The context key of a data refresh without a code edit: `cdk deploy -c refresh=<token>`.
+REFRESH_CONTEXT = "refresh"
+
+
+def refresh_token(scope: Construct) -> str | None:
+    """The `refresh` context value (a string, e.g. the new object's ETag or a date), or None."""
+    value = scope.node.try_get_context(REFRESH_CONTEXT)
+    return None if value in (None, "") else str(value)
+
+
+def refreshed(source_hash: str, source_version: str | None, refresh: str | None) -> str:
+    """A dataset's source hash with its refresh markers (`source_version` in config, the `refresh`
+    context for s3:// sources): a new marker is new data to import. Without markers the hash is the
+    source's alone, so a stack deployed before markers existed does not import again."""
+    markers = [m for m in (source_version, refresh) if m is not None]
+    return digest(source_hash, *markers, length=16) if markers else source_hash

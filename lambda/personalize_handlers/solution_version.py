@@ -2,8 +2,12 @@
 
 A changed Trigger (hash of the data and solution inputs) trains a new version; the name carries a
 hash of the RequestId, so a duplicated event adopts the training the first one started instead of
-paying for a second one. There is no delete API (versions go with their solution): Delete stops a
-training still in progress (StopSolutionVersionCreation) and waits until it has stopped."""
+paying for a second one. TrainingMode UPDATE is sent as FULL while the solution has no ACTIVE FULL
+version ("The UPDATE option can only be used when you already have an active solution version
+created from the input solution using the FULL option", CreateSolutionVersionRequest.trainingMode):
+a solution's first deploy trains FULL, the later ones UPDATE. There is no delete API (versions go
+with their solution): Delete stops a training still in progress (StopSolutionVersionCreation) and
+waits until it has stopped."""
 
 from __future__ import annotations
 
@@ -44,8 +48,18 @@ class SolutionVersion(Kind):
         return str(base)
 
     def training_mode(self, ctx: Ctx) -> str:
+        """TrainingMode, or FULL for an UPDATE without an ACTIVE FULL version (module docstring)."""
         mode: str = self.prop(ctx, "TrainingMode")
+        if mode == "UPDATE" and not self.has_full_version(ctx):
+            return "FULL"
         return mode
+
+    def has_full_version(self, ctx: Ctx) -> bool:
+        solution = ctx.props.get("SolutionArn")
+        if not solution:
+            return False
+        return any(v.get("status") == "ACTIVE" and str(v.get("trainingMode") or "FULL").upper() == "FULL"
+                   for v in list_all(ctx, "list_solution_versions", "solutionVersions", solutionArn=solution))
 
     def create_params(self, ctx: Ctx, name: str) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -59,8 +73,10 @@ class SolutionVersion(Kind):
         out = []
         if existing.get("solutionArn") not in (None, ctx.props.get("SolutionArn")):
             out.append(diff("solutionArn", existing.get("solutionArn"), ctx.props.get("SolutionArn")))
-        if str(existing.get("trainingMode") or "FULL").upper() != self.training_mode(ctx):
-            out.append(diff("trainingMode", existing.get("trainingMode"), self.training_mode(ctx)))
+        found = str(existing.get("trainingMode") or "FULL").upper()
+        asked: str = self.prop(ctx, "TrainingMode")
+        if found != asked and not (asked == "UPDATE" and found == "FULL"):  # FULL: an UPDATE's first version
+            out.append(diff("trainingMode", existing.get("trainingMode"), asked))
         return out
 
     def satisfies(self, ctx: Ctx, arn: str) -> bool:

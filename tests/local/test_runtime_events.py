@@ -304,7 +304,7 @@ def test_update_dataset_replaces_the_schema(clients: tuple[World, Trained, Any, 
 
 
 def test_auto_training_runs_and_bills_when_left_on(clients: tuple[World, Trained, Any, Any, Any]) -> None:
-    world, t, pz, _, _ = clients
+    world, t, pz, _, ev = clients
     with pytest.raises(ClientError) as bad:
         pz.create_solution(
             name="auto-bad",
@@ -333,9 +333,17 @@ def test_auto_training_runs_and_bills_when_left_on(clients: tuple[World, Trained
     with pytest.raises(ClientError) as busy:
         pz.delete_solution(solutionArn=auto)  # an automatic training is running
     assert busy.value.response["Error"]["Code"] == "ResourceInUseException"
-    world.clock.advance(5 * 86400)  # type: ignore[attr-defined]
+    # "Automatic training occurs only if you imported bulk or real-time interaction data since the
+    # last training" (solution-config-auto-training): one event per day, then none
+    for day in range(5):
+        world.clock.advance(86400)  # type: ignore[attr-defined]
+        ev.put_events(trackingId=t.tracking_id, userId="u0003", sessionId=f"auto-{day}",
+                      eventList=[{"eventType": "view", "itemId": "i0001", "sentAt": world.now()}])
     versions = pz.list_solution_versions(solutionArn=auto)["solutionVersions"]
     assert len(versions) == 3 and {v["status"] for v in versions} == {"ACTIVE"}
+    world.clock.advance(6 * 86400)  # type: ignore[attr-defined]
+    idle = pz.list_solution_versions(solutionArn=auto)["solutionVersions"]
+    assert len(idle) == 4  # the run after the last event; then no new data, no training
     assert pz.list_solution_versions(solutionArn=manual)["solutionVersions"] == []
     pz.delete_solution(solutionArn=auto)
     world.clock.advance(30 * 86400)  # type: ignore[attr-defined]

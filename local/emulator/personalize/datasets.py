@@ -256,6 +256,12 @@ class Datasets(Part):
         mode = p.get("importMode") or "FULL"
         if mode not in ("FULL", "INCREMENTAL"):
             raise invalid(f"Invalid importMode {mode!r}; expected FULL or INCREMENTAL.")
+        # "If you haven't imported bulk records into the dataset previously, you can only specify
+        # FULL." (botocore personalize, CreateDatasetImportJobRequest.importMode)
+        if mode == "INCREMENTAL" and not store.all_of(
+                DatasetImportJob, lambda j: j.dataset_arn == dataset.arn and j.status == "ACTIVE"):
+            raise invalid(f"Dataset {dataset.arn} has no bulk records yet: the first import job must use "
+                          "importMode FULL.")
         arn = store.arn(ctx, "dataset-import-job", name)
         job = store.new(DatasetImportJob, ctx, arn, name, p.get("tags"), dataset_arn=dataset.arn,
                         data_location=location, role_arn=p.get("roleArn"), import_mode=mode,

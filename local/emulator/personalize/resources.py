@@ -175,6 +175,10 @@ class Solution(Resource):
     event_type: str | None = None
     solution_config: dict[str, Any] | None = None
     latest_version_arn: str | None = None
+    #: the interactions the last training started on, and how many rows they had: automatic
+    #: training runs only when interaction data arrived since
+    trained_on: tuple[Any, int] | None = None
+    auto_runs: int = 0
 
     def describe(self, latest: SolutionVersion | None = None) -> dict[str, Any]:
         return clean({**self.base(), "performHPO": self.perform_hpo, "performAutoML": self.perform_auto_ml,
@@ -200,6 +204,8 @@ class SolutionVersion(Resource):
     training_seconds: float = 0.0
     model: Any = None
     tuned: dict[str, str] | None = None
+    #: the interactions this version trained on (an UPDATE starts from them)
+    trained_data: Any = None
 
     def describe(self, solution: Solution) -> dict[str, Any]:
         return clean({"name": self.version_name, "solutionVersionArn": self.arn,

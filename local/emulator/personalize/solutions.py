@@ -8,6 +8,7 @@ jobs and GetSolutionMetrics. How the model learns is training's business, not th
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import re
@@ -24,6 +25,11 @@ from local.emulator.personalize.store import LATEST, Context, Part, Store
 MIN_TRAINING_INTERACTIONS = 1000
 MIN_USERS_WITH_2 = 25
 MIN_SHARE_WITH_2 = 0.01
+#: trainingMode UPDATE: "The UPDATE option can only be used when you already have an active solution
+#: version created from the input solution using the FULL option and the input solution was trained
+#: with the User-Personalization recipe or the legacy HRNN-Coldstart recipe" (botocore personalize,
+#: CreateSolutionVersionRequest.trainingMode).
+UPDATE_RECIPES = ("aws-user-personalization", "aws-hrnn-coldstart")
 #: ListRecipes' and DescribeRecipe's creation time for every recipe (2018-12-01)
 RECIPE_CREATED = 1543622400.0
 
@@ -108,9 +114,17 @@ class Solutions(Part):
 
     def _on_auto_train(self, solution: Solution, at: float, _: Any) -> None:
         """performAutoTraining: a solution version with trainingType AUTOMATIC, then every N days
-        (autoTrainingConfig.schedulingExpression, default rate(7 days)): each run is billed."""
+        (autoTrainingConfig.schedulingExpression, default rate(7 days)): each run is billed. "If you
+        manually create a solution version within the hour, the solution skips the first automatic
+        training" (CreateSolutionRequest.performAutoTraining); "Automatic training occurs only if you
+        imported bulk or real-time interaction data since the last training"
+        (solution-config-auto-training)."""
         store = self.store
-        if solution.status == "ACTIVE":
+        first = solution.auto_runs == 0
+        solution.auto_runs += 1
+        manual = store.all_of(SolutionVersion, lambda v: v.solution_arn == solution.arn
+                              and v.training_type == "MANUAL")
+        if solution.status == "ACTIVE" and not (first and manual) and self._new_interactions(solution):
             where = (solution.account, solution.region)
             running = store.all_of(SolutionVersion,
                                    lambda v: store.in_context(v, where) and v.status in IN_PROGRESS)
@@ -118,6 +132,21 @@ class Solutions(Part):
                 self._new_version(solution, at, None, "AUTOTRAIN", "AUTOMATIC", {})
         days = auto_training_days(solution.solution_config)
         store.schedule(at + days * 86400.0, "auto_train", solution)
+
+    def _interactions(self, solution: Solution) -> Any:
+        found = self.store.all_of(Dataset, lambda d: d.dataset_group_arn == solution.dataset_group_arn
+                                  and d.dataset_type.lower() == "interactions")
+        return found[0].data if found else None
+
+    def _new_interactions(self, solution: Solution) -> bool:
+        """Interaction data arrived (an import, PutEvents) since the solution's last training."""
+        data = self._interactions(solution)
+        if data is None or len(data) == 0:
+            return False
+        if solution.trained_on is None:
+            return True
+        trained, rows = solution.trained_on
+        return data is not trained or len(data) != rows
 
     # ================================ solution versions =======================================
     def op_CreateSolutionVersion(self, ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -128,9 +157,13 @@ class Solutions(Part):
         mode = p.get("trainingMode") or "FULL"
         if mode not in ("FULL", "UPDATE", "AUTOTRAIN"):
             raise invalid(f"Invalid trainingMode {mode!r}; expected FULL or UPDATE.")
-        if mode == "UPDATE" and not borrowed.recipe_name(solution.recipe_arn).startswith(
-                "aws-user-personalization"):
-            raise invalid("trainingMode UPDATE is only supported for User-Personalization recipes.")
+        if mode == "UPDATE" and borrowed.recipe_name(solution.recipe_arn) not in UPDATE_RECIPES:
+            raise invalid(f"trainingMode UPDATE is only supported for solutions trained with the "
+                          f"User-Personalization recipe, not {solution.recipe_arn}.")
+        if mode == "UPDATE" and not store.all_of(SolutionVersion, lambda v: v.solution_arn == solution.arn
+                                                 and v.status == "ACTIVE" and v.training_mode == "FULL"):
+            raise invalid(f"trainingMode UPDATE needs an ACTIVE solution version of {solution.arn} created "
+                          "with trainingMode FULL.")
         name = p.get("name")
         if name is not None:
             store.check_name(name)
@@ -169,6 +202,10 @@ class Solutions(Part):
                     store.all_of(Dataset, lambda d: d.dataset_group_arn == solution.dataset_group_arn)}
         interactions = datasets.get("interactions")
         data = interactions.data if interactions is not None else None
+        if data is not None:
+            solution.trained_on = (data, len(data))
+            if version.training_mode == "UPDATE":
+                data = self._update_data(solution, data)
         count = len(data) if data is not None else 0
         recipe = borrowed.recipe_name(solution.recipe_arn)
         seconds = store.durations.training(recipe, count, solution.perform_hpo, version.arn)
@@ -201,7 +238,29 @@ class Solutions(Part):
             store.schedule(at + seconds / 4, "failed", version, str(error))
             return
         version.training_seconds = seconds
+        version.trained_data = data
         store.schedule(at + seconds, "train_done", version, model)
+
+    def _update_data(self, solution: Solution, current: Any) -> Any:
+        """What an UPDATE trains on: the last ACTIVE version's interactions plus the ones new since
+        ("An UPDATE processes only the data that has changed since the latest training",
+        SolutionVersion.trainingMode): items the model knew stay, new items join, even when a FULL
+        import replaced the dataset meanwhile. A row equal in every field to a known one is the same
+        event ("If you record two ... events with exactly the same timestamp and identical properties,
+        Amazon Personalize keeps only one of the events", import-data)."""
+        store = self.store
+        earlier = [v for v in store.all_of(SolutionVersion, lambda v: v.solution_arn == solution.arn
+                                           and v.status == "ACTIVE" and v.trained_data is not None)]
+        if not earlier:
+            return current
+        base = max(earlier, key=lambda v: v.created).trained_data
+        combined = copy.deepcopy(base)
+        known = set(combined)
+        for row in current:
+            if row not in known:
+                known.add(row)
+                combined.add(*row)
+        return combined
 
     def _on_train_done(self, version: SolutionVersion, at: float, model: Any) -> None:
         version.model = model
