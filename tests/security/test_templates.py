@@ -169,7 +169,30 @@ def exceptions(t: Template) -> list[Exception_]:
         r'\{"Fn::Join": \["", \["arn:aws:personalize:' + region + r':", \{"Ref": "AWS::AccountId"\}, '
         r'":event-tracker/\*"\]\]\}'
     )
-    return [
+    attribution = (
+        []
+        if t.config.metric_attribution is None
+        else [
+            Exception_(
+                "ProviderHandlerRole",
+                "PolicyDocument",
+                frozenset({"personalize:ListMetricAttributionMetrics"}),
+                r'"\*"',
+                "ListMetricAttributionMetrics authorizes on no resource type "
+                "(Service Authorization Reference)",
+            ),
+            Exception_(
+                "ServiceRole",
+                "PolicyDocument",
+                frozenset({"cloudwatch:PutMetricData"}),
+                r'"\*"',
+                "PutMetricData has no resource-level permissions (Service Authorization Reference, Amazon "
+                "CloudWatch); held to the namespace the metric attribution publishes in",
+                condition={"StringEquals": {"cloudwatch:namespace": "AWS/Personalize"}},
+            ),
+        ]
+    )
+    always = [
         Exception_(
             "ProviderHandlerRole",
             "PolicyDocument",
@@ -200,22 +223,6 @@ def exceptions(t: Template) -> list[Exception_]:
             ),
             tracker,
             "tags on our event tracker: the same id-based ARN (the other kinds' tag grants are name-scoped)",
-        ),
-        Exception_(
-            "ProviderHandlerRole",
-            "PolicyDocument",
-            frozenset({"personalize:ListMetricAttributionMetrics"}),
-            r'"\*"',
-            "ListMetricAttributionMetrics authorizes on no resource type (Service Authorization Reference)",
-        ),
-        Exception_(
-            "ServiceRole",
-            "PolicyDocument",
-            frozenset({"cloudwatch:PutMetricData"}),
-            r'"\*"',
-            "PutMetricData has no resource-level permissions (Service Authorization Reference, Amazon "
-            "CloudWatch); held to the namespace the metric attribution publishes in",
-            condition={"StringEquals": {"cloudwatch:namespace": "AWS/Personalize"}},
         ),
         Exception_(
             "ProviderWaiterStateMachineRoleDefaultPolicy",
@@ -266,6 +273,7 @@ def exceptions(t: Template) -> list[Exception_]:
             "conditions); '*' is the key itself",
         ),
     ]
+    return [*attribution, *always]
 
 
 #: S3 action wildcards aws-cdk-lib itself writes (grantReadWrite for BucketDeployment, autoDeleteObjects),

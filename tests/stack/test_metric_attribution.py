@@ -125,8 +125,13 @@ def test_handler_may_create_update_and_pass_only_the_service_role(attributed: Sy
         "DescribeMetricAttribution",
         "DeleteMetricAttribution",
     ):
-        (resources,) = granted[f"personalize:{action}"]
-        assert resources.endswith(":metric-attribution/dev-retail-*"), resources
+        resources = granted[f"personalize:{action}"]
+        own = [r for r in resources if r.endswith(":metric-attribution/dev-retail-*")]
+        # Create also on the dataset group it names: the Service Authorization Reference authorizes
+        # CreateMetricAttribution on both types
+        groups = [r for r in resources if ":dataset-group/dev-retail" in r]
+        assert len(own) == 1 and len(own) + len(groups) == len(resources), resources
+        assert len(groups) == (1 if action == "CreateMetricAttribution" else 0), resources
     assert granted["personalize:ListMetricAttributionMetrics"] == ["*"]
     # without the section: only what a removal (delete after the update) and the group's cleanup need
     plain = actions(dev)
