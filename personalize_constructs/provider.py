@@ -42,6 +42,7 @@ ACTIONS_BY_KIND: dict[str, list[str]] = {
     "solution": [
         "CreateSolution",
         "DescribeSolution",
+        "UpdateSolution",  # automatic training and events configuration in place
         "DeleteSolution",
         "CreateSolutionVersion",
         "DescribeSolutionVersion",

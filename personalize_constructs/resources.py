@@ -256,6 +256,10 @@ class Dataset(Construct):
         self.wait.after(cfn(self.import_job))
 
 
+#: solutionConfig members UpdateSolution takes (botocore SolutionUpdateConfig): not in the name.
+SOLUTION_UPDATE_KEYS = frozenset({"autoTrainingConfig", "eventsConfig"})
+
+
 class Solution(Construct):
     """Solution -> solution version (training, -> WaitCondition). Exposes `solution`, `version`,
     `wait`, `version_arn`, `trigger`, `name`, `recipe`."""
@@ -273,12 +277,17 @@ class Solution(Construct):
         super().__init__(scope, id)
         label = logical_label(config.name)
         self.recipe = RECIPES[config.recipe]
+        # What UpdateSolution changes in place (automatic training, its schedule, the events
+        # configuration) stays out of the name, so a change is an Update, not a new solution and a
+        # new training. performAutoTraining is hashed as the constant it always was before, so the
+        # name of a solution without those keys is the one earlier releases gave it.
         immutable = {
             "recipe": config.recipe,
             "performHPO": config.perform_hpo,
-            "performAutoTraining": config.auto_training,
+            "performAutoTraining": False,
             "eventType": config.event_type,
-            "solutionConfig": config.api_solution_config,
+            "solutionConfig": {k: v for k, v in config.api_solution_config.items()
+                               if k not in SOLUTION_UPDATE_KEYS},
         }
         self.name = ctx.name(config.name, version_of=immutable)
         self.solution = personalize_resource(

@@ -200,7 +200,14 @@ def _tracker(change: ResourceChange, ctx: Context) -> list[str]:
     return []
 
 
+def _schedule(described: Mapping[str, Any]) -> str:
+    return str(((described.get("solutionConfig") or {}).get("autoTrainingConfig") or {}).get(
+        "schedulingExpression", "rate(7 days)"))
+
+
 def _solution(change: ResourceChange, ctx: Context) -> list[str]:
+    if change.outcome == "updated":  # UpdateSolution: automatic training, its schedule, event weights
+        return _solution_updated(change, ctx)
     if change.outcome not in ("created", "replaced"):
         return []
     described = ctx.after(change.after_id)
@@ -217,8 +224,20 @@ def _solution(change: ResourceChange, ctx: Context) -> list[str]:
     return lines
 
 
+def _solution_updated(change: ResourceChange, ctx: Context) -> list[str]:
+    """An in-place solution update trains nothing itself; automatic training left on bills later."""
+    before, after = ctx.before(change.before_id), ctx.after(change.after_id)
+    was, now = bool(before.get("performAutoTraining")), bool(after.get("performAutoTraining"))
+    if now and (not was or _schedule(before) != _schedule(after)):
+        return [f"updated in place (UpdateSolution), no training now; automatic training {_schedule(after)}: "
+                "a new training billed each time"]
+    if was and not now:
+        return ["updated in place (UpdateSolution): automatic training off, no more automatic trainings"]
+    return ["updated in place (UpdateSolution), no training now"]
+
+
 def _solution_flags(change: ResourceChange, ctx: Context) -> list[str]:
-    if change.outcome not in ("created", "replaced"):
+    if change.outcome not in ("created", "replaced", "updated"):
         return []
     now = bool(ctx.after(change.after_id).get("performAutoTraining"))
     was = bool(ctx.before(change.before_id).get("performAutoTraining")) if change.before_id else False

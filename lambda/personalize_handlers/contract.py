@@ -354,6 +354,9 @@ class Prop:
     via: str | None = None
     #: The API request member it becomes (a dotted path into the operation's input), None: not sent.
     member: str | None = None
+    #: The member of `via`'s input that carries the in-place part, when it is not `member`
+    #: (UpdateSolution takes solutionConfig's updatable part as solutionUpdateConfig).
+    via_member: str | None = None
     #: A few words for the documentation's table.
     doc: str = ""
 
@@ -515,8 +518,14 @@ SOLUTION = ResourceType(
         Prop("DatasetGroupArn", required=True, member="datasetGroupArn"),
         Prop("RecipeArn", required=True, member="recipeArn"),
         Prop("PerformHPO", Boolean(), default=False, member="performHPO"),
-        Prop("PerformAutoTraining", Boolean(), default=False, member="performAutoTraining"),
-        Prop("SolutionConfig", Struct(shape="SolutionConfig"), member="solutionConfig"),
+        # UpdateSolution changes automatic training and solutionConfig's autoTrainingConfig and
+        # eventsConfig in place (botocore SolutionUpdateConfig); the rest of SolutionConfig is in
+        # the stack's Name, so a change of it arrives as a replacement.
+        Prop("PerformAutoTraining", Boolean(), default=False, member="performAutoTraining",
+             update=Update.IN_PLACE, via="UpdateSolution"),
+        Prop("SolutionConfig", Struct(shape="SolutionConfig"), member="solutionConfig",
+             update=Update.IN_PLACE, via="UpdateSolution", via_member="solutionUpdateConfig",
+             doc="only autoTrainingConfig and eventsConfig change in place"),
         Prop("EventType", member="eventType"),
         _TAGS,
     ),

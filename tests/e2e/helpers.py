@@ -144,3 +144,22 @@ def send_attributed_events(
     assert after > before, f"{metric.upper()} did not move for source {label.upper()} ({before} -> {after})"
     assert undefined_after == undefined_before, "attributed events were counted as SOURCE_NAME_UNDEFINED"
     return after - before
+
+
+# ---- a solution updated in place: automatic training switched on with a schedule -----------------
+
+AUTO_TRAINING_OFF = (
+    "auto_training = false               # the service's default retrains weekly, billed each time")
+AUTO_SCHEDULE = "rate(3 days)"
+
+
+def auto_training_on(tmp_path: Path) -> StackArtifact:
+    """dev with its user-personalization solution's automatic training on, every AUTO_SCHEDULE."""
+    from tests.stack.helpers import config_with
+
+    def edit(text: str) -> str:
+        assert AUTO_TRAINING_OFF in text, "config/dev.toml's auto_training line changed"
+        on = f'auto_training = true\nauto_training_schedule = "{AUTO_SCHEDULE}"'
+        return text.replace(AUTO_TRAINING_OFF, on)
+
+    return synth("dev", tmp_path / "cdk-auto-training-on", config=config_with("dev", tmp_path, edit))

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,7 +20,7 @@ import pytest
 
 from local.emulator.policy.conditions import glob
 from local.runner import StackArtifact
-from tests.e2e.helpers import Local
+from tests.e2e.helpers import Local, auto_training_on
 
 pytestmark = pytest.mark.slow
 HANDLER_ROLE = "ProviderHandlerRole"
@@ -97,6 +98,21 @@ def test_schema_change_without_update_dataset_fails_access_denied(
 
     good_update = _add_field_to_items_schema(good)
     updated = local.runner.deploy(_with(artifact, good_update))
+    assert updated.status == "UPDATE_COMPLETE", updated.reason
+
+
+def test_auto_training_switched_on_without_update_solution_fails_access_denied(
+    local: Local, assemblies: Callable[[str], StackArtifact], tmp_path: Path
+) -> None:
+    """The in-place solution update (UpdateSolution) needs its statement: without it the update is
+    refused and rolled back; with it, it completes (tests/e2e/test_solution_update.py)."""
+    first = local.runner.deploy(assemblies("dev"))
+    assert first.ok, first.reason
+    on = auto_training_on(tmp_path)
+    denied = local.runner.deploy(_with(on, revoke(on.template, HANDLER_ROLE, "personalize:UpdateSolution")))
+    assert denied.status == "UPDATE_ROLLBACK_COMPLETE", denied.reason
+    assert "AccessDeniedException" in denied.reason and "personalize:UpdateSolution" in denied.reason
+    updated = local.runner.deploy(_with(on, grant(on.template, HANDLER_ROLE, "personalize:UpdateSolution")))
     assert updated.status == "UPDATE_COMPLETE", updated.reason
 
 

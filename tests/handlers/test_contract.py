@@ -121,7 +121,16 @@ def test_members_and_types_are_the_apis(spec: ResourceType) -> None:
             continue
         _agrees(prop, _member(spec, spec.operation, prop.member), f"{spec.type}.{prop.name}")
         if prop.via and not prop.via.startswith("TagResource") and prop.via != spec.operation:
-            _agrees(prop, _member(spec, prop.via, prop.member), f"{spec.type}.{prop.name} ({prop.via})")
+            where = f"{spec.type}.{prop.name} ({prop.via})"
+            if prop.via_member is None:
+                _agrees(prop, _member(spec, prop.via, prop.member), where)
+                continue
+            # A part of the property changes in place: the update's member is a part of the create's.
+            part = _member(spec, prop.via, prop.via_member)
+            whole = _member(spec, spec.operation, prop.member)
+            assert part.type_name in prop.type.api_types, where
+            assert set(part.members) <= set(whole.members), (where, sorted(part.members))
+            assert all(part.members[m].name == whole.members[m].name for m in part.members), where
 
 
 @pytest.mark.parametrize("spec", contract.TYPES.values(), ids=lambda s: s.kind)
@@ -141,6 +150,8 @@ def test_the_botocore_check_fails_on_a_wrong_contract() -> None:
         _agrees(wrong, _member(contract.DATASET_IMPORT_JOB, "CreateDatasetImportJob", "importMode"), "x")
     with pytest.raises(AssertionError):
         _member(contract.SOLUTION, "CreateSolution", "solutionConfig.noSuchField")
+    with pytest.raises(AssertionError):  # the in-place part named as the create's member
+        _member(contract.SOLUTION, "UpdateSolution", "solutionConfig")
 
 
 def test_the_data_check_fails_on_data_outside_the_contract() -> None:

@@ -87,6 +87,9 @@ def test_every_response_matches_the_service_model(recorded: tuple[World, Trained
     version = pz.create_solution_version(solutionArn=extra, name="shape-version")["solutionVersionArn"]
     pz.stop_solution_version_creation(solutionVersionArn=version)
     pz.describe_solution_version(solutionVersionArn=version)
+    pz.update_solution(solutionArn=extra, performAutoTraining=True,
+                       solutionUpdateConfig={"autoTrainingConfig": {"schedulingExpression": "rate(2 days)"}})
+    assert pz.describe_solution(solutionArn=extra)["solution"]["latestSolutionUpdate"]["performAutoTraining"]
     pz.list_campaigns(solutionArn=t.up_solution)
     pz.describe_campaign(campaignArn=t.up_campaign)
     pz.update_campaign(

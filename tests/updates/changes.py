@@ -330,7 +330,9 @@ CHANGES: list[Change] = [
     Change(
         "user-personalization: auto_training on",
         set_("solutions[user-personalization].auto_training", True),
-        new_solution("UserPersonalization", "UserRecs"),
+        # UpdateSolution in place: no new solution, no training by the deploy; the service's
+        # automatic trainings bill afterwards (the review warns)
+        {"SolutionUserPersonalization": "updated"},
         flags=("auto-training", "cost-increase"),
     ),
     Change(
@@ -339,7 +341,7 @@ CHANGES: list[Change] = [
             "solutions[user-personalization].solution_config",
             {"eventsConfig": {"eventParametersList": [{"eventType": "purchase", "weight": 0.9}]}},
         ),
-        new_solution("UserPersonalization", "UserRecs"),
+        {"SolutionUserPersonalization": "updated"},  # eventsConfig: UpdateSolution, in place
     ),
     Change(
         "user-recs: min_provisioned_tps 5",

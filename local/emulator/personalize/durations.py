@@ -59,6 +59,8 @@ DEFAULTS: dict[str, float] = {
     # metric attribution: short, like the other small creates (no page gives a figure)
     "metric_attribution": 60.0,
     "metric_attribution_update": 60.0,
+    # "Solution updates can take a few minutes" (updating-solution)
+    "solution_update": 180.0,
 }
 
 #: every kind `override` accepts

@@ -164,6 +164,22 @@ class DatasetImportJob(Resource):
 
 
 @dataclass
+class SolutionUpdate(Progress):
+    """An UpdateSolution and its progress: latestSolutionUpdate (botocore SolutionUpdateSummary)."""
+
+    perform_auto_training: bool
+    config: dict[str, Any]
+    status: str
+    created: float
+    updated: float
+    failure_reason: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return clean({"solutionUpdateConfig": self.config, "performAutoTraining": self.perform_auto_training,
+                      **self.progress()})
+
+
+@dataclass
 class Solution(Resource):
     KIND: ClassVar[str] = "solution"
     ARN_KEY: ClassVar[str] = "solutionArn"
@@ -179,13 +195,23 @@ class Solution(Resource):
     #: training runs only when interaction data arrived since
     trained_on: tuple[Any, int] | None = None
     auto_runs: int = 0
+    latest_update: SolutionUpdate | None = None
+    #: which automatic-training schedule is current: an update that resets it voids the old runs
+    auto_schedule: int = 0
+    #: when the current schedule started (a manual version after it skips the first run)
+    auto_since: float = 0.0
+
+    @property
+    def updating(self) -> bool:
+        return self.latest_update is not None and self.latest_update.status in IN_PROGRESS
 
     def describe(self, latest: SolutionVersion | None = None) -> dict[str, Any]:
         return clean({**self.base(), "performHPO": self.perform_hpo, "performAutoML": self.perform_auto_ml,
                       "performAutoTraining": self.perform_auto_training, "recipeArn": self.recipe_arn,
                       "datasetGroupArn": self.dataset_group_arn, "eventType": self.event_type,
                       "solutionConfig": self.solution_config,
-                      "latestSolutionVersion": latest.summary() if latest else None})
+                      "latestSolutionVersion": latest.summary() if latest else None,
+                      "latestSolutionUpdate": self.latest_update.summary() if self.latest_update else None})
 
     def summary(self) -> dict[str, Any]:
         return clean({**self.base(), "recipeArn": self.recipe_arn})

@@ -17,7 +17,14 @@ from typing import Any
 
 from local.emulator.personalize import borrowed
 from local.emulator.personalize.errors import exists, in_use, invalid, limit, not_found
-from local.emulator.personalize.resources import IN_PROGRESS, Campaign, Dataset, Solution, SolutionVersion
+from local.emulator.personalize.resources import (
+    IN_PROGRESS,
+    Campaign,
+    Dataset,
+    Solution,
+    SolutionUpdate,
+    SolutionVersion,
+)
 from local.emulator.personalize.store import LATEST, Context, Part, Store
 
 #: Training minimums (limits page): interaction records after event-type filtering, and users
@@ -43,6 +50,8 @@ class Solutions(Part):
         store.on("auto_train", self._on_auto_train)
         store.on("train_start", self._on_train_start)
         store.on("train_done", self._on_train_done)
+        store.on("solution_update_status", self._on_update_status)
+        store.on("solution_update_done", self._on_update_done)
 
     # ================================ solutions ===============================================
     def op_CreateSolution(self, ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +100,10 @@ class Solutions(Part):
         store = self.store
         solution = store.find(Solution, p.get("solutionArn"))
         store.check_deletable(solution)
+        if solution.updating:
+            # "While the update is in progress, you can create solution versions for the solution
+            # but you can't delete the solution" (updating-solution)
+            raise in_use(f"Solution {solution.arn} cannot be deleted while an update is in progress.")
         versions = store.all_of(SolutionVersion, lambda v: v.solution_arn == solution.arn)
         training = [v for v in versions if v.busy]
         if training:
@@ -110,9 +123,78 @@ class Solutions(Part):
         self.store.set_status(solution, "ACTIVE", at)
         if solution.perform_auto_training:
             # "the first automatic training starts within one hour" of the solution becoming ACTIVE
-            self.store.schedule(at + 3600.0, "auto_train", solution)
+            self._start_schedule(solution, at)
 
-    def _on_auto_train(self, solution: Solution, at: float, _: Any) -> None:
+    def _start_schedule(self, solution: Solution, at: float) -> None:
+        """A new automatic-training schedule from `at`: its first run within the hour; the runs the
+        previous schedule had planned are void."""
+        solution.auto_schedule += 1
+        solution.auto_since = at
+        solution.auto_runs = 0
+        self.store.schedule(at + 3600.0, "auto_train", solution, solution.auto_schedule)
+
+    # ================================ solution updates ========================================
+    def op_UpdateSolution(self, ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+        """UpdateSolution (botocore UpdateSolutionRequest; API_UpdateSolution, updating-solution):
+        automatic training on or off, its schedule, the events configuration. Refused while the
+        solution is not ACTIVE or another update runs (ResourceInUseException); the solution keeps
+        its configuration until the update is ACTIVE ("Until the update completes, the solution
+        uses the previous configuration")."""
+        store = self.store
+        solution = store.find(Solution, p.get("solutionArn"))
+        if solution.status != "ACTIVE":
+            raise in_use(f"Solution {solution.arn} is not in ACTIVE state (status: {solution.status}).")
+        if solution.updating:
+            raise in_use(f"Solution {solution.arn} has an update in progress.")
+        recipe = borrowed.recipe_name(solution.recipe_arn)
+        if p.get("performIncrementalUpdate") and recipe != "aws-semantic-similarity":
+            raise invalid("performIncrementalUpdate is supported only for solutions that use the "
+                          "semantic-similarity recipe.")
+        config = p.get("solutionUpdateConfig") or {}
+        if not isinstance(config, dict):
+            raise invalid("solutionUpdateConfig must be an object.")
+        auto_training_days(config)  # validates schedulingExpression
+        auto = p.get("performAutoTraining")
+        now = store.now()
+        solution.latest_update = SolutionUpdate(
+            solution.perform_auto_training if auto is None else bool(auto), copy.deepcopy(config),
+            "CREATE PENDING", now, now)
+        total = store.durations.of("solution_update", solution.name)
+        store.schedule(now + total / 4, "solution_update_status", solution, "CREATE IN_PROGRESS")
+        store.schedule(now + total, "solution_update_done", solution)
+        return {"solutionArn": solution.arn}
+
+    def _on_update_status(self, solution: Solution, at: float, status: str) -> None:
+        if solution.latest_update:
+            solution.latest_update.status, solution.latest_update.updated = status, at
+
+    def _on_update_done(self, solution: Solution, at: float, _: Any) -> None:
+        """The new configuration applies: "If you turn on automatic training, the first automatic
+        training starts within one hour after the solution update completes"; "If you modify the
+        solution's training frequency, the training schedule resets and a new solution version
+        starts training within the hour"; "the new events config will replace the original one"
+        (updating-solution). Off: no further automatic runs."""
+        update = solution.latest_update
+        if update is None:
+            return
+        was_on = solution.perform_auto_training
+        old_days = auto_training_days(solution.solution_config)
+        config = dict(solution.solution_config or {})
+        for key in ("autoTrainingConfig", "eventsConfig"):
+            if key in update.config:
+                config[key] = update.config[key]
+        if not (config.get("eventsConfig") or {}).get("eventParametersList"):
+            config.pop("eventsConfig", None)
+        solution.solution_config = config or None
+        solution.perform_auto_training = update.perform_auto_training
+        update.status, update.updated = "ACTIVE", at
+        solution.updated = at
+        if not solution.perform_auto_training:
+            solution.auto_schedule += 1  # voids the runs planned
+        elif not was_on or auto_training_days(config) != old_days:
+            self._start_schedule(solution, at)
+
+    def _on_auto_train(self, solution: Solution, at: float, schedule: Any) -> None:
         """performAutoTraining: a solution version with trainingType AUTOMATIC, then every N days
         (autoTrainingConfig.schedulingExpression, default rate(7 days)): each run is billed. "If you
         manually create a solution version within the hour, the solution skips the first automatic
@@ -120,10 +202,12 @@ class Solutions(Part):
         imported bulk or real-time interaction data since the last training"
         (solution-config-auto-training)."""
         store = self.store
+        if (schedule or 0) != solution.auto_schedule or not solution.perform_auto_training:
+            return  # planned by a schedule an update replaced or switched off
         first = solution.auto_runs == 0
         solution.auto_runs += 1
         manual = store.all_of(SolutionVersion, lambda v: v.solution_arn == solution.arn
-                              and v.training_type == "MANUAL")
+                              and v.training_type == "MANUAL" and v.created >= solution.auto_since)
         if solution.status == "ACTIVE" and not (first and manual) and self._new_interactions(solution):
             where = (solution.account, solution.region)
             running = store.all_of(SolutionVersion,
@@ -131,7 +215,7 @@ class Solutions(Part):
             if len(running) < store.quotas["solution_versions_in_progress_per_region"]:
                 self._new_version(solution, at, None, "AUTOTRAIN", "AUTOMATIC", {})
         days = auto_training_days(solution.solution_config)
-        store.schedule(at + days * 86400.0, "auto_train", solution)
+        store.schedule(at + days * 86400.0, "auto_train", solution, solution.auto_schedule)
 
     def _interactions(self, solution: Solution) -> Any:
         found = self.store.all_of(Dataset, lambda d: d.dataset_group_arn == solution.dataset_group_arn
