@@ -364,6 +364,21 @@ class MonitoringConfig(_Model):
 _KEY_PREFIX = re.compile(r"^(?:[A-Za-z0-9!_.*'()=-]+/)+$")
 
 
+def _output_prefix(value: str | None, *, example: str, what: str) -> str | None:
+    """An output key prefix in the data bucket, ending in '/'; never under datasets/ (the import data)."""
+    if value is None:
+        return None
+    prefix = value if value.endswith("/") else value + "/"
+    if prefix.startswith(("s3://", "/")) or not _KEY_PREFIX.match(prefix):
+        raise ValueError(
+            f"{value!r}: expected a key prefix in the data bucket such as '{example}' "
+            "(letters, digits, !_.*'()=- and '/', no s3:// and no leading '/')"
+        )
+    if prefix.startswith("datasets/"):
+        raise ValueError(f"{value!r}: datasets/ holds the import data; write {what} elsewhere")
+    return prefix
+
+
 class BatchJobConfig(_Model):
     """`[[batch_jobs]]`: a batch inference job scoring JSON lines offline with a solution's trained
     version (no campaign needed). `input` is an s3:// URI or a JSON-lines file in this repo (uploaded
@@ -390,17 +405,7 @@ class BatchJobConfig(_Model):
     @field_validator("output")
     @classmethod
     def _output(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        prefix = value if value.endswith("/") else value + "/"
-        if prefix.startswith(("s3://", "/")) or not _KEY_PREFIX.match(prefix):
-            raise ValueError(
-                f"{value!r}: expected a key prefix in the data bucket such as 'batch-output/scores/' "
-                "(letters, digits, !_.*'()=- and '/', no s3:// and no leading '/')"
-            )
-        if prefix.startswith("datasets/"):
-            raise ValueError(f"{value!r}: datasets/ holds the import data; write batch output elsewhere")
-        return prefix
+        return _output_prefix(value, example="batch-output/scores/", what="batch output")
 
     @field_validator("timeout")
     @classmethod
@@ -505,17 +510,7 @@ class MetricAttributionConfig(_Model):
     @field_validator("output")
     @classmethod
     def _output(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        prefix = value if value.endswith("/") else value + "/"
-        if prefix.startswith(("s3://", "/")) or not _KEY_PREFIX.match(prefix):
-            raise ValueError(
-                f"{value!r}: expected a key prefix in the data bucket such as 'metrics/' "
-                "(letters, digits, !_.*'()=- and '/', no s3:// and no leading '/')"
-            )
-        if prefix.startswith("datasets/"):
-            raise ValueError(f"{value!r}: datasets/ holds the import data; write the reports elsewhere")
-        return prefix
+        return _output_prefix(value, example="metrics/", what="the reports")
 
 
 # ---- domain recommenders ---------------------------------------------------------------------------------
